@@ -1,0 +1,28 @@
+import { channel } from 'node:diagnostics_channel'
+
+/**
+ * `node:diagnostics_channel` channels the broker publishes to, so metrics exporters can subscribe
+ * without wrapping the broker. Messages are only built when a channel has subscribers.
+ *
+ * @example
+ * import { subscribe } from 'node:diagnostics_channel'
+ * subscribe('sse:publish', (msg) => counter.inc())
+ */
+export const diagnostics = {
+  /** `{ broker, id, topics }` for every publish. */
+  publish: channel('sse:publish'),
+  /** `{ broker, stream, topics }` when a stream opens. */
+  open: channel('sse:open'),
+  /** `{ broker, stream, topics }` when a stream closes. */
+  close: channel('sse:close'),
+  /** `{ broker, request, status }` when a stream is refused. */
+  refuse: channel('sse:refuse'),
+  /** `{ broker, stream }` when a frame is dropped (`drop` policy). */
+  drop: channel('sse:drop'),
+  /** `{ broker, stream }` when a slow client is disconnected. */
+  slowDisconnect: channel('sse:slow-disconnect'),
+  /** `{ broker, stream, count, reset }` after a replay. */
+  replay: channel('sse:replay'),
+  /** `{ broker, error }` for failures nobody awaits (transport, authorize hook). */
+  error: channel('sse:error'),
+}

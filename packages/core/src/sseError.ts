@@ -1,0 +1,42 @@
+/** Stable machine-readable codes carried by every {@link SSEError}. */
+export type SSEErrorCode =
+  /** An event name contains CR or LF. */
+  | 'INVALID_EVENT_NAME'
+  /** An event id contains CR, LF or NUL. */
+  | 'INVALID_EVENT_ID'
+  /** A `retry` value is not a non-negative integer. */
+  | 'INVALID_RETRY'
+  /** A comment or other event field has an unusable value. */
+  | 'INVALID_EVENT'
+  /** A topic is empty, too long, or contains CR, LF or NUL. */
+  | 'INVALID_TOPIC'
+  /** An option has the wrong type or an unknown key. */
+  | 'INVALID_OPTION'
+  /** The broker was closed; it accepts no more publishes or streams. */
+  | 'BROKER_CLOSED'
+  /** The transport cannot accept a publish right now (for example Redis is down). */
+  | 'TRANSPORT_UNAVAILABLE'
+  /** The transport failed while carrying out an operation. */
+  | 'TRANSPORT_ERROR'
+  /** The `authorize` hook threw or rejected (the request was answered 500). */
+  | 'AUTHORIZE_FAILED'
+  /** An async iterable piped into a stream threw. */
+  | 'SOURCE_FAILED'
+
+/**
+ * The one error class of the `@sse/*` packages. Check `code`, never the message.
+ *
+ * @example
+ * try { broker.publish('t', { event: 'a\nb' }) } catch (err) {
+ *   if (err instanceof SSEError && err.code === 'INVALID_EVENT_NAME') ...
+ * }
+ */
+export class SSEError extends Error {
+  override readonly name = 'SSEError'
+  readonly code: SSEErrorCode
+
+  constructor(code: SSEErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}

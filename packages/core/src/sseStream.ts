@@ -1,0 +1,426 @@
+import { type KeepAliveTarget, keepAlive } from './keepAlive.js'
+import { readLastEventId } from './lastEventId.js'
+import { streamOptionsValidator } from './options.js'
+import { encodeEvent } from './serializeEvent.js'
+import { SSEError } from './sseError.js'
+import type {
+  OverflowPolicy,
+  SSEEvent,
+  SSERequest,
+  SSEResponse,
+  SSEStreamOptions,
+} from './types.js'
+
+/** What a stream needs of Node's `ServerResponse` / `Http2ServerResponse`. */
+interface RawResponse {
+  statusCode: number
+  readonly headersSent: boolean
+  readonly destroyed: boolean
+  readonly writableEnded: boolean
+  setHeader(name: string, value: string | number | readonly string[]): unknown
+  flushHeaders(): void
+  write(chunk: Buffer): boolean
+  end(chunk?: Buffer | string): unknown
+  destroy(error?: Error): unknown
+  on(event: 'close' | 'drain', listener: () => void): unknown
+  socket?: { end(): unknown } | null
+  stream?: { session?: { close(): void } }
+}
+
+/** Receives what happens to a stream that a broker owns. */
+export interface StreamOwner {
+  streamClosed(stream: SSEStream): void
+  frameDropped(stream: SSEStream): void
+  slowDisconnect(stream: SSEStream): void
+}
+
+/** An event, or a string sent as the event's `data`. */
+export type SSESourceValue = SSEEvent | string
+
+const PENDING = 0
+const OPEN = 1
+const CLOSED = 2
+
+const DEFAULT_KEEP_ALIVE = 30_000
+const DEFAULT_MAX_BUFFERED = 512 * 1024
+/** Keep-alive sweeps a stream may stay blocked with no `'drain'` before it is ended. */
+const STALL_TICKS = 2
+const KEEP_ALIVE_FRAME = Buffer.from(':\n\n')
+const kStream = Symbol('sse.stream')
+
+type Tagged = RawResponse & { [kStream]?: SSEStream }
+
+function ignore(): void {}
+
+/**
+ * One Server-Sent Events response over Node's `ServerResponse` or `Http2ServerResponse`.
+ *
+ * Frames written in the same tick go out in one write. When the socket pushes back, frames queue
+ * up to `maxBufferedBytes`; past that the `onOverflow` policy applies. Nothing waits on `'drain'`
+ * forever: a stream whose socket stays blocked for two keep-alive sweeps is ended.
+ *
+ * @example
+ * http.createServer((req, res) => {
+ *   const stream = new SSEStream(req, res, { retry: 2000 })
+ *   stream.send({ event: 'hello', data: 'world' })
+ * })
+ */
+export class SSEStream implements KeepAliveTarget {
+  /** The request this stream answers. */
+  readonly request: SSERequest
+  /** The response this stream writes to. */
+  readonly response: SSEResponse
+  /**
+   * The client's last event id, from the `Last-Event-ID` header or the `lastEventId` query
+   * parameter; `undefined` when absent, over 256 characters, or containing control characters.
+   */
+  readonly lastEventId: string | undefined
+
+  #res: Tagged
+  #state = PENDING
+  #out: Buffer[] = []
+  #outBytes = 0
+  #unacked = 0
+  #congested = false
+  #queued = false
+  #stalledTicks = 0
+  #dropped = 0
+  readonly #maxBuffered: number
+  readonly #policy: OverflowPolicy
+  readonly #keepAlive: number
+  readonly #retry: number | undefined
+  readonly #headers: SSEStreamOptions['headers']
+  #owner: StreamOwner | undefined
+  #controller: AbortController | undefined
+  #closed: Promise<void> | undefined
+  #resolveClosed: (() => void) | undefined
+  #source: AsyncIterator<unknown> | undefined
+  #wakeSource: (() => void) | undefined
+
+  /**
+   * Opens the stream at once: status 200 and the SSE headers are flushed, keeping headers the app
+   * set before. Throws an {@link SSEError} `INVALID_OPTION` for bad options.
+   *
+   * @param owner For brokers: a stream with an owner stays pending until the owner opens it.
+   */
+  constructor(
+    request: SSERequest,
+    response: SSEResponse,
+    options: SSEStreamOptions = {},
+    /** @internal */ owner?: StreamOwner,
+  ) {
+    if (owner === undefined) streamOptionsValidator.assert(options)
+    this.request = request
+    this.response = response
+    this.lastEventId = readLastEventId(request)
+    this.#res = response as unknown as Tagged
+    this.#maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED
+    this.#policy = options.onOverflow ?? 'disconnect'
+    this.#keepAlive = options.keepAlive ?? DEFAULT_KEEP_ALIVE
+    this.#retry = options.retry
+    this.#headers = options.headers
+    this.#owner = owner
+    this.#res[kStream] = this
+    this.#res.on('close', SSEStream.#onResponseClose)
+    if (owner === undefined) this.open()
+  }
+
+  /** `true` once the stream has ended, for whatever reason. */
+  get isClosed(): boolean {
+    return this.#state === CLOSED
+  }
+
+  /** `true` while the headers are written and frames can go out. */
+  get isOpen(): boolean {
+    return this.#state === OPEN
+  }
+
+  /** Frames this stream discarded under the `drop` overflow policy. */
+  get dropped(): number {
+    return this.#dropped
+  }
+
+  /** Bytes held for this client: queued here plus those Node reported it could not send yet. */
+  get bufferedBytes(): number {
+    return this.#outBytes + this.#unacked
+  }
+
+  /** Aborted when the client leaves or the stream closes. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController()
+      if (this.#state === CLOSED) this.#controller.abort()
+    }
+    return this.#controller.signal
+  }
+
+  /** Resolves when the stream has closed, for whatever reason. Never rejects. */
+  get closed(): Promise<void> {
+    if (this.#closed === undefined) {
+      if (this.#state === CLOSED) this.#closed = Promise.resolve()
+      else this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve))
+    }
+    return this.#closed
+  }
+
+  /**
+   * Writes the status and headers. Streams created without an owner open in the constructor; a
+   * broker calls this once it has authorized the stream.
+   * @internal
+   */
+  open(): void {
+    if (this.#state !== PENDING) return
+    const res = this.#res
+    if (res.destroyed || res.writableEnded) {
+      this.#release()
+      return
+    }
+    this.#state = OPEN
+    res.statusCode = 200
+    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8')
+    res.setHeader('Cache-Control', 'no-cache, no-transform')
+    res.setHeader('X-Accel-Buffering', 'no')
+    if (this.request.httpVersionMajor < 2) res.setHeader('Connection', 'keep-alive')
+    if (this.#headers !== undefined) {
+      for (const name of Object.keys(this.#headers)) res.setHeader(name, this.#headers[name]!)
+    }
+    res.flushHeaders()
+    res.on('drain', SSEStream.#onDrain)
+    if (this.#keepAlive > 0) keepAlive.add(this.#keepAlive, this)
+    if (this.#retry !== undefined) {
+      const hint = Buffer.from(`retry: ${this.#retry}\n\n`)
+      this.#out.unshift(hint)
+      this.#outBytes += hint.length
+    }
+    if (this.#outBytes > 0) this.#schedule()
+    this.#wake()
+  }
+
+  /**
+   * Answers the request with a plain-text refusal instead of a stream (before any SSE byte).
+   * @internal
+   */
+  refuse(status: number, message: string, headers?: Record<string, string>): void {
+    if (this.#state !== PENDING) return
+    const res = this.#res
+    this.#state = CLOSED
+    if (!res.headersSent && !res.destroyed) {
+      res.statusCode = status
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+      if (headers !== undefined)
+        for (const name of Object.keys(headers)) res.setHeader(name, headers[name]!)
+      res.end(message)
+    }
+    this.#release()
+  }
+
+  /**
+   * Sends one event. Returns `false` (and writes nothing) when the stream is closed or the frame
+   * was dropped; throws an {@link SSEError} for an event that cannot be serialized.
+   */
+  send(event: SSEEvent): boolean {
+    if (this.#state === CLOSED) return false
+    return this.sendFrame(encodeEvent(event))
+  }
+
+  /** Sends a `:` comment line (ignored by clients, keeps proxies from timing out). */
+  comment(text = ''): boolean {
+    if (this.#state === CLOSED) return false
+    return this.sendFrame(encodeEvent({ comment: text }))
+  }
+
+  /**
+   * Sends bytes that are already a complete frame, from {@link encodeEvent}. This is how one
+   * serialization reaches many streams.
+   */
+  sendFrame(
+    frame: Buffer,
+    /** @internal replay writes are bounded by the history instead */ unbounded = false,
+  ): boolean {
+    if (this.#state === CLOSED) return false
+    const held = this.#outBytes + this.#unacked
+    if (!unbounded && held > 0 && held + frame.length > this.#maxBuffered) return this.#overflow()
+    this.#out.push(frame)
+    this.#outBytes += frame.length
+    if (this.#state === OPEN && !this.#congested) this.#schedule()
+    return true
+  }
+
+  /**
+   * Sends every value of `source` as an event (a string becomes `data`), pausing while the client
+   * is not reading, and closes the stream when the source ends. When the client leaves, the
+   * iterator's `return()` is called so the producer stops. If the source throws, the stream is
+   * closed and the returned promise rejects with an {@link SSEError} `SOURCE_FAILED`.
+   */
+  async pipe(source: AsyncIterable<SSESourceValue> | Iterable<SSESourceValue>): Promise<void> {
+    const iterator: AsyncIterator<SSESourceValue> =
+      Symbol.asyncIterator in source
+        ? source[Symbol.asyncIterator]()
+        : (async function* () {
+            yield* source
+          })()
+    this.#source = iterator
+    try {
+      for (;;) {
+        if (this.#state !== CLOSED && (this.#state === PENDING || this.#congested)) {
+          await new Promise<void>((resolve) => (this.#wakeSource = resolve))
+        }
+        if (this.#state === CLOSED) break
+        const step = await iterator.next()
+        if (step.done || this.#state === CLOSED) break
+        this.send(typeof step.value === 'string' ? { data: step.value } : step.value)
+      }
+    } catch (cause) {
+      this.#source = undefined
+      iterator.return?.()?.catch(ignore)
+      this.close()
+      throw new SSEError('SOURCE_FAILED', '@sse/core: the source piped into the stream threw', {
+        cause,
+      })
+    }
+    this.#source = undefined
+    this.close()
+  }
+
+  /**
+   * Ends the stream after writing what is queued. Idempotent. A client that is not reading at all
+   * is cut off instead, so a stalled socket never holds the server open.
+   */
+  close(): void {
+    if (this.#state === CLOSED) return
+    const res = this.#res
+    if (this.#state === PENDING) {
+      this.#state = CLOSED
+      if (!res.headersSent && !res.destroyed) {
+        res.statusCode = 204
+        res.end()
+      }
+    } else {
+      this.#state = CLOSED
+      if (this.#congested) res.destroy()
+      else res.end(this.#take())
+    }
+    this.#release()
+  }
+
+  /**
+   * Closes the stream (after an optional final frame) and lets go of the connection, so a server
+   * that is shutting down is not held open by an idle keep-alive socket or HTTP/2 session.
+   * @internal
+   */
+  shutdown(finalFrame?: Buffer): void {
+    if (this.#state === OPEN && finalFrame !== undefined) this.sendFrame(finalFrame)
+    const wasOpen = this.#state === OPEN
+    this.close()
+    if (!wasOpen) return
+    if (this.request.httpVersionMajor >= 2) this.#res.stream?.session?.close()
+    else this.#res.socket?.end()
+  }
+
+  /** @internal Called by the shared keep-alive timer. */
+  keepAliveTick(): void {
+    if (this.#state !== OPEN) return
+    if (this.#congested) {
+      if (++this.#stalledTicks >= STALL_TICKS) this.#disconnectSlow()
+    } else if (this.#outBytes === 0) {
+      this.#write(KEEP_ALIVE_FRAME)
+    }
+  }
+
+  #take(): Buffer | undefined {
+    const out = this.#out
+    if (out.length === 0) return undefined
+    const chunk = out.length === 1 ? out[0]! : Buffer.concat(out, this.#outBytes)
+    out.length = 0
+    this.#outBytes = 0
+    return chunk
+  }
+
+  #write(chunk: Buffer): void {
+    if (!this.#res.write(chunk)) {
+      this.#congested = true
+      this.#unacked = chunk.length
+    }
+  }
+
+  #flush(): void {
+    this.#queued = false
+    if (this.#state !== OPEN || this.#congested) return
+    const chunk = this.#take()
+    if (chunk !== undefined) this.#write(chunk)
+  }
+
+  #schedule(): void {
+    if (this.#queued) return
+    this.#queued = true
+    if (SSEStream.#dirty.push(this) === 1) queueMicrotask(SSEStream.#flushDirty)
+  }
+
+  #overflow(): boolean {
+    if (this.#policy === 'drop') {
+      this.#dropped++
+      this.#owner?.frameDropped(this)
+      return false
+    }
+    this.#disconnectSlow()
+    return false
+  }
+
+  #disconnectSlow(): void {
+    this.#owner?.slowDisconnect(this)
+    this.#state = CLOSED
+    this.#res.destroy()
+    this.#release()
+  }
+
+  #wake(): void {
+    const wake = this.#wakeSource
+    if (wake !== undefined) {
+      this.#wakeSource = undefined
+      wake()
+    }
+  }
+
+  #release(): void {
+    this.#state = CLOSED
+    this.#out.length = 0
+    this.#outBytes = 0
+    this.#unacked = 0
+    if (this.#keepAlive > 0) keepAlive.delete(this.#keepAlive, this)
+    this.#controller?.abort()
+    this.#resolveClosed?.()
+    if (this.#closed === undefined) this.#closed = Promise.resolve()
+    this.#wake()
+    const source = this.#source
+    if (source !== undefined) {
+      this.#source = undefined
+      source.return?.()?.catch(ignore)
+    }
+    const owner = this.#owner
+    this.#owner = undefined
+    owner?.streamClosed(this)
+  }
+
+  static #dirty: SSEStream[] = []
+
+  static #flushDirty(): void {
+    const dirty = SSEStream.#dirty
+    SSEStream.#dirty = []
+    for (let i = 0; i < dirty.length; i++) dirty[i]!.#flush()
+  }
+
+  static #onResponseClose(this: Tagged): void {
+    const stream = this[kStream]
+    if (stream !== undefined && stream.#state !== CLOSED) stream.#release()
+  }
+
+  static #onDrain(this: Tagged): void {
+    const stream = this[kStream]
+    if (stream === undefined || stream.#state !== OPEN) return
+    stream.#congested = false
+    stream.#unacked = 0
+    stream.#stalledTicks = 0
+    stream.#flush()
+    if (!stream.#congested) stream.#wake()
+  }
+}

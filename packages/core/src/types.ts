@@ -1,0 +1,139 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
+import type { SSEError } from './sseError.js'
+
+/** One Server-Sent Event, as given to {@link serializeEvent} or `stream.send()`. */
+export interface SSEEvent<TData = unknown> {
+  /**
+   * The payload. A string is written as is (HTML stays HTML); anything else is JSON-encoded.
+   * CR, LF and CRLF all split it into one `data:` line per line.
+   */
+  data?: TData
+  /** The event name (`event:` field). Must not contain CR or LF. */
+  event?: string
+  /** The event id (`id:` field). Must not contain CR, LF or NUL. An empty string is kept. */
+  id?: string
+  /** Reconnection delay hint in ms (`retry:` field). A non-negative integer; `0` is kept. */
+  retry?: number
+  /** A comment (`: ...` lines); multi-line comments are split like data. */
+  comment?: string
+}
+
+/** A request object the stream can read headers and URL from (HTTP/1.x or the HTTP/2 compat API). */
+export type SSERequest = IncomingMessage | Http2ServerRequest
+/** A response object the stream writes to (HTTP/1.x or the HTTP/2 compat API). */
+export type SSEResponse = ServerResponse | Http2ServerResponse
+
+/** What a stream does when a client falls behind by more than `maxBufferedBytes`. */
+export type OverflowPolicy = 'disconnect' | 'drop'
+
+/** Options of one SSE stream. */
+export interface SSEStreamOptions {
+  /**
+   * `retry:` hint sent with the first bytes, in ms.
+   * @default undefined (no hint)
+   */
+  retry?: number
+  /**
+   * Interval of the `:` keep-alive comment in ms; `0` turns it off. All streams share one timer per interval.
+   * @default 30000
+   */
+  keepAlive?: number
+  /**
+   * Bytes a stream may hold for a client that is not reading (our queue plus what Node holds for the socket)
+   * before `onOverflow` applies.
+   * @default 524288 (512 KiB)
+   */
+  maxBufferedBytes?: number
+  /**
+   * `disconnect` ends the stream so the client reconnects with `Last-Event-ID` and replays from history;
+   * `drop` discards the frame and counts it.
+   * @default 'disconnect'
+   */
+  onOverflow?: OverflowPolicy
+  /** Extra response headers, written with the SSE headers. Headers already set on the response are kept too. */
+  headers?: Record<string, string | number | readonly string[]>
+}
+
+/** Counters exposed by `broker.stats()`. */
+export interface BrokerStats {
+  /** Streams currently open. */
+  streams: number
+  /** Topics that currently have at least one subscriber. */
+  topics: number
+  /** Events published through this broker. */
+  published: number
+  /** Frames handed to subscribers' sockets (one per event per subscriber). */
+  delivered: number
+  /** Frames discarded under the `drop` overflow policy. */
+  dropped: number
+  /** Streams ended because their client fell too far behind (`disconnect` policy). */
+  slowDisconnects: number
+  /** Events written from history to reconnecting clients. */
+  replayed: number
+  /** Streams refused (authorization, `maxConnections`, or closed broker). */
+  refused: number
+}
+
+/**
+ * A published event after serialization: what travels through a {@link Transport} and is kept in history.
+ * The frames are complete wire bytes, id line included, written unchanged to every subscriber.
+ */
+export interface Delivery {
+  /** The event id on the wire. */
+  readonly id: string
+  /** Topics the event was published to. */
+  readonly topics: readonly string[]
+  /**
+   * One frame per topic (same order as `topics`), or a single frame shared by all topics.
+   * They differ only when the event name defaults to the topic.
+   */
+  readonly frames: readonly Buffer[]
+}
+
+/** What a publisher hands to the transport: the event serialized once, without its id line. */
+export interface OutgoingMessage {
+  readonly topics: readonly string[]
+  /** Serialized event bodies without the `id:` line, aligned with `topics` like {@link Delivery.frames}. */
+  readonly bodies: readonly string[]
+  /** An id supplied by the publisher, to be used on the wire instead of a transport-assigned one. */
+  readonly id?: string
+}
+
+/** The answer to a replay request. */
+export type ReplayResult =
+  | { readonly reset: false; readonly deliveries: readonly Delivery[] }
+  | {
+      readonly reset: true
+      /** The newest id the transport knows, so the client's `Last-Event-ID` moves past the gap. */
+      readonly headId: string
+    }
+
+/** The broker side of a transport: where it delivers every published event, local or remote. */
+export interface TransportSink {
+  /** Called once for every event, in id order, including those this instance published. */
+  deliver(delivery: Delivery): void
+  /** Reports a transport failure that no caller is waiting on (it is counted and logged, never thrown). */
+  error(error: SSEError): void
+}
+
+/**
+ * The seam between the broker and the place events travel through. The in-memory transport is the
+ * default; `@sse/redis` carries events between instances. Adapters never see it.
+ *
+ * A transport must deliver every event to `sink.deliver` exactly once, in id order, and must keep a
+ * bounded history to answer `replay`.
+ */
+export interface Transport {
+  /** Called once by the broker before any other method. */
+  start(sink: TransportSink): void | Promise<void>
+  /**
+   * Publishes one event and returns its wire id. Throws an {@link SSEError} with code
+   * `TRANSPORT_UNAVAILABLE` synchronously when it knows it cannot deliver.
+   */
+  publish(message: OutgoingMessage): string | Promise<string>
+  /** Every retained event after `lastEventId` on any of `topics`, in id order, or a reset. */
+  replay(topics: readonly string[], lastEventId: string): ReplayResult | Promise<ReplayResult>
+  /** Releases what the transport created. */
+  close(): void | Promise<void>
+}
