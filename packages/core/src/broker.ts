@@ -82,6 +82,8 @@ interface Subscriber {
   stamp: number
   /** Live frames held back while a replay is written. */
   backlog: Array<{ id: string; frame: Buffer }> | null
+  /** The members of the {@link StreamGroup} the stream was opened through, if any. */
+  readonly group: Set<SSEStream> | undefined
 }
 
 const MAX_TOPIC_LENGTH = 256
@@ -285,7 +287,12 @@ export class Broker {
    * closed broker) answer with a plain status before any SSE byte. Without topics, the stream is
    * for the caller's own `send()` calls.
    */
-  stream(request: SSERequest, response: SSEResponse, options?: BrokerStreamOptions): SSEStream {
+  stream(
+    request: SSERequest,
+    response: SSEResponse,
+    options?: BrokerStreamOptions,
+    /** @internal */ group?: Set<SSEStream>,
+  ): SSEStream {
     let topics = NO_TOPICS
     let streamOptions = this.#streamDefaults
     if (options !== undefined) {
@@ -297,8 +304,9 @@ export class Broker {
       }
     }
     const stream = new SSEStream(request, response, streamOptions, this.#owner)
-    const subscriber: Subscriber = { stream, topics, stamp: 0, backlog: null }
+    const subscriber: Subscriber = { stream, topics, stamp: 0, backlog: null, group }
     this.#streams.set(stream, subscriber)
+    group?.add(stream)
     if (this.#closing !== undefined) {
       this.#refuse(stream, 503, 'The event stream is shutting down.', { 'Retry-After': '5' })
     } else if (this.#streams.size > this.#maxConnections) {
@@ -339,6 +347,14 @@ export class Broker {
     }
   }
 
+  /**
+   * A set of streams opened through this broker that can be ended together without closing the
+   * broker: what an adapter uses when the app shuts down but the broker (passed in by the user) lives on.
+   */
+  group(): StreamGroup {
+    return new StreamGroup(this)
+  }
+
   /** Number of subscribers of `topic` on this instance. */
   subscribers(topic: string): number {
     return this.#topics.get(topic)?.size ?? 0
@@ -353,10 +369,7 @@ export class Broker {
     if (this.#closing !== undefined) return this.#closing
     const finalFrame = options?.event === undefined ? undefined : encodeEvent(options.event)
     this.#closing = (async () => {
-      for (const stream of [...this.#streams.keys()]) {
-        if (stream.isOpen) stream.shutdown(finalFrame)
-        else stream.refuse(503, 'The event stream is shutting down.', { 'Retry-After': '5' })
-      }
+      shutdownAll(this.#streams.keys(), finalFrame)
       await this.#transport.close()
     })()
     return this.#closing
@@ -486,6 +499,7 @@ export class Broker {
     const subscriber = this.#streams.get(stream)
     if (subscriber === undefined) return
     this.#streams.delete(stream)
+    subscriber.group?.delete(stream)
     for (const topic of subscriber.topics) {
       const set = this.#topics.get(topic)
       if (set === undefined) continue
@@ -504,6 +518,45 @@ export class Broker {
     } catch {
       // An onError hook that throws must not take the broker down with it.
     }
+  }
+}
+
+function shutdownAll(streams: Iterable<SSEStream>, finalFrame: Buffer | undefined): void {
+  for (const stream of [...streams]) {
+    if (stream.isOpen) stream.shutdown(finalFrame)
+    else stream.refuse(503, 'The event stream is shutting down.', { 'Retry-After': '5' })
+  }
+}
+
+/**
+ * Streams opened through one adapter (or any other owner) on a shared broker. Closing the group
+ * ends its streams and lets go of their connections; the broker stays open.
+ */
+export class StreamGroup {
+  /** The broker the group's streams belong to. */
+  readonly broker: Broker
+  readonly #members = new Set<SSEStream>()
+
+  constructor(broker: Broker) {
+    this.broker = broker
+  }
+
+  /** Number of open (or pending) streams in the group. */
+  get size(): number {
+    return this.#members.size
+  }
+
+  /** Like {@link Broker.stream}, and the stream joins the group until it closes. */
+  stream(request: SSERequest, response: SSEResponse, options?: BrokerStreamOptions): SSEStream {
+    return this.broker.stream(request, response, options, this.#members)
+  }
+
+  /** Ends every stream of the group (after an optional final event). */
+  close(options?: { event?: SSEEvent }): void {
+    shutdownAll(
+      this.#members,
+      options?.event === undefined ? undefined : encodeEvent(options.event),
+    )
   }
 }
 

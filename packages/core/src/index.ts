@@ -6,6 +6,7 @@ export {
   type BrokerStreamOptions,
   createBroker,
   type PublishOptions,
+  StreamGroup,
 } from './broker.js'
 export { diagnostics } from './diagnostics.js'
 export { escapeHtml, html, raw, refreshEvent, SafeHtml, stateEvent } from './html.js'

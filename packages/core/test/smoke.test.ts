@@ -1,8 +1,8 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { createBroker } from '@sse/core'
 import { EventSource } from 'eventsource'
 import { expect, test } from 'vitest'
-import { createBroker } from '@sse/core'
 
 test('a published event reaches an EventSource subscriber', async () => {
   const broker = createBroker()
