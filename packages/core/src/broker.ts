@@ -269,15 +269,19 @@ export class Broker {
       }
       return Promise.resolve(result)
     }
-    result.then(
+    return result.then(
       (id) => {
         if (diagnostics.publish.hasSubscribers) {
           diagnostics.publish.publish({ broker: this, id, topics: list })
         }
+        return id
       },
-      (cause: unknown) => this.#reportError(asTransportError(cause)),
+      (cause: unknown) => {
+        const error = asTransportError(cause)
+        this.#reportError(error)
+        throw error
+      },
     )
-    return result
   }
 
   /**
