@@ -41,7 +41,9 @@ export interface SSEStreamOptions {
   keepAlive?: number
   /**
    * Bytes a stream may hold for a client that is not reading (our queue plus what Node holds for the socket)
-   * before `onOverflow` applies.
+   * before `onOverflow` applies. Node holds everything written to a response in one tick until the next,
+   * so a single synchronous burst to one client larger than this counts as falling behind: spread very
+   * large bursts over ticks, or raise the bound.
    * @default 524288 (512 KiB)
    */
   maxBufferedBytes?: number

@@ -533,3 +533,4 @@ describe('visibility', () => {
     await broker.close()
   })
 })
+
