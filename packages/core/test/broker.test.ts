@@ -533,4 +533,3 @@ describe('visibility', () => {
     await broker.close()
   })
 })
-
