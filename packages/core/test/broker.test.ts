@@ -533,3 +533,30 @@ describe('visibility', () => {
     await broker.close()
   })
 })
+
+describe('batching', () => {
+  test("a tick's events for one subscriber go out in one write", async () => {
+    const broker = createBroker({ keepAlive: 0 })
+    const writes: number[] = []
+    const server = await listen((req, res) => {
+      const write = res.write.bind(res) as (chunk: Buffer) => boolean
+      res.write = ((chunk: Buffer) => {
+        writes.push(chunk.length)
+        return write(chunk)
+      }) as typeof res.write
+      broker.stream(req, res, { topics: ['a', 'b'] })
+    })
+    cleanups.push(
+      () => server.close(),
+      () => broker.close(),
+    )
+    const client = await rawClient(server.url)
+    cleanups.push(() => client.close())
+    for (let i = 0; i < 50; i++) broker.publish(i % 2 ? 'a' : 'b', `event ${i}`)
+    await client.until((c) => c.events.length === 50)
+    expect(writes).toHaveLength(1)
+    expect(client.events.map((e) => e.data)).toEqual(
+      Array.from({ length: 50 }, (_, i) => `event ${i}`),
+    )
+  })
+})

@@ -84,6 +84,22 @@ describe('opening a stream over HTTP/1.1', () => {
     expect(named.data).toBe('<b>html</b>')
   })
 
+  test('a plain fetch reads the stream as it arrives', async () => {
+    const { url, streams } = await serve((stream) => stream.send({ event: 'first', data: 'a' }))
+    const controller = new AbortController()
+    cleanups.push(() => controller.abort())
+    const response = await fetch(url, { signal: controller.signal })
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
+    let text = ''
+    while (!text.endsWith('\n\n')) text += (await reader.read()).value
+    expect(text).toBe('event: first\ndata: a\n\n')
+    streams[0]!.send({ data: 'second' })
+    text = ''
+    while (!text.endsWith('\n\n')) text += (await reader.read()).value
+    expect(text).toBe('data: second\n\n')
+  })
+
   test('Accept: */* clients get the stream too', async () => {
     const { url } = await serve((stream) => stream.send({ data: 'hi' }))
     const client = await rawClient(url, { accept: '*/*' })
