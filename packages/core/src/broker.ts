@@ -82,8 +82,14 @@ interface Subscriber {
   stamp: number
   /** Live frames held back while a replay is written. */
   backlog: Array<{ id: string; frame: Buffer }> | null
-  /** The members of the {@link StreamGroup} the stream was opened through, if any. */
-  readonly group: Set<SSEStream> | undefined
+  /** The state of the {@link StreamGroup} the stream was opened through, if any. */
+  readonly group: GroupState | undefined
+}
+
+/** What the broker needs of a {@link StreamGroup}. */
+interface GroupState {
+  readonly members: Set<SSEStream>
+  closed: boolean
 }
 
 const MAX_TOPIC_LENGTH = 256
@@ -295,7 +301,7 @@ export class Broker {
     request: SSERequest,
     response: SSEResponse,
     options?: BrokerStreamOptions,
-    /** @internal */ group?: Set<SSEStream>,
+    /** @internal */ group?: GroupState,
   ): SSEStream {
     let topics = NO_TOPICS
     let streamOptions = this.#streamDefaults
@@ -310,8 +316,8 @@ export class Broker {
     const stream = new SSEStream(request, response, streamOptions, this.#owner)
     const subscriber: Subscriber = { stream, topics, stamp: 0, backlog: null, group }
     this.#streams.set(stream, subscriber)
-    group?.add(stream)
-    if (this.#closing !== undefined) {
+    group?.members.add(stream)
+    if (this.#closing !== undefined || group?.closed) {
       this.#refuse(stream, 503, 'The event stream is shutting down.', { 'Retry-After': '5' })
     } else if (this.#streams.size > this.#maxConnections) {
       this.#refuse(stream, 503, 'Too many open event streams.', { 'Retry-After': '5' })
@@ -503,7 +509,7 @@ export class Broker {
     const subscriber = this.#streams.get(stream)
     if (subscriber === undefined) return
     this.#streams.delete(stream)
-    subscriber.group?.delete(stream)
+    subscriber.group?.members.delete(stream)
     for (const topic of subscriber.topics) {
       const set = this.#topics.get(topic)
       if (set === undefined) continue
@@ -539,7 +545,7 @@ function shutdownAll(streams: Iterable<SSEStream>, finalFrame: Buffer | undefine
 export class StreamGroup {
   /** The broker the group's streams belong to. */
   readonly broker: Broker
-  readonly #members = new Set<SSEStream>()
+  readonly #state: GroupState = { members: new Set(), closed: false }
 
   constructor(broker: Broker) {
     this.broker = broker
@@ -547,20 +553,27 @@ export class StreamGroup {
 
   /** Number of open (or pending) streams in the group. */
   get size(): number {
-    return this.#members.size
+    return this.#state.members.size
+  }
+
+  /** `true` after {@link close}: new streams are refused with 503. */
+  get isClosed(): boolean {
+    return this.#state.closed
   }
 
   /** Like {@link Broker.stream}, and the stream joins the group until it closes. */
   stream(request: SSERequest, response: SSEResponse, options?: BrokerStreamOptions): SSEStream {
-    return this.broker.stream(request, response, options, this.#members)
+    return this.broker.stream(request, response, options, this.#state)
   }
 
-  /** Ends every stream of the group (after an optional final event). */
+  /**
+   * Ends every stream of the group (after an optional final event); streams asked for afterwards
+   * get 503 with `Retry-After`, as from a closed broker.
+   */
   close(options?: { event?: SSEEvent }): void {
-    shutdownAll(
-      this.#members,
-      options?.event === undefined ? undefined : encodeEvent(options.event),
-    )
+    this.#state.closed = true
+    const finalFrame = options?.event === undefined ? undefined : encodeEvent(options.event)
+    shutdownAll(this.#state.members, finalFrame)
   }
 }
 

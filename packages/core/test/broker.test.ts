@@ -451,6 +451,9 @@ describe('closing the broker', () => {
     expect(group.size).toBe(0)
     await broker.publish('t', 'still here')
     await outside.until((c) => c.events.length === 1)
+    const late = await rawClient(`${server.url}/group`)
+    await late.ended
+    expect([late.status, late.headers['retry-after'], group.isClosed]).toEqual([503, '5', true])
   })
 })
 

@@ -1,0 +1,496 @@
+import { type Broker, createBroker, escapeHtml, SSEError, type SSEStream } from '@sse/core'
+import { type SSEMiddleware, type SSEMiddlewareOptions, sseMiddleware } from '@sse/express'
+import compression from 'compression'
+import { EventSource } from 'eventsource'
+import express5, { type ErrorRequestHandler, type Express } from 'express'
+import express4 from 'express4'
+import request from 'supertest'
+import { afterEach, describe, expect, test } from 'vitest'
+import { once, type RawClient, rawClient, serve } from './helpers.js'
+
+const cleanups: Array<() => unknown> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+/** An error handler, placed last, that records every error reaching it and lets Express finish. */
+function errorRecorder() {
+  const errors: unknown[] = []
+  let signal: () => void = () => {}
+  const handler: ErrorRequestHandler = (error, _req, res, next) => {
+    errors.push(error)
+    signal()
+    if (res.headersSent) return next(error)
+    res.status(500).type('text').send('failed')
+  }
+  const next = () => new Promise<void>((resolve) => (signal = resolve))
+  return { errors, handler, next }
+}
+
+function errorOf(fn: () => unknown): SSEError | undefined {
+  try {
+    fn()
+  } catch (error) {
+    return error as SSEError
+  }
+  return undefined
+}
+
+describe.each([
+  ['express 5', express5],
+  ['express 4', express4],
+] as const)('%s', (_, express) => {
+  /** An app with the middleware, the routes of `routes`, and a real listening server. */
+  async function setup(
+    routes: (app: Express, sse: SSEMiddleware) => void,
+    options: SSEMiddlewareOptions = { keepAlive: 0 },
+  ) {
+    const app = express()
+    const sse = sseMiddleware(options)
+    app.use(express.json())
+    app.use(sse)
+    routes(app, sse)
+    const server = await serve(app)
+    cleanups.push(
+      () => server.close(),
+      () => sse.close(),
+    )
+    const connect = async (path: string, headers: Record<string, string> = {}) => {
+      const client = await rawClient(`${server.url}${path}`, headers)
+      cleanups.push(() => client.close())
+      return client
+    }
+    return { app, sse, broker: sse.broker, server, connect }
+  }
+
+  describe('streams and publishing', () => {
+    test('a route publishes with req.broker and a res.sse() stream on that topic receives the exact bytes', async () => {
+      const { app, connect } = await setup((app) => {
+        app.get('/events', (_req, res) => res.sse({ topics: ['notifications'] }))
+        app.post('/notes', async (req, res) => {
+          const id = await req.broker.publish('notifications', {
+            data: `<li>${escapeHtml(req.body.title)}</li>`,
+          })
+          res.status(201).json({ id })
+        })
+      })
+      const client = await connect('/events')
+      const answer = await request(app).post('/notes').send({ title: '<b>Ship it</b>' })
+      expect(answer.status).toBe(201)
+      await client.until((c) => c.events.length === 1)
+      expect(client.text()).toBe(
+        `id: ${answer.body.id}\nevent: notifications\ndata: <li>&lt;b&gt;Ship it&lt;/b&gt;</li>\n\n`,
+      )
+    })
+
+    test('the response is 200 with the SSE headers, and headers set before res.sse() are kept', async () => {
+      const { connect } = await setup((app) => {
+        app.use((_req, res, next) => {
+          res.setHeader('Access-Control-Allow-Origin', 'https://app.example')
+          next()
+        })
+        app.get('/events', (_req, res) => res.sse({ topics: ['notifications'] }))
+      })
+      const client = await connect('/events')
+      expect(client.status).toBe(200)
+      expect(client.headers).toMatchObject({
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        'x-accel-buffering': 'no',
+        connection: 'keep-alive',
+        'access-control-allow-origin': 'https://app.example',
+      })
+    })
+
+    test('a route parameter chooses the topic: a project stream gets only its own events', async () => {
+      const { broker, connect } = await setup((app) => {
+        app.get('/projects/:id/events', (req, res) =>
+          res.sse({ topics: [`project:${req.params.id}`] }),
+        )
+      })
+      const one = await connect('/projects/1/events')
+      const two = await connect('/projects/2/events')
+      await broker.publish('project:2', { event: 'update', data: 'for two' })
+      await broker.publish('project:1', { event: 'update', data: 'for one' })
+      await one.until((c) => c.events.length === 1)
+      await two.until((c) => c.events.length === 1)
+      expect(one.events.map((e) => e.data)).toEqual(['for one'])
+      expect(two.events.map((e) => e.data)).toEqual(['for two'])
+    })
+
+    test('res.sse() without topics is a stream for the handler’s own sends', async () => {
+      const { broker, connect } = await setup((app) => {
+        app.get('/hello', (_req, res) => {
+          const stream = res.sse()
+          stream.send({ event: 'hello', data: 'world' })
+          stream.close()
+        })
+      })
+      const client = await connect('/hello')
+      await client.ended
+      expect(client.complete()).toBe(true)
+      expect(client.text()).toBe('event: hello\ndata: world\n\n')
+      expect(broker.stats().topics).toBe(0)
+    })
+
+    test('res.sse(asyncIterable) streams each value and ends the response when the iterable ends', async () => {
+      const { connect } = await setup((app) => {
+        app.get('/jobs/:id/progress', (req, res) =>
+          res.sse(
+            (async function* () {
+              yield `job ${req.params.id} started`
+              yield { event: 'done', data: { percent: 100 } }
+            })(),
+            { retry: 1000 },
+          ),
+        )
+      })
+      const client = await connect('/jobs/7/progress')
+      await client.ended
+      expect(client.complete()).toBe(true)
+      expect(client.text()).toBe(
+        'retry: 1000\n\ndata: job 7 started\n\nevent: done\ndata: {"percent":100}\n\n',
+      )
+    })
+
+    test('when the client leaves, the iterable is stopped', async () => {
+      let stopped!: () => void
+      const stoppedPromise = new Promise<void>((resolve) => (stopped = resolve))
+      const { connect } = await setup((app) => {
+        app.get('/ticks', (_req, res) =>
+          res.sse(
+            (async function* () {
+              try {
+                for (let i = 0; i < 1_000_000; i++) {
+                  yield String(i)
+                  await new Promise((resolve) => setImmediate(resolve))
+                }
+              } finally {
+                stopped()
+              }
+            })(),
+          ),
+        )
+      })
+      const client = await connect('/ticks')
+      await client.until((c) => c.events.length > 0)
+      client.close()
+      await stoppedPromise
+    })
+  })
+
+  describe('errors', () => {
+    test('an iterable that throws ends the stream, and the app’s error handler gets SOURCE_FAILED with the cause', async () => {
+      const recorder = errorRecorder()
+      const boom = new Error('boom')
+      const { connect } = await setup((app) => {
+        app.get('/job', (_req, res) =>
+          res.sse(
+            (async function* () {
+              yield 'before'
+              throw boom
+            })(),
+          ),
+        )
+        app.use(recorder.handler)
+      })
+      const reached = recorder.next()
+      const client = await connect('/job')
+      await Promise.all([client.ended, reached])
+      expect(client.text()).toBe('data: before\n\n')
+      expect(recorder.errors).toHaveLength(1)
+      expect(recorder.errors[0]).toBeInstanceOf(SSEError)
+      expect(recorder.errors[0]).toMatchObject({ code: 'SOURCE_FAILED', cause: boom })
+    })
+
+    test('an iterable that throws in a nested router reaches that router’s error handler', async () => {
+      const outer = errorRecorder()
+      const inner = errorRecorder()
+      const { connect } = await setup((app) => {
+        const router = express.Router()
+        router.get('/job', (_req, res) =>
+          res.sse(
+            // biome-ignore lint/correctness/useYield: a source that fails before its first value
+            (async function* () {
+              throw new Error('boom')
+            })(),
+          ),
+        )
+        router.use(inner.handler)
+        app.use('/nested', router)
+        app.use(outer.handler)
+      })
+      const reached = inner.next()
+      const client = await connect('/nested/job')
+      await Promise.all([client.ended, reached])
+      expect(inner.errors).toMatchObject([{ code: 'SOURCE_FAILED' }])
+      // The inner handler passed it on (headers were sent), so the app-level one saw it too.
+      expect(outer.errors).toEqual(inner.errors)
+    })
+
+    test('an error thrown by a handler after its stream opened ends the stream and reaches the error handler, with no ERR_HTTP_HEADERS_SENT', async () => {
+      const recorder = errorRecorder()
+      const boom = new Error('boom')
+      const { broker, connect } = await setup((app) => {
+        app.get('/events', (_req, res) => {
+          res.sse({ topics: ['notifications'] }).send({ data: 'first' })
+          throw boom
+        })
+        app.use(recorder.handler)
+      })
+      const reached = recorder.next()
+      const client = await connect('/events')
+      await Promise.all([client.ended, reached])
+      expect(client.status).toBe(200)
+      expect(recorder.errors).toEqual([boom])
+      expect(broker.subscribers('notifications')).toBe(0)
+    })
+
+    test('without an error handler of the app’s own, Express’s default handler still ends the stream', async () => {
+      const { broker, connect } = await setup((app) => {
+        app.get('/events', (_req, res) => {
+          res.sse({ topics: ['notifications'] })
+          throw new Error('boom')
+        })
+      })
+      const client = await connect('/events')
+      await client.ended
+      expect(broker.subscribers('notifications')).toBe(0)
+    })
+
+    test('an invalid topic throws before any byte, so the error handler can still answer 500', async () => {
+      const recorder = errorRecorder()
+      const { app } = await setup((app) => {
+        app.get('/events', (_req, res) => res.sse({ topics: ['bad\ntopic'] }))
+        app.use(recorder.handler)
+      })
+      const answer = await request(app).get('/events')
+      expect(answer.status).toBe(500)
+      expect(answer.text).toBe('failed')
+      expect(recorder.errors).toMatchObject([{ code: 'INVALID_TOPIC' }])
+    })
+
+    test('res.sse() with something that is neither options nor an iterable throws INVALID_OPTION', async () => {
+      const recorder = errorRecorder()
+      const { app } = await setup((app) => {
+        app.get('/events', (_req, res) => res.sse(42 as never))
+        app.use(recorder.handler)
+      })
+      expect((await request(app).get('/events')).status).toBe(500)
+      expect(recorder.errors).toMatchObject([{ code: 'INVALID_OPTION' }])
+    })
+  })
+
+  describe('refusals', () => {
+    test('a stream that authorize refuses is answered 403 in plain text', async () => {
+      const { app } = await setup(
+        (app) => app.get('/events', (_req, res) => res.sse({ topics: ['admin'] })),
+        { keepAlive: 0, authorize: (_req, topics) => !topics.includes('admin') },
+      )
+      const answer = await request(app).get('/events')
+      expect(answer.status).toBe(403)
+      expect(answer.headers['content-type']).toBe('text/plain; charset=utf-8')
+      expect(answer.text).toBe('Forbidden.')
+    })
+
+    test('past maxConnections the next stream is answered 503 with Retry-After', async () => {
+      const { app, connect } = await setup(
+        (app) => app.get('/events', (_req, res) => res.sse({ topics: ['notifications'] })),
+        { keepAlive: 0, maxConnections: 1 },
+      )
+      const first = await connect('/events')
+      expect(first.status).toBe(200)
+      const answer = await request(app).get('/events')
+      expect(answer.status).toBe(503)
+      expect(answer.headers['retry-after']).toBe('5')
+    })
+  })
+
+  describe('replay', () => {
+    test('a client coming back with Last-Event-ID gets exactly the events it missed', async () => {
+      const { broker, connect } = await setup((app) => {
+        app.get('/events', (_req, res) => res.sse({ topics: ['feed'] }))
+      })
+      const first = await broker.publish('feed', 'one')
+      const second = await broker.publish('feed', 'two')
+      const third = await broker.publish('feed', { event: 'named', data: 'three' })
+      const client = await connect('/events', { 'last-event-id': first })
+      await client.until((c) => c.events.length === 2)
+      expect(client.text()).toBe(
+        `id: ${second}\nevent: feed\ndata: two\n\nid: ${third}\nevent: named\ndata: three\n\n`,
+      )
+    })
+
+    test('an EventSource whose stream the server ended reconnects and receives what it missed', async () => {
+      const streams: SSEStream[] = []
+      const { broker, server } = await setup((app) => {
+        app.get('/events', (_req, res) => {
+          streams.push(res.sse({ topics: ['feed'], retry: 10 }))
+        })
+      })
+      const source = new EventSource(`${server.url}/events`)
+      cleanups.push(() => source.close())
+      const received: string[] = []
+      source.addEventListener('feed', (e) => received.push(e.data))
+      await once(source, 'open')
+      await broker.publish('feed', 'before')
+      await once(source, 'feed')
+      streams[0]!.close()
+      await broker.publish('feed', 'while away')
+      await once(source, 'feed')
+      expect(received).toEqual(['before', 'while away'])
+      expect(streams).toHaveLength(2)
+    })
+  })
+
+  describe('compression', () => {
+    test('with compression() in the app, events still arrive one by one and uncompressed', async () => {
+      const { app, broker, connect } = await setup((app) => {
+        app.use(compression())
+        app.get('/page', (_req, res) => res.type('text').send('x'.repeat(4096)))
+        app.get('/events', (_req, res) => res.sse({ topics: ['feed'] }))
+      })
+      const page = await request(app).get('/page').set('accept-encoding', 'gzip')
+      expect(page.headers['content-encoding']).toBe('gzip')
+
+      const client = await connect('/events', { 'accept-encoding': 'gzip' })
+      expect(client.headers['content-encoding']).toBeUndefined()
+      const one = await broker.publish('feed', 'one')
+      await client.until((c) => c.events.length === 1)
+      const two = await broker.publish('feed', 'two')
+      await client.until((c) => c.events.length === 2)
+      expect(client.text()).toBe(
+        `id: ${one}\nevent: feed\ndata: one\n\nid: ${two}\nevent: feed\ndata: two\n\n`,
+      )
+    })
+  })
+
+  describe('shutdown', () => {
+    test('sse.close() ends 1,000 open streams, closes its own broker, and server.close() then finishes', async () => {
+      const { sse, broker, server, connect } = await setup((app) => {
+        app.get('/events', (_req, res) => res.sse({ topics: ['feed'] }))
+      })
+      const clients: RawClient[] = []
+      for (let batch = 0; batch < 10; batch++) {
+        clients.push(...(await Promise.all(Array.from({ length: 100 }, () => connect('/events')))))
+      }
+      expect(broker.stats().streams).toBe(1000)
+
+      await sse.close({ event: { event: 'bye', data: 'see you' } })
+      await new Promise<void>((resolve, reject) =>
+        server.server.close((error) => (error ? reject(error) : resolve())),
+      )
+      await Promise.all(clients.map((client) => client.ended))
+      for (const client of clients) expect(client.text()).toBe('event: bye\ndata: see you\n\n')
+      expect(broker.stats().streams).toBe(0)
+      expect(broker.isClosed).toBe(true)
+      expect(errorOf(() => broker.publish('feed', 'late'))?.code).toBe('BROKER_CLOSED')
+    })
+
+    test('a broker passed in stays open after sse.close(): only this middleware’s streams end', async () => {
+      const broker = createBroker({ keepAlive: 0 })
+      cleanups.push(() => broker.close())
+      const { sse, connect } = await setup(
+        (app) => app.get('/events', (_req, res) => res.sse({ topics: ['feed'] })),
+        { broker },
+      )
+      const other = await serve((req, res) => broker.stream(req, res, { topics: ['feed'] }))
+      cleanups.push(() => other.close())
+      const outsider = await rawClient(`${other.url}/`)
+      cleanups.push(() => outsider.close())
+      const client = await connect('/events')
+
+      await sse.close()
+      await client.ended
+      expect(broker.isClosed).toBe(false)
+      await broker.publish('feed', 'still here')
+      await outsider.until((c) => c.events.length === 1)
+
+      const late = await connect('/events')
+      await late.ended
+      expect([late.status, late.headers['retry-after']]).toEqual([503, '5'])
+      expect(broker.subscribers('feed')).toBe(1)
+    })
+
+    test('stream options given with a broker are the defaults of this middleware’s streams', async () => {
+      const broker = createBroker({ keepAlive: 0 })
+      cleanups.push(() => broker.close())
+      const { connect } = await setup(
+        (app) => app.get('/events', (_req, res) => res.sse({ topics: ['feed'] })),
+        { broker, retry: 1500 },
+      )
+      const client = await connect('/events')
+      await client.until((c) => c.text().length > 0)
+      expect(client.text()).toBe('retry: 1500\n\n')
+    })
+  })
+})
+
+describe('express 5 only', () => {
+  test('an async handler that rejects after its stream opened ends the stream and reaches the error handler', async () => {
+    const recorder = errorRecorder()
+    const app = express5()
+    const sse = sseMiddleware({ keepAlive: 0 })
+    app.use(sse)
+    app.get('/events', async (_req, res) => {
+      res.sse({ topics: ['feed'] })
+      await sse.broker.publish('feed', 'first')
+      throw new Error('later')
+    })
+    app.use(recorder.handler)
+    const server = await serve(app)
+    cleanups.push(
+      () => server.close(),
+      () => sse.close(),
+    )
+    const reached = recorder.next()
+    const client = await rawClient(`${server.url}/events`)
+    cleanups.push(() => client.close())
+    await Promise.all([client.ended, reached])
+    expect(recorder.errors).toMatchObject([{ message: 'later' }])
+    expect(sse.broker.subscribers('feed')).toBe(0)
+  })
+})
+
+describe('options', () => {
+  test('an unknown option throws INVALID_OPTION naming the key', () => {
+    const error = errorOf(() => sseMiddleware({ keepalive: 10 } as never))
+    expect(error).toBeInstanceOf(SSEError)
+    expect(error?.code).toBe('INVALID_OPTION')
+    expect(error?.message).toMatch(/^@sse\/express: unknown option "keepalive" \(known options: /)
+  })
+
+  test('an option of the wrong type throws INVALID_OPTION naming the key, the type and the value', () => {
+    const error = errorOf(() => sseMiddleware({ keepAlive: 'soon' } as never))
+    expect(error?.code).toBe('INVALID_OPTION')
+    expect(error?.message).toBe(
+      '@sse/express: option "keepAlive" must be of type integer, got "soon"',
+    )
+  })
+
+  test('a broker option given together with a broker throws INVALID_OPTION', () => {
+    const broker = createBroker()
+    cleanups.push(() => broker.close())
+    const error = errorOf(() => sseMiddleware({ broker, historySize: 10 } as never))
+    expect(error?.code).toBe('INVALID_OPTION')
+    expect(error?.message).toBe(
+      '@sse/express: option "historySize" cannot be combined with "broker"; give it to createBroker() instead',
+    )
+  })
+
+  test('a broker that is not a broker throws INVALID_OPTION', () => {
+    const error = errorOf(() => sseMiddleware({ broker: {} as Broker }))
+    expect(error?.code).toBe('INVALID_OPTION')
+    expect(error?.message).toBe(
+      '@sse/express: option "broker" must be an object with methods publish, stream, group, close, got an object',
+    )
+  })
+
+  test('sse.close() is idempotent and answers the same promise', async () => {
+    const sse = sseMiddleware()
+    const closing = sse.close()
+    expect(sse.close()).toBe(closing)
+    await closing
+    expect(sse.broker.isClosed).toBe(true)
+  })
+})
