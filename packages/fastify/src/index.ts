@@ -1,0 +1,23 @@
+import { ssePlugin } from './ssePlugin.js'
+
+export {
+  type Broker,
+  type BrokerOptions,
+  type BrokerStreamOptions,
+  createBroker,
+  escapeHtml,
+  html,
+  raw,
+  refreshEvent,
+  SSEError,
+  type SSEErrorCode,
+  type SSEEvent,
+  type SSESourceValue,
+  type SSEStream,
+  type SSEStreamOptions,
+  stateEvent,
+} from '@sse/core'
+export type { OwnBrokerOptions, SharedBrokerOptions, SSEPluginOptions } from './ssePluginOptions.js'
+export type { ReplySSE, SSESource } from './sseReply.js'
+export { ssePlugin }
+export default ssePlugin

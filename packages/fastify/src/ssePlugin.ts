@@ -1,0 +1,80 @@
+import { type Broker, createBroker, type SSEStreamOptions } from '@sse/core'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { pluginOptions, type SSEPluginOptions } from './ssePluginOptions.js'
+import { guardHandler, type ReplySSE, sseReply } from './sseReply.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The broker of this plugin's context, for publishing outside requests (background jobs). */
+    readonly broker: Broker
+  }
+  interface FastifyRequest {
+    /** The broker of this plugin's context: `request.broker.publish(topic, event)`. */
+    readonly broker: Broker
+  }
+  interface FastifyReply {
+    /**
+     * Answers with a Server-Sent Events stream: `reply.sse({ topics })` subscribes it to topics,
+     * `reply.sse(iterable)` sends each value and ends with the iterable, `reply.sse()` gives a stream
+     * for your own `send()` calls.
+     */
+    sse: ReplySSE
+  }
+}
+
+function requestLogging(fastify: FastifyInstance): (request: FastifyRequest) => boolean {
+  const disabled = fastify.initialConfig.disableRequestLogging
+  if (typeof disabled === 'function') return disabled
+  return () => disabled === true
+}
+
+const plugin: FastifyPluginAsync<SSEPluginOptions> = async (fastify, options) => {
+  const { broker: given, ...rest } = pluginOptions(options)
+  const broker = given ?? createBroker(rest)
+  const group = broker.group()
+
+  fastify.decorate('broker', { getter: () => broker })
+  fastify.decorateRequest('broker', { getter: () => broker })
+  fastify.decorateReply(
+    'sse',
+    sseReply({
+      group,
+      // A broker the plugin created already applies the stream options as its defaults.
+      defaults:
+        given !== undefined && Object.keys(rest).length > 0
+          ? (rest as SSEStreamOptions)
+          : undefined,
+      quiet: requestLogging(fastify),
+    }),
+  )
+
+  fastify.addHook('onRoute', (route) => {
+    route.handler = guardHandler(route.handler)
+  })
+  // Fastify closes the server before `onClose` hooks run, and the server waits for open
+  // connections: streams must end earlier, in `preClose`.
+  fastify.addHook('preClose', (done) => {
+    group.close()
+    done()
+  })
+  if (given === undefined) fastify.addHook('onClose', () => broker.close())
+}
+
+/**
+ * Adds `reply.sse()`, `request.broker` and `fastify.broker`. Options are validated when the plugin
+ * is registered. `app.close()` ends every stream the plugin opened and closes the broker it created
+ * (a broker passed in `options.broker` stays open).
+ *
+ * @example
+ * await app.register(ssePlugin)
+ * app.get('/events', (request, reply) => reply.sse({ topics: ['notifications'] }))
+ * app.post('/notes', async (request) => {
+ *   request.broker.publish('notifications', { data: '<li>New note</li>' })
+ *   return { ok: true }
+ * })
+ */
+export const ssePlugin: FastifyPluginAsync<SSEPluginOptions> = fp(plugin, {
+  fastify: '5.x',
+  name: '@sse/fastify',
+})

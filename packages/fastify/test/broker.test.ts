@@ -1,0 +1,113 @@
+import ssePlugin, { type Broker, createBroker } from '@sse/fastify'
+import Fastify from 'fastify'
+import { expect, test } from 'vitest'
+import { rawClient, useCleanups } from './helpers.js'
+
+const cleanups = useCleanups()
+
+test('request.broker and app.broker are the same broker', async () => {
+  const app = Fastify()
+  await app.register(ssePlugin)
+  let seen: Broker | undefined
+  app.get('/', async (request) => {
+    seen = request.broker
+    return 'ok'
+  })
+  cleanups.push(() => app.close())
+  const response = await app.inject('/')
+  expect(response.body).toBe('ok')
+  expect(seen).toBe(app.broker)
+  expect(typeof app.broker.publish).toBe('function')
+})
+
+test('each encapsulation context that registers the plugin has its own broker and streams', async () => {
+  const app = Fastify()
+  const brokers: Record<string, Broker> = {}
+  for (const name of ['red', 'blue']) {
+    await app.register(
+      async (scope) => {
+        await scope.register(ssePlugin, { keepAlive: 0 })
+        brokers[name] = scope.broker
+        scope.get('/events', (request, reply) => {
+          expect(request.broker).toBe(scope.broker)
+          return reply.sse({ topics: ['news'] })
+        })
+      },
+      { prefix: `/${name}` },
+    )
+  }
+  cleanups.push(() => app.close())
+  const origin = await app.listen({ port: 0, host: '127.0.0.1' })
+  expect(brokers.red).not.toBe(brokers.blue)
+  const red = await rawClient(`${origin}/red/events`)
+  const blue = await rawClient(`${origin}/blue/events`)
+  cleanups.push(
+    () => red.close(),
+    () => blue.close(),
+  )
+  const id = await brokers.red!.publish('news', 'for red only')
+  await red.until((c) => c.events.length === 1)
+  expect(red.text()).toBe(`id: ${id}\nevent: news\ndata: for red only\n\n`)
+  await brokers.blue!.publish('news', 'for blue only')
+  await blue.until((c) => c.events.length === 1)
+  expect(blue.events[0]?.data).toBe('for blue only')
+  expect(red.events).toHaveLength(1)
+})
+
+test('a child context registering the plugin again gets its own broker', async () => {
+  const app = Fastify()
+  await app.register(ssePlugin)
+  let child: Broker | undefined
+  let childRequest: Broker | undefined
+  await app.register(async (scope) => {
+    await scope.register(ssePlugin)
+    child = scope.broker
+    scope.get('/child', async (request) => {
+      childRequest = request.broker
+      return 'ok'
+    })
+  })
+  cleanups.push(() => app.close())
+  await app.inject('/child')
+  expect(child).not.toBe(app.broker)
+  expect(childRequest).toBe(child)
+})
+
+test('a broker passed in is used, with the stream options given alongside as stream defaults', async () => {
+  const broker = createBroker({ keepAlive: 0 })
+  cleanups.push(() => broker.close())
+  const app = Fastify()
+  await app.register(ssePlugin, { broker, retry: 1500 })
+  app.get('/events', (request, reply) => {
+    expect(request.broker).toBe(broker)
+    return reply.sse({ topics: ['t'] })
+  })
+  app.get('/override', (_request, reply) => reply.sse({ topics: ['t'], retry: 20 }))
+  cleanups.push(() => app.close())
+  const origin = await app.listen({ port: 0, host: '127.0.0.1' })
+  expect(app.broker).toBe(broker)
+  const client = await rawClient(`${origin}/events`)
+  const override = await rawClient(`${origin}/override`)
+  cleanups.push(
+    () => client.close(),
+    () => override.close(),
+  )
+  const id = await broker.publish('t', 'shared')
+  await client.until((c) => c.events.length === 1)
+  await override.until((c) => c.events.length === 1)
+  expect(client.text()).toBe(`retry: 1500\n\nid: ${id}\nevent: t\ndata: shared\n\n`)
+  expect(override.text()).toBe(`retry: 20\n\nid: ${id}\nevent: t\ndata: shared\n\n`)
+})
+
+test('broker options reach the broker the plugin creates', async () => {
+  const app = Fastify()
+  await app.register(ssePlugin, { keepAlive: 0, retry: 700, defaultEventName: 'none' })
+  app.get('/events', (_request, reply) => reply.sse({ topics: ['t'] }))
+  cleanups.push(() => app.close())
+  const origin = await app.listen({ port: 0, host: '127.0.0.1' })
+  const client = await rawClient(`${origin}/events`)
+  cleanups.push(() => client.close())
+  const id = await app.broker.publish('t', 'unnamed')
+  await client.until((c) => c.events.length === 1)
+  expect(client.text()).toBe(`retry: 700\n\nid: ${id}\ndata: unnamed\n\n`)
+})

@@ -1,0 +1,170 @@
+import ssePlugin, { createBroker, SSEError } from '@sse/fastify'
+import Fastify from 'fastify'
+import { describe, expect, test } from 'vitest'
+import { type H2Stream, h2Client, type RawClient, rawClient, useCleanups } from './helpers.js'
+
+const cleanups = useCleanups()
+
+/** Opens `count` clients, `batch` at a time, so loopback is not flooded all at once. */
+async function openMany<T>(count: number, open: () => Promise<T>, batch = 100): Promise<T[]> {
+  const clients: T[] = []
+  while (clients.length < count) {
+    const size = Math.min(batch, count - clients.length)
+    clients.push(...(await Promise.all(Array.from({ length: size }, open))))
+  }
+  return clients
+}
+
+describe('app.close()', () => {
+  test('ends 1,000 open streams and resolves well under a second', async () => {
+    const app = Fastify()
+    await app.register(ssePlugin, { keepAlive: 0 })
+    app.get('/events', (_request, reply) => reply.sse({ topics: ['t'] }))
+    let closed = false
+    cleanups.push(() => closed || app.close())
+    const origin = await app.listen({ port: 0, host: '127.0.0.1' })
+    const clients = await openMany(1000, () => rawClient(`${origin}/events`))
+    cleanups.push(() => {
+      for (const client of clients) client.close()
+    })
+    expect(clients.every((client) => client.status === 200)).toBe(true)
+    expect(app.broker.stats().streams).toBe(1000)
+
+    const started = performance.now()
+    await app.close()
+    const elapsed = performance.now() - started
+    closed = true
+    expect(elapsed).toBeLessThan(1000)
+    await Promise.all(clients.map((client) => client.ended))
+    expect(app.broker.isClosed).toBe(true)
+  })
+
+  test('over HTTP/2, ends 1,000 open streams on 10 sessions and resolves well under a second', async () => {
+    const app = Fastify({ http2: true })
+    await app.register(ssePlugin, { keepAlive: 0 })
+    app.get('/events', (_request, reply) => reply.sse({ topics: ['t'] }))
+    let closed = false
+    cleanups.push(() => closed || app.close())
+    const origin = await app.listen({ port: 0, host: '127.0.0.1' })
+    const clients: H2Stream[] = []
+    for (let session = 0; session < 10; session++) {
+      const first = h2Client(origin, '/events')
+      clients.push(first)
+      for (let i = 1; i < 100; i++) clients.push(first.request('/events'))
+    }
+    cleanups.push(() => {
+      for (const client of clients) client.close()
+    })
+    const responses = await Promise.all(clients.map((client) => client.response))
+    expect(responses.every((headers) => headers[':status'] === 200)).toBe(true)
+    expect(app.broker.stats().streams).toBe(1000)
+
+    const started = performance.now()
+    await app.close()
+    const elapsed = performance.now() - started
+    closed = true
+    expect(elapsed).toBeLessThan(1000)
+    await Promise.all(clients.map((client) => client.ended))
+  })
+
+  test('closes the broker the plugin created: publishing afterwards throws BROKER_CLOSED', async () => {
+    const app = Fastify()
+    await app.register(ssePlugin)
+    await app.ready()
+    const broker = app.broker
+    await app.close()
+    expect(broker.isClosed).toBe(true)
+    expect(() => broker.publish('t', 'late')).toThrow(SSEError)
+  })
+
+  test('leaves a broker passed in open, and ends only this app’s streams', async () => {
+    const broker = createBroker({ keepAlive: 0 })
+    cleanups.push(() => broker.close())
+    const start = async () => {
+      const app = Fastify()
+      await app.register(ssePlugin, { broker })
+      app.get('/events', (_request, reply) => reply.sse({ topics: ['t'] }))
+      const origin = await app.listen({ port: 0, host: '127.0.0.1' })
+      return { app, origin }
+    }
+    const first = await start()
+    const second = await start()
+    cleanups.push(() => second.app.close())
+    const leaving = await rawClient(`${first.origin}/events`)
+    const staying = await rawClient(`${second.origin}/events`)
+    cleanups.push(
+      () => leaving.close(),
+      () => staying.close(),
+    )
+    expect(broker.stats().streams).toBe(2)
+
+    await first.app.close()
+    await leaving.ended
+    expect(broker.isClosed).toBe(false)
+    expect(broker.stats().streams).toBe(1)
+    const id = await broker.publish('t', 'still here')
+    await staying.until((c) => c.events.length === 1)
+    expect(staying.text()).toBe(`id: ${id}\nevent: t\ndata: still here\n\n`)
+  })
+
+  test('a stream asked for while the app is closing is refused with 503 and Retry-After', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let arrived!: () => void
+    const waiting = new Promise<void>((resolve) => (arrived = resolve))
+    const app = Fastify()
+    await app.register(ssePlugin, { keepAlive: 0 })
+    app.get(
+      '/late',
+      {
+        preHandler: async () => {
+          arrived()
+          await gate
+        },
+      },
+      (_request, reply) => reply.sse({ topics: ['t'] }),
+    )
+    // Runs after the plugin's preClose hook: the handler then opens its stream too late.
+    app.addHook('preClose', (done) => {
+      release()
+      done()
+    })
+    let closed = false
+    cleanups.push(() => closed || app.close())
+    const origin = await app.listen({ port: 0, host: '127.0.0.1' })
+    let client: RawClient | undefined
+    const connecting = rawClient(`${origin}/late`).then((c) => (client = c))
+    cleanups.push(() => client?.close())
+    await waiting
+    await app.close()
+    closed = true
+    await connecting
+    await client!.ended
+    expect(client!.status).toBe(503)
+    expect(client!.headers['retry-after']).toBe('5')
+  })
+})
+
+describe('HTTP/2', () => {
+  test('streams over h2c with the SSE headers and no Connection header', async () => {
+    const app = Fastify({ http2: true })
+    await app.register(ssePlugin, { keepAlive: 0 })
+    app.get('/events', (_request, reply) => {
+      reply.header('x-tag', 'h2')
+      return reply.sse({ topics: ['t'] })
+    })
+    cleanups.push(() => app.close())
+    const origin = await app.listen({ port: 0, host: '127.0.0.1' })
+    const client = h2Client(origin, '/events')
+    cleanups.push(() => client.close())
+    const headers = await client.response
+    expect(headers[':status']).toBe(200)
+    expect(headers['content-type']).toBe('text/event-stream; charset=utf-8')
+    expect(headers['cache-control']).toBe('no-cache, no-transform')
+    expect(headers['x-tag']).toBe('h2')
+    expect(headers.connection).toBeUndefined()
+    const id = await app.broker.publish('t', { data: 'over h2' })
+    await client.until((text) => text.endsWith('\n\n'))
+    expect(client.text()).toBe(`id: ${id}\nevent: t\ndata: over h2\n\n`)
+  })
+})
