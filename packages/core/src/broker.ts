@@ -360,9 +360,10 @@ export class Broker {
   /**
    * A set of streams opened through this broker that can be ended together without closing the
    * broker: what an adapter uses when the app shuts down but the broker (passed in by the user) lives on.
+   * `defaults` are stream options for the group's streams, under the options of each call.
    */
-  group(): StreamGroup {
-    return new StreamGroup(this)
+  group(defaults?: SSEStreamOptions): StreamGroup {
+    return new StreamGroup(this, defaults)
   }
 
   /** Number of subscribers of `topic` on this instance. */
@@ -546,9 +547,12 @@ export class StreamGroup {
   /** The broker the group's streams belong to. */
   readonly broker: Broker
   readonly #state: GroupState = { members: new Set(), closed: false }
+  readonly #defaults: SSEStreamOptions | undefined
 
-  constructor(broker: Broker) {
+  constructor(broker: Broker, defaults?: SSEStreamOptions) {
+    if (defaults !== undefined) streamOptionsValidator.assert(defaults)
     this.broker = broker
+    this.#defaults = defaults
   }
 
   /** Number of open (or pending) streams in the group. */
@@ -563,7 +567,8 @@ export class StreamGroup {
 
   /** Like {@link Broker.stream}, and the stream joins the group until it closes. */
   stream(request: SSERequest, response: SSEResponse, options?: BrokerStreamOptions): SSEStream {
-    return this.broker.stream(request, response, options, this.#state)
+    const merged = this.#defaults === undefined ? options : { ...this.#defaults, ...options }
+    return this.broker.stream(request, response, merged, this.#state)
   }
 
   /**

@@ -20,6 +20,15 @@ export {
   streamOptionsProperties,
 } from './options.js'
 export { encodeEvent, serializeEvent } from './serializeEvent.js'
+export {
+  type AdapterOptions,
+  type AdapterSetup,
+  isStreamSource,
+  type OwnBrokerOptions,
+  type SharedBrokerOptions,
+  type StreamSource,
+  setUpAdapter,
+} from './setUpAdapter.js'
 export { SSEError, type SSEErrorCode } from './sseError.js'
 export { type SSESourceValue, SSEStream, type StreamOwner } from './sseStream.js'
 export type {

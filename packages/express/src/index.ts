@@ -5,8 +5,10 @@ export {
   createBroker,
   escapeHtml,
   html,
+  type OwnBrokerOptions,
   raw,
   refreshEvent,
+  type SharedBrokerOptions,
   SSEError,
   type SSEErrorCode,
   type SSEEvent,
@@ -15,9 +17,9 @@ export {
   type SSEStreamOptions,
   stateEvent,
 } from '@sse/core'
-export { type SSEMiddleware, type SSESource, sseMiddleware } from './sseMiddleware.js'
-export type {
-  OwnBrokerOptions,
-  SharedBrokerOptions,
-  SSEMiddlewareOptions,
-} from './sseMiddlewareOptions.js'
+export {
+  type SSEMiddleware,
+  type SSEMiddlewareOptions,
+  type SSESource,
+  sseMiddleware,
+} from './sseMiddleware.js'

@@ -1,18 +1,21 @@
 import {
+  type AdapterOptions,
   type Broker,
   type BrokerStreamOptions,
-  createBroker,
+  isStreamSource,
   SSEError,
   type SSEEvent,
-  type SSESourceValue,
   type SSEStream,
-  type SSEStreamOptions,
+  type StreamSource,
+  setUpAdapter,
 } from '@sse/core'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { assertMiddlewareOptions, type SSEMiddlewareOptions } from './sseMiddlewareOptions.js'
 
 /** What `res.sse()` streams besides published events: the values of an (async) iterable. */
-export type SSESource = AsyncIterable<SSESourceValue> | Iterable<SSESourceValue>
+export type SSESource = StreamSource
+
+/** Options of {@link sseMiddleware}: broker options, or `{ broker }` (plus stream defaults) to share one. */
+export type SSEMiddlewareOptions = AdapterOptions
 
 declare global {
   namespace Express {
@@ -55,14 +58,6 @@ export interface SSEMiddleware extends RequestHandler {
   close(options?: { event?: SSEEvent }): Promise<void>
 }
 
-function isSource(value: unknown): value is SSESource {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (Symbol.asyncIterator in value || Symbol.iterator in value)
-  )
-}
-
 /**
  * Express middleware that gives every request `req.broker` and `res.sse()`. Works with Express 4
  * and 5. Throws an {@link SSEError} `INVALID_OPTION` naming the bad key.
@@ -79,16 +74,11 @@ function isSource(value: unknown): value is SSESource {
  * await sse.close()
  */
 export function sseMiddleware(options: SSEMiddlewareOptions = {}): SSEMiddleware {
-  assertMiddlewareOptions(options)
-  const { broker: shared, ...rest } = options
-  const broker = shared ?? createBroker(rest)
-  const streamDefaults: SSEStreamOptions | undefined =
-    shared !== undefined && Object.keys(rest).length > 0 ? rest : undefined
-  const group = broker.group()
+  const { broker, ownsBroker, group } = setUpAdapter('@sse/express', options)
   let closing: Promise<void> | undefined
 
   function open(req: Request, res: Response, next: NextFunction, arg: unknown, more: unknown) {
-    const source = isSource(arg) ? arg : undefined
+    const source = isStreamSource(arg) ? arg : undefined
     const given = source === undefined ? arg : more
     if (given !== undefined && (typeof given !== 'object' || given === null)) {
       throw new SSEError(
@@ -96,12 +86,7 @@ export function sseMiddleware(options: SSEMiddlewareOptions = {}): SSEMiddleware
         `@sse/express: res.sse() takes stream options or an (async) iterable, got ${typeof given}`,
       )
     }
-    const streamOptions = given as BrokerStreamOptions | undefined
-    const stream = group.stream(
-      req,
-      res,
-      streamDefaults === undefined ? streamOptions : { ...streamDefaults, ...streamOptions },
-    )
+    const stream = group.stream(req, res, given as BrokerStreamOptions | undefined)
     if (source !== undefined) {
       // The innermost router's `next` at this point, so its error handlers see the failure.
       const forward = req.next ?? next
@@ -121,7 +106,7 @@ export function sseMiddleware(options: SSEMiddlewareOptions = {}): SSEMiddleware
     close(closeOptions?: { event?: SSEEvent }): Promise<void> {
       if (closing === undefined) {
         group.close(closeOptions)
-        closing = shared === undefined ? broker.close() : Promise.resolve()
+        closing = ownsBroker ? broker.close() : Promise.resolve()
       }
       return closing
     },

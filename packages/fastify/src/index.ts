@@ -7,8 +7,10 @@ export {
   createBroker,
   escapeHtml,
   html,
+  type OwnBrokerOptions,
   raw,
   refreshEvent,
+  type SharedBrokerOptions,
   SSEError,
   type SSEErrorCode,
   type SSEEvent,
@@ -17,7 +19,7 @@ export {
   type SSEStreamOptions,
   stateEvent,
 } from '@sse/core'
-export type { OwnBrokerOptions, SharedBrokerOptions, SSEPluginOptions } from './ssePluginOptions.js'
+export type { SSEPluginOptions } from './ssePluginOptions.js'
 export type { ReplySSE, SSESource } from './sseReply.js'
 export { ssePlugin }
 export default ssePlugin

@@ -1,7 +1,7 @@
-import { type Broker, createBroker, type SSEStreamOptions } from '@sse/core'
+import type { Broker } from '@sse/core'
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { pluginOptions, type SSEPluginOptions } from './ssePluginOptions.js'
+import { type SSEPluginOptions, setUpPlugin } from './ssePluginOptions.js'
 import { guardHandler, type ReplySSE, sseReply } from './sseReply.js'
 
 declare module 'fastify' {
@@ -30,24 +30,11 @@ function requestLogging(fastify: FastifyInstance): (request: FastifyRequest) => 
 }
 
 const plugin: FastifyPluginAsync<SSEPluginOptions> = async (fastify, options) => {
-  const { broker: given, ...rest } = pluginOptions(options)
-  const broker = given ?? createBroker(rest)
-  const group = broker.group()
+  const { broker, ownsBroker, group } = setUpPlugin(options)
 
   fastify.decorate('broker', { getter: () => broker })
   fastify.decorateRequest('broker', { getter: () => broker })
-  fastify.decorateReply(
-    'sse',
-    sseReply({
-      group,
-      // A broker the plugin created already applies the stream options as its defaults.
-      defaults:
-        given !== undefined && Object.keys(rest).length > 0
-          ? (rest as SSEStreamOptions)
-          : undefined,
-      quiet: requestLogging(fastify),
-    }),
-  )
+  fastify.decorateReply('sse', sseReply({ group, quiet: requestLogging(fastify) }))
 
   fastify.addHook('onRoute', (route) => {
     route.handler = guardHandler(route.handler)
@@ -58,7 +45,7 @@ const plugin: FastifyPluginAsync<SSEPluginOptions> = async (fastify, options) =>
     group.close()
     done()
   })
-  if (given === undefined) fastify.addHook('onClose', () => broker.close())
+  if (ownsBroker) fastify.addHook('onClose', () => broker.close())
 }
 
 /**

@@ -1,14 +1,15 @@
-import type {
-  BrokerStreamOptions,
-  SSESourceValue,
-  SSEStream,
-  SSEStreamOptions,
-  StreamGroup,
+import {
+  type BrokerStreamOptions,
+  isStreamSource,
+  type SSEStream,
+  type SSEStreamOptions,
+  type StreamGroup,
+  type StreamSource,
 } from '@sse/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 /** What `reply.sse()` can stream from: each value is sent as an event (a string becomes `data`). */
-export type SSESource = AsyncIterable<SSESourceValue> | Iterable<SSESourceValue>
+export type SSESource = StreamSource
 
 /** The `reply.sse()` method. */
 export interface ReplySSE {
@@ -25,8 +26,6 @@ export interface ReplySSE {
 /** What `reply.sse()` needs from the plugin that decorates the reply. */
 export interface SSEReplyContext {
   readonly group: StreamGroup
-  /** Stream options of the plugin that the broker does not already apply (shared broker). */
-  readonly defaults: SSEStreamOptions | undefined
   /** Whether Fastify's request logging is off for this request. */
   readonly quiet: (request: FastifyRequest) => boolean
 }
@@ -36,25 +35,16 @@ type Handler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyRe
 const streams = new WeakMap<FastifyReply, SSEStream>()
 const guarded = new WeakSet<Handler>()
 
-function isSource(value: unknown): value is SSESource {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (Symbol.asyncIterator in value || Symbol.iterator in value)
-  )
-}
-
 /** Builds the `reply.sse()` method of one plugin instance. */
 export function sseReply(context: SSEReplyContext): ReplySSE {
-  const { group, defaults } = context
+  const { group } = context
   return function sse(
     this: FastifyReply,
     arg?: BrokerStreamOptions | SSESource,
     options?: SSEStreamOptions,
   ): SSEStream {
-    const source = isSource(arg) ? arg : undefined
-    let streamOptions = source === undefined ? (arg as BrokerStreamOptions | undefined) : options
-    if (defaults !== undefined) streamOptions = { ...defaults, ...streamOptions }
+    const source = isStreamSource(arg) ? arg : undefined
+    const streamOptions = source === undefined ? (arg as BrokerStreamOptions | undefined) : options
     const raw = this.raw
     const headers = this.getHeaders()
     for (const name of Object.keys(headers)) {
