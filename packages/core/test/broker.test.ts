@@ -363,7 +363,8 @@ describe('slow clients', () => {
   async function stallOne(policy: 'disconnect' | 'drop') {
     const { broker, url } = await setup({ maxBufferedBytes: 256 * 1024, onOverflow: policy })
     const healthy: RawClient[] = []
-    for (let i = 0; i < 100; i++) healthy.push(await rawClient(`${url}/?topics=t`, {}, 'count'))
+    for (let i = 0; i < 100; i++)
+      healthy.push(await rawClient(`${url}/?topics=t`, {}, { mode: 'count' }))
     const stalled = await rawClient(`${url}/?topics=t`)
     cleanups.push(() =>
       [...healthy, stalled].forEach((c) => {

@@ -70,24 +70,34 @@ export interface RawClient {
   until(predicate: (client: RawClient) => boolean): Promise<void>
   /** Resolves when the server ends the response or the connection closes. */
   ended: Promise<void>
+  /** `true` if the response ended cleanly (`'end'`), `false` if the connection was cut. */
+  complete(): boolean
   close(): void
   /** Stops reading from the socket (the kernel buffers then fill up). */
   pause(): void
   resume(): void
 }
 
-/** Opens `url` with a raw `http.request` and parses the body with eventsource-parser. */
+/**
+ * Opens `url` with a raw `http.request` on a fresh connection and parses the body with
+ * eventsource-parser. The `count` mode only counts frames and keeps the last 4 KiB of text: cheap
+ * for many megabytes.
+ */
 export function rawClient(
   url: string,
   headers: Record<string, string> = {},
-  /** `count` only counts frames and keeps the last 4 KiB of text: cheap for many megabytes. */
-  mode: 'parse' | 'count' = 'parse',
+  { method = 'GET', mode = 'parse' }: { method?: string; mode?: 'parse' | 'count' } = {},
 ): Promise<RawClient> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { accept: 'text/event-stream', ...headers }, agent: false })
+    const req = request(url, {
+      method,
+      headers: { accept: 'text/event-stream', ...headers },
+      agent: false,
+    })
     req.on('error', reject)
     req.on('response', (res) => {
       let body = ''
+      let complete = false
       const waiters = new Set<() => void>()
       const client: RawClient = {
         status: res.statusCode ?? 0,
@@ -117,9 +127,13 @@ export function rawClient(
           })
         },
         ended: new Promise((done) => {
-          res.on('end', done)
+          res.on('end', () => {
+            complete = true
+            done()
+          })
           res.on('close', done)
         }),
+        complete: () => complete,
         close: () => req.destroy(),
         pause: () => {
           res.pause()

@@ -1,80 +1,8 @@
-import { request } from 'node:http'
 import { type ClientHttp2Session, connect } from 'node:http2'
-import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { afterEach } from 'vitest'
 
-/** Everything a raw HTTP/1.1 client received on one response, parsed as it arrives. */
-export interface RawClient {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  /** All body text received so far. */
-  text(): string
-  events: EventSourceMessage[]
-  /** Resolves once `predicate` holds; rejects if the response ends before. */
-  until(predicate: (client: RawClient) => boolean): Promise<void>
-  /** Resolves when the response ends or the connection closes. */
-  ended: Promise<void>
-  close(): void
-}
-
-/** Opens `url` with a raw `http.request` (no agent) and parses the body with eventsource-parser. */
-export function rawClient(
-  url: string,
-  headers: Record<string, string> = {},
-  method = 'GET',
-): Promise<RawClient> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method,
-      headers: { accept: 'text/event-stream', ...headers },
-      agent: false,
-    })
-    req.on('error', reject)
-    req.on('response', (res) => {
-      let body = ''
-      const waiters = new Set<() => void>()
-      const ended = new Promise<void>((done) => {
-        res.on('end', done)
-        res.on('close', done)
-      })
-      const client: RawClient = {
-        status: res.statusCode ?? 0,
-        headers: res.headers,
-        text: () => body,
-        events: [],
-        until(predicate) {
-          if (predicate(client)) return Promise.resolve()
-          return new Promise((done, fail) => {
-            const check = () => {
-              if (!predicate(client)) return
-              waiters.delete(check)
-              done()
-            }
-            waiters.add(check)
-            ended.then(() => {
-              if (!waiters.delete(check)) return
-              if (predicate(client)) done()
-              else
-                fail(new Error(`the response ended before the condition held; received:\n${body}`))
-            })
-          })
-        },
-        ended,
-        close: () => req.destroy(),
-      }
-      const parser = createParser({ onEvent: (event) => client.events.push(event) })
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        body += chunk
-        parser.feed(chunk)
-        for (const waiter of [...waiters]) waiter()
-      })
-      res.on('error', () => {})
-      resolve(client)
-    })
-    req.end()
-  })
-}
+// The HTTP/1.1 client is shared with the other packages' tests.
+export { once, type RawClient, rawClient } from '../../core/test/helpers.js'
 
 /** One HTTP/2 request, with the body collected as text. */
 export interface H2Stream {
@@ -177,13 +105,6 @@ export function logCapture() {
       })
     },
   }
-}
-
-/** Resolves on the next event `name` of an EventTarget. */
-export function once<T = Event>(target: EventTarget, name: string): Promise<T> {
-  return new Promise((resolve) =>
-    target.addEventListener(name, (e) => resolve(e as T), { once: true }),
-  )
 }
 
 /**
