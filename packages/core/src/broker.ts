@@ -28,7 +28,8 @@ export type AuthorizeHook = (
 /** Options of {@link createBroker}. Stream options given here are the defaults of every stream. */
 export interface BrokerOptions extends SSEStreamOptions {
   /**
-   * Events kept per topic for `Last-Event-ID` replay (in-memory transport).
+   * Events kept per topic for `Last-Event-ID` replay (in-memory transport; with `transport`, give
+   * history options to the transport instead).
    * @default 1000
    */
   historySize?: number
@@ -195,6 +196,12 @@ export class Broker {
       onError,
       ...streamDefaults
     } = options
+    if (transport !== undefined && (historySize !== undefined || historyMaxAge !== undefined)) {
+      throw new SSEError(
+        'INVALID_OPTION',
+        `@sse/core: option "${historySize !== undefined ? 'historySize' : 'historyMaxAge'}" configures the in-memory transport; with "transport", give history options to the transport`,
+      )
+    }
     this.#streamDefaults = streamDefaults
     this.#maxConnections = maxConnections ?? 10_000
     this.#defaultEventName = defaultEventName ?? 'topic'
@@ -464,7 +471,11 @@ export class Broker {
       this.#replayed += count
       if (backlog.length > 0) seen = new Set(result.deliveries.map((delivery) => delivery.id))
     }
-    for (const { id, frame } of backlog) {
+    // On an instance whose transport delivers later than the one the client left, live events up
+    // to the client's own last id can still be queued: the client has them already.
+    const known = backlog.findIndex((entry) => entry.id === stream.lastEventId)
+    for (let i = known + 1; i < backlog.length; i++) {
+      const { id, frame } = backlog[i]!
       if (seen?.has(id)) continue
       if (stream.sendFrame(frame)) this.#delivered++
     }

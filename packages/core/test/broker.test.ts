@@ -168,6 +168,9 @@ describe('publishing', () => {
       '@sse/core: option "authorize" must be a function, got "yes"',
     )
     expect(codeOf(() => createBroker({ histroySize: 5 } as never))).toBe('INVALID_OPTION')
+    expect(() => createBroker({ transport: new MemoryTransport(), historySize: 5 })).toThrow(
+      '@sse/core: option "historySize" configures the in-memory transport; with "transport", give history options to the transport',
+    )
   })
 })
 
@@ -258,6 +261,57 @@ describe('replay after reconnect', () => {
     await broker.publish('t', '5')
     await client.until((c) => c.events.length >= 5)
     expect(client.events.map((e) => e.data)).toEqual(['1', '2', '3', '4', '5'])
+  })
+
+  test("on an instance that delivers later, live events up to the client's own last id are not sent twice", async () => {
+    // A transport that, like a second instance reading a shared log, has not delivered the
+    // client's last event yet when the client arrives, and answers the replay once it has.
+    const log: OutgoingMessage[] = []
+    class Lagging implements Transport {
+      readonly inner = new MemoryTransport()
+      sink: TransportSink | undefined
+      start(sink: TransportSink) {
+        this.sink = sink
+        this.inner.start({ deliver: () => {}, error: () => {} })
+      }
+      publish(message: OutgoingMessage) {
+        log.push(message)
+        return this.inner.publish(message)
+      }
+      /** Delivers the n-th published event to the broker, as a lagging reader finally would. */
+      deliver(n: number) {
+        const id = `${this.ids[n]}`
+        const message = log[n]!
+        this.sink!.deliver({
+          id,
+          topics: message.topics,
+          frames: [Buffer.from(`id: ${id}\n${message.bodies[0]}`)],
+        })
+      }
+      ids: string[] = []
+      release: () => void = () => {}
+      replay(topics: readonly string[], lastEventId: string): Promise<ReplayResult> {
+        return new Promise((resolve) => {
+          this.release = () => resolve(this.inner.replay(topics, lastEventId))
+        })
+      }
+      close() {}
+    }
+    const transport = new Lagging()
+    const { broker, connect } = await setup({ transport })
+    for (let i = 0; i < 3; i++) transport.ids.push(await broker.publish('t', String(i)))
+    // The client saw events 0 and 1 elsewhere; here nothing was delivered yet.
+    const client = await connect('t', { 'last-event-id': transport.ids[1]! })
+    await waitFor(() => broker.subscribers('t') === 1)
+    transport.deliver(0)
+    transport.deliver(1)
+    transport.deliver(2)
+    transport.release() // replays event 2, which was also queued live
+    await client.until((c) => c.events.length >= 1)
+    transport.ids.push(await broker.publish('t', '3'))
+    transport.deliver(3)
+    await client.until((c) => c.events.length >= 2)
+    expect(client.events.map((e) => e.data)).toEqual(['2', '3'])
   })
 
   test('an id older than the history gets an explicit reset event that moves the client past the gap', async () => {

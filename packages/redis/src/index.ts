@@ -1,0 +1,6 @@
+export {
+  RedisTransport,
+  type RedisTransportOptions,
+  type RedisTransportStats,
+  redisTransport,
+} from './redisTransport.js'

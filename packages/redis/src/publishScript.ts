@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto'
+import type { Redis } from 'ioredis'
+
+/**
+ * Appends one event to the stream, atomically:
+ * 1. picks the next stream id: the server clock (`TIME`), or just after the last id it handed out,
+ *    or just after the publishing instance's reader position (the floor), whichever is latest. So
+ *    ids increase even if the clock steps back, and after Redis lost its data (restart without
+ *    persistence, or from an older snapshot) new ids still come after what the readers have seen.
+ *    When its bookkeeping is missing, or an entry someone else added got in the way, it starts from
+ *    the stream's own last entry;
+ * 2. builds each complete frame, `id: <id>\n` followed by the body the broker serialized;
+ * 3. `XADD`s them with that explicit id, trimming the stream to about `MAXLEN ~ historySize`;
+ * 4. returns the id written on the wire.
+ *
+ * KEYS: the stream, the bookkeeping hash (`ms`, `seq`: last id; `n`: publish counter).
+ * ARGV: historySize, topics joined by LF, the publisher's own id or '', the floor (a stream id),
+ * then one body per frame.
+ */
+export const PUBLISH_SCRIPT = `
+local stream, head = KEYS[1], KEYS[2]
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local state = redis.call('HMGET', head, 'ms', 'seq', 'n')
+local n = (tonumber(state[3]) or 0) + 1
+local custom = ARGV[3]
+
+local function split(id)
+  local dash = string.find(id, '-', 1, true)
+  return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
+end
+
+local function later(aMs, aSeq, bMs, bSeq)
+  if aMs == nil then return bMs, bSeq end
+  if aMs > bMs or (aMs == bMs and aSeq >= bSeq) then return aMs, aSeq end
+  return bMs, bSeq
+end
+
+local function after(ms, seq)
+  if now > ms then return now, 0 end
+  return ms, seq + 1
+end
+
+local function top()
+  local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
+  if not last then return nil, nil end
+  return split(last[1])
+end
+
+local function add(ms, seq)
+  local id = string.format('%d-%d', ms, seq)
+  local wire = id
+  local args = { 'XADD', stream, 'MAXLEN', '~', ARGV[1], id, 't', ARGV[2], 'n', n }
+  if custom ~= '' then
+    wire = custom
+    args[#args + 1] = 'i'
+    args[#args + 1] = custom
+  end
+  for i = 5, #ARGV do
+    args[#args + 1] = 'f'
+    args[#args + 1] = 'id: ' .. wire .. '\\n' .. ARGV[i]
+  end
+  return redis.pcall(unpack(args)), wire
+end
+
+local floorMs, floorSeq = split(ARGV[4])
+local lastMs, lastSeq = tonumber(state[1]), tonumber(state[2])
+if lastMs == nil then lastMs, lastSeq = top() end
+local ms, seq = after(later(lastMs, lastSeq, floorMs, floorSeq))
+local result, wire = add(ms, seq)
+if type(result) == 'table' and result.err then
+  local topMs, topSeq = top()
+  ms, seq = after(later(topMs, topSeq, floorMs, floorSeq))
+  result, wire = add(ms, seq)
+  if type(result) == 'table' and result.err then return result end
+end
+redis.call('HSET', head, 'ms', ms, 'seq', seq, 'n', n)
+return wire
+`
+
+const SHA = createHash('sha1').update(PUBLISH_SCRIPT).digest('hex')
+
+/**
+ * Runs the publish script by its SHA1 (`EVALSHA`), sending the source only when the server does not
+ * have it yet (`NOSCRIPT`: first use, or after a restart). Done by hand rather than with ioredis'
+ * `defineCommand` so that a client passed in by the user gets no new method.
+ */
+export function runPublishScript(
+  client: Redis,
+  keys: readonly [string, string],
+  args: readonly string[],
+): Promise<unknown> {
+  return client.evalsha(SHA, 2, ...keys, ...args).catch((error: unknown) => {
+    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+      return client.eval(PUBLISH_SCRIPT, 2, ...keys, ...args)
+    }
+    throw error
+  })
+}

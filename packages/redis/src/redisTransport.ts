@@ -1,0 +1,242 @@
+import {
+  type OutgoingMessage,
+  type ReplayResult,
+  SSEError,
+  type Transport,
+  type TransportSink,
+} from '@sse/core'
+import { Redis } from 'ioredis'
+import { CONNECTION_OPTIONS, connect, quit } from './connection.js'
+import { runPublishScript } from './publishScript.js'
+import { readHistory } from './readHistory.js'
+import { assertRedisTransportOptions, type RedisTransportOptions } from './redisTransportOptions.js'
+import { compareStreamIds, isStreamId, STREAM_START } from './streamId.js'
+import { StreamReader } from './streamReader.js'
+import { createCounters, type TransportCounters } from './transportCounters.js'
+import { commandError, unavailable } from './transportError.js'
+
+export type { RedisTransportOptions } from './redisTransportOptions.js'
+
+/** Counters of one transport (one instance), from {@link RedisTransport.stats}. */
+export interface RedisTransportStats {
+  /** Whether both connections are up and the reader is following the stream. */
+  connected: boolean
+  /** Id of the last stream entry this instance read (`'0-0'`: none yet), `undefined` before start. */
+  position: string | undefined
+  /** Events this instance added to the stream. */
+  published: number
+  /** Entries read from the stream and handed to this instance's broker. */
+  delivered: number
+  /** Entries not written by `@sse/redis` (or garbled) that were skipped, live or during replays. */
+  skipped: number
+  /** Events trimmed from the stream before this instance's reader got to them. */
+  missed: number
+  /** Times the stream had lost the last entry this instance read (Redis lost its data). */
+  resets: number
+}
+
+const NO_REPLAY: ReplayResult = { reset: false, deliveries: [] }
+
+function ignore(): void {}
+
+/**
+ * Carries events between broker instances through one Redis Stream, which is also the shared
+ * history: event ids are stream ids, so a client can resume on any instance.
+ *
+ * - `publish` runs a Lua script that assigns the id, builds the complete frame once and `XADD`s it
+ *   (trimmed with `MAXLEN ~ historySize + maxReaderLag`). While Redis is unreachable it throws `TRANSPORT_UNAVAILABLE`.
+ * - Every instance follows the stream with `XREAD BLOCK` on its own connection and writes the stored
+ *   frames to its subscribers unchanged, its own events included.
+ * - `replay` reads the entries after the client's id with `XRANGE`, or answers a reset when that id
+ *   is gone from the stream.
+ *
+ * @example
+ * const broker = createBroker({ transport: redisTransport({ url: process.env.REDIS_URL }) })
+ * await broker.ready
+ */
+export class RedisTransport implements Transport {
+  readonly #client: Redis
+  readonly #readerConnection: Redis
+  readonly #quitClient: boolean
+  readonly #keys: readonly [stream: string, head: string]
+  readonly #historySize: number
+  readonly #maxLength: string
+  readonly #counters: TransportCounters = createCounters()
+  readonly #reader: StreamReader
+  #sink: TransportSink | undefined
+  #starting: Promise<void> | undefined
+  #closing: Promise<void> | undefined
+
+  /** Prefer {@link redisTransport}. Throws an {@link SSEError} `INVALID_OPTION` for bad options. */
+  constructor(options: RedisTransportOptions = {}) {
+    assertRedisTransportOptions(options)
+    const { url, client, closeClient = false, keyPrefix = 'sse' } = options
+    const { historySize = 1000, maxReaderLag = 10_000 } = options
+    if (client === undefined) {
+      this.#client = new Redis(url ?? 'redis://127.0.0.1:6379', CONNECTION_OPTIONS)
+      // Outages are reported once by the reader; the connection itself retries quietly.
+      this.#client.on('error', ignore)
+      this.#quitClient = true
+    } else {
+      this.#client = client
+      this.#quitClient = closeClient
+    }
+    this.#readerConnection = this.#client.duplicate(CONNECTION_OPTIONS)
+    this.#readerConnection.on('error', ignore)
+    this.#keys = [`${keyPrefix}:events`, `${keyPrefix}:head`]
+    this.#historySize = historySize
+    this.#maxLength = String(historySize + maxReaderLag)
+    this.#reader = new StreamReader(
+      this.#readerConnection,
+      this.#keys[0],
+      {
+        deliver: (delivery) => this.#sink?.deliver(delivery),
+        error: (error) => this.#sink?.error(error),
+      },
+      this.#counters,
+    )
+  }
+
+  /**
+   * Connects, finds the end of the stream, and starts following it. Resolves when ready; rejects
+   * with `TRANSPORT_UNAVAILABLE` if Redis cannot be reached, and keeps trying in the background
+   * (the broker reports the rejection to `onError`; publishing works once Redis is reachable).
+   */
+  start(sink: TransportSink): Promise<void> {
+    this.#sink = sink
+    const started = Promise.all([
+      connect(this.#client),
+      connect(this.#readerConnection),
+      this.#reader.initialized,
+    ]).then(
+      () => {
+        this.#starting = undefined
+      },
+      (cause: unknown) => {
+        this.#starting = undefined
+        throw cause instanceof SSEError
+          ? cause
+          : unavailable('cannot reach Redis; retrying in the background', cause)
+      },
+    )
+    this.#starting = started
+    this.#reader.start()
+    return started
+  }
+
+  /**
+   * Adds the event to the stream and resolves to its id. Throws `TRANSPORT_UNAVAILABLE` at once
+   * while Redis is unreachable; the promise rejects with it if the connection drops before Redis
+   * answers (the event may then have been published or not). A publish made while the transport is
+   * still starting waits for the start.
+   */
+  publish(message: OutgoingMessage): Promise<string> {
+    if (this.#closing !== undefined) throw unavailable('the transport is closed')
+    if (this.#reader.position === undefined) {
+      const starting = this.#starting
+      if (starting !== undefined) return starting.then(() => this.#send(message))
+      throw unavailable('not connected to Redis yet; the event was not published')
+    }
+    return this.#send(message)
+  }
+
+  /**
+   * The entries after `lastEventId` on `topics`, up to the last one this instance delivered live
+   * (later ones reach the client live), or a reset when `lastEventId` is not in the stream any more
+   * (trimmed, lost in a Redis restart, or never a stream id).
+   */
+  replay(topics: readonly string[], lastEventId: string): ReplayResult | Promise<ReplayResult> {
+    const head = this.#reader.position
+    if (head === undefined) throw unavailable('not connected to Redis yet; cannot replay')
+    if (!isStreamId(lastEventId)) return { reset: true, headId: head }
+    const order = compareStreamIds(lastEventId, head)
+    // Up to date: nothing to read, even while Redis is away (live events resume when it is back).
+    if (order === 0) return NO_REPLAY
+    if (this.#client.status !== 'ready') throw unavailable('Redis is unreachable; cannot replay')
+    const replay =
+      order > 0
+        ? this.#ahead(lastEventId, head)
+        : readHistory(this.#client, {
+            key: this.#keys[0],
+            topics,
+            after: lastEventId,
+            head,
+            headCount: this.#reader.count,
+            historySize: this.#historySize,
+            skipped: () => {
+              this.#counters.skipped++
+            },
+          })
+    return replay.catch((cause: unknown) => {
+      throw commandError(cause, 'replay')
+    })
+  }
+
+  /** Closes the connections the transport opened (and `client` if `closeClient` is set). */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const stopped = this.#reader.close()
+      await quit(this.#readerConnection, false)
+      await stopped
+      if (this.#quitClient) await quit(this.#client, true)
+    })()
+    return this.#closing
+  }
+
+  /** This instance's counters. */
+  stats(): RedisTransportStats {
+    return {
+      connected: this.#reader.healthy && this.#client.status === 'ready',
+      position: this.#reader.position,
+      ...this.#counters,
+    }
+  }
+
+  #send(message: OutgoingMessage): Promise<string> {
+    const status = this.#client.status
+    if (status !== 'ready') {
+      throw unavailable(`Redis is unreachable (connection ${status}); the event was not published`)
+    }
+    const args = [
+      this.#maxLength,
+      message.topics.join('\n'),
+      message.id ?? '',
+      this.#reader.position ?? STREAM_START,
+      ...message.bodies,
+    ]
+    return runPublishScript(this.#client, this.#keys, args).then(
+      (id) => {
+        this.#counters.published++
+        return String(id)
+      },
+      (cause: unknown) => {
+        throw commandError(cause, 'publish')
+      },
+    )
+  }
+
+  /** The client saw events this instance has not read yet (it came from a faster instance). */
+  async #ahead(lastEventId: string, head: string): Promise<ReplayResult> {
+    const [stream] = this.#keys
+    const found = await this.#client.xrangeBuffer(stream, lastEventId, lastEventId)
+    if (found.length === 0) return { reset: true, headId: head }
+    // Let the reader catch up so that what the client already has arrives while the broker still
+    // holds live events back, rather than after.
+    await this.#reader.reached(lastEventId)
+    return NO_REPLAY
+  }
+}
+
+/**
+ * Creates a {@link RedisTransport} for `createBroker({ transport })`. Throws an {@link SSEError}
+ * `INVALID_OPTION` naming a bad option.
+ *
+ * @example
+ * import { createBroker } from '@sse/core'
+ * import { redisTransport } from '@sse/redis'
+ *
+ * const broker = createBroker({ transport: redisTransport({ url: 'redis://127.0.0.1:6379' }) })
+ */
+export function redisTransport(options?: RedisTransportOptions): RedisTransport {
+  return new RedisTransport(options)
+}
