@@ -1,8 +1,8 @@
 import type { Broker } from '@sse/core'
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { type SSEPluginOptions, setUpPlugin } from './ssePluginOptions.js'
-import { guardHandler, type ReplySSE, sseReply } from './sseReply.js'
+import { guardHandler, type ReplySSE, type SSEReplyContext, sseReply } from './sseReply.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,10 +23,38 @@ declare module 'fastify' {
   }
 }
 
-function requestLogging(fastify: FastifyInstance): (request: FastifyRequest) => boolean {
+interface LogController {
+  requestCompleted(error: null, request: FastifyRequest, reply: FastifyReply): void
+}
+
+function findLogController(fastify: FastifyInstance): LogController | undefined {
+  for (let at: object | null = fastify; at !== null; at = Object.getPrototypeOf(at)) {
+    for (const key of Object.getOwnPropertySymbols(at)) {
+      if (key.description !== 'fastify.logController') continue
+      const controller = (at as Record<symbol, unknown>)[key] as Partial<LogController> | undefined
+      if (typeof controller?.requestCompleted === 'function') return controller as LogController
+    }
+  }
+  return undefined
+}
+
+/**
+ * How to log a stream the client ended (Fastify only logs responses that finish). Fastify 5.12+
+ * routes request logs through its log controller (honouring `logController`); before that, the
+ * top-level `disableRequestLogging` option decides.
+ */
+function completionLogger(fastify: FastifyInstance): SSEReplyContext['logCompleted'] {
+  const controller = findLogController(fastify)
+  if (controller !== undefined) {
+    return (request, reply) => controller.requestCompleted(null, request, reply)
+  }
   const disabled = fastify.initialConfig.disableRequestLogging
-  if (typeof disabled === 'function') return disabled
-  return () => disabled === true
+  const quiet = typeof disabled === 'function' ? disabled : () => disabled === true
+  return (request, reply) => {
+    if (!quiet(request)) {
+      reply.log.info({ res: reply, responseTime: reply.elapsedTime }, 'request completed')
+    }
+  }
 }
 
 const plugin: FastifyPluginAsync<SSEPluginOptions> = async (fastify, options) => {
@@ -34,7 +62,7 @@ const plugin: FastifyPluginAsync<SSEPluginOptions> = async (fastify, options) =>
 
   fastify.decorate('broker', { getter: () => broker })
   fastify.decorateRequest('broker', { getter: () => broker })
-  fastify.decorateReply('sse', sseReply({ group, quiet: requestLogging(fastify) }))
+  fastify.decorateReply('sse', sseReply({ group, logCompleted: completionLogger(fastify) }))
 
   fastify.addHook('onRoute', (route) => {
     route.handler = guardHandler(route.handler)

@@ -26,8 +26,8 @@ export interface ReplySSE {
 /** What `reply.sse()` needs from the plugin that decorates the reply. */
 export interface SSEReplyContext {
   readonly group: StreamGroup
-  /** Whether Fastify's request logging is off for this request. */
-  readonly quiet: (request: FastifyRequest) => boolean
+  /** Logs the completion of a stream the client ended, as Fastify's request logging would. */
+  readonly logCompleted: (request: FastifyRequest, reply: FastifyReply) => void
 }
 
 type Handler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => unknown
@@ -56,14 +56,10 @@ export function sseReply(context: SSEReplyContext): ReplySSE {
     const stream = group.stream(this.request.raw, raw, streamOptions)
     this.hijack()
     streams.set(this, stream)
-    if (!context.quiet(this.request)) {
-      // Fastify logs a response that finishes; a client that leaves only closes it.
-      raw.once('close', () => {
-        if (!raw.writableFinished) {
-          this.log.info({ res: this, responseTime: this.elapsedTime }, 'request completed')
-        }
-      })
-    }
+    // Fastify logs a response that finishes; a client that leaves only closes it.
+    raw.once('close', () => {
+      if (!raw.writableFinished) context.logCompleted(this.request, this)
+    })
     if (source !== undefined) {
       stream.pipe(source).catch((err: unknown) => {
         this.log.error({ err }, 'the source of the event stream failed; the stream was closed')

@@ -1,5 +1,5 @@
 import ssePlugin, { type SSEPluginOptions, type SSEStream } from '@sse/fastify'
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify'
 import { describe, expect, test } from 'vitest'
 import { type LogLine, logCapture, rawClient, useCleanups } from './helpers.js'
 
@@ -271,5 +271,31 @@ describe('request logging', () => {
     await (await connect('/missing')).ended
     await logs.find((l) => l.msg === 'request completed' && l.res?.statusCode === 404)
     expect(logs.lines.filter((l) => l.msg === 'request completed')).toHaveLength(2)
+  })
+
+  test('a log controller that disables request logging is honoured for streams the client leaves', async () => {
+    const logs = logCapture()
+    const app = Fastify({
+      logger: { level: 'info', stream: logs.stream },
+      logController: new LogController({
+        disableRequestLogging: (request) => request.url === '/quiet',
+      }),
+    })
+    await app.register(ssePlugin, { keepAlive: 0 })
+    app.get('/quiet', (_request, reply) => reply.sse({ topics: ['t'] }))
+    app.get('/loud', (_request, reply) => reply.sse({ topics: ['t'] }))
+    cleanups.push(() => app.close())
+    const origin = await app.listen({ port: 0, host: '127.0.0.1' })
+    const quiet = await rawClient(`${origin}/quiet`)
+    quiet.close()
+    await new Promise((resolve) => setImmediate(resolve))
+    const loud = await rawClient(`${origin}/loud`)
+    loud.close()
+    await logs.find((l) => l.msg === 'request completed')
+    const urls = logs.lines
+      .filter((l) => l.msg === 'incoming request')
+      .map((l) => (l.req as { url: string }).url)
+    expect(urls).toEqual(['/loud'])
+    expect(logs.lines.filter((l) => l.msg === 'request completed')).toHaveLength(1)
   })
 })
