@@ -1,0 +1,70 @@
+import fastifyStatic from '@fastify/static'
+import type { Broker } from '@sse/core'
+import ssePlugin from '@sse/fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { assetDirs } from './assets.js'
+import { chat } from './features/chat.js'
+import { dashboard } from './features/dashboard.js'
+import { events } from './features/events.js'
+import { GameStore } from './features/gameStore.js'
+import { htmx4 } from './features/htmx4.js'
+import { jobs } from './features/jobs.js'
+import { NoteStore } from './features/noteStore.js'
+import { notifications } from './features/notifications.js'
+import { scoreboard } from './features/scoreboard.js'
+
+export interface DemoOptions {
+  /**
+   * A broker to use, e.g. one with the Redis transport, or one a test keeps alive across restarts.
+   * It stays open when the app closes. Without it the app creates an in-memory broker and closes it.
+   */
+  broker?: Broker
+  logger?: FastifyServerOptions['logger']
+  /** Dashboard sampling and publishing interval. @default 1000 */
+  dashboardIntervalMs?: number
+  /** Duration of one step of a job. @default 400 */
+  jobStepMs?: number
+  /** Delay between two tokens of a streamed reply. @default 45 */
+  tokenDelayMs?: number
+  /** `retry:` hint of the page streams: how soon the browser reconnects after a drop. @default 1000 */
+  retryMs?: number
+}
+
+/**
+ * The demo app: every page, the `/events` endpoint and the assets. Call `listen()` on it, or
+ * `inject()` in tests; `close()` stops the dashboard timer and ends every open stream.
+ */
+export function buildApp(options: DemoOptions = {}): FastifyInstance {
+  const app = Fastify({ logger: options.logger ?? false })
+  const notes = new NoteStore()
+  const games = new GameStore()
+
+  // Browser assets come from their npm packages, served locally: no CDN.
+  app.register(fastifyStatic, { root: assetDirs.public, prefix: '/static/' })
+  for (const [prefix, root] of [
+    ['/vendor/htmx/', assetDirs.htmx],
+    ['/vendor/htmx-ext-sse/', assetDirs.htmxExtSse],
+    ['/vendor/htmx4/', assetDirs.htmx4],
+    ['/vendor/alpinejs/', assetDirs.alpine],
+  ] as const) {
+    app.register(fastifyStatic, { root, prefix, decorateReply: false })
+  }
+
+  // htmx posts forms url-encoded; a few lines instead of another dependency.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 16_384 },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  )
+
+  app.register(ssePlugin, options.broker === undefined ? {} : { broker: options.broker })
+
+  app.register(events, { retryMs: options.retryMs ?? 1000 })
+  app.register(dashboard, { intervalMs: options.dashboardIntervalMs ?? 1000, notes })
+  app.register(notifications, { notes })
+  app.register(scoreboard, { games })
+  app.register(jobs, { stepMs: options.jobStepMs ?? 400 })
+  app.register(chat, { tokenDelayMs: options.tokenDelayMs ?? 45 })
+  app.register(htmx4, { notes })
+  return app
+}

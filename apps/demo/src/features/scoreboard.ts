@@ -1,0 +1,96 @@
+import { html, refreshEvent, type SafeHtml, stateEvent } from '@sse/core'
+import type { FastifyInstance } from 'fastify'
+import { page, sendHtml, toasts } from '../layout.js'
+import { gameTopic, ID_PATTERN } from '../topics.js'
+import type { Game, GameStore } from './gameStore.js'
+
+/** The scoreboard partial of refresh mode, fetched again on every `refresh-scoreboard` event. */
+export function renderScoreboard(game: Game): SafeHtml {
+  const side = (key: 'home' | 'away') =>
+    html`<div class="team${game.last === key ? ' scored' : ''}"><span class="team-name">${game[key].name}</span><span class="team-score" data-team="${key}">${game[key].score}</span></div>`
+  return html`<div class="scoreboard">${side('home')}<span class="versus">:</span>${side('away')}</div>`
+}
+
+function gamePage(game: Game): SafeHtml {
+  const { id } = game
+  const other = id === '1' ? '2' : '1'
+  // The Alpine island merges `state` events: hx-trigger="sse:state" makes htmx-ext-sse dispatch the
+  // event on this element, and x-on:sse:state hands its JSON to the component.
+  const state = JSON.stringify(game)
+  const side = (key: 'home' | 'away') =>
+    html`<div class="team" x-bind:class="{ scored: last === '${key}' }"><span class="team-name" x-text="${key}.name">${game[key].name}</span><span class="team-score" data-team="${key}" x-text="${key}.score">${game[key].score}</span></div>`
+  const body = html`<section class="intro">
+      <h1>Game ${id}: ${game.home.name} vs ${game.away.name}</h1>
+      <p>The score buttons publish to <code>${gameTopic(id)}</code> only. Open <a href="/games/${other}">game ${other}</a> in another tab: it sees none of these updates. Two ways to keep a section live, side by side:</p>
+    </section>
+    <section class="card buttons">
+      <button hx-post="/games/${id}/score/home" hx-swap="none" data-score="home">+1 ${game.home.name}</button>
+      <button hx-post="/games/${id}/score/away" hx-swap="none" data-score="away">+1 ${game.away.name}</button>
+      <button class="ghost" hx-post="/games/${id}/score/reset" hx-swap="none" data-score="reset">Reset</button>
+    </section>
+    <div class="grid two">
+      <section class="card mode" id="refresh-mode">
+        <h2>Refresh mode</h2>
+        <p class="muted small">The server publishes <code>refresh-scoreboard</code>; the section re-fetches its partial with <code>hx-trigger="sse:refresh-scoreboard"</code>. The HTML stays on the server.</p>
+        <div id="scoreboard" hx-get="/games/${id}/scoreboard" hx-trigger="sse:refresh-scoreboard, sse:sse-reset" hx-swap="innerHTML">${renderScoreboard(game)}</div>
+      </section>
+      <section class="card mode" id="state-mode" x-data="scoreboard(${state}, '/games/${id}/state')" hx-trigger="sse:state, sse:sse-reset" x-on:sse:state="merge($event.detail.data)" x-on:sse:sse-reset="reload()">
+        <h2>State mode</h2>
+        <p class="muted small">The server publishes a JSON <code>state</code> event; an Alpine island merges it. No round trip, the client renders.</p>
+        <div class="scoreboard">${side('home')}<span class="versus">:</span>${side('away')}</div>
+      </section>
+    </div>
+    ${toasts()}`
+  return page({
+    title: `Game ${id}`,
+    section: 'games',
+    topics: [gameTopic(id), 'notifications'],
+    body,
+    alpine: true,
+  })
+}
+
+/** `/games/:id`: one scoreboard, two ways to keep it live. */
+export async function scoreboard(
+  app: FastifyInstance,
+  options: { games: GameStore },
+): Promise<void> {
+  const { games } = options
+
+  app.get('/games', async (_request, reply) => reply.redirect('/games/1'))
+
+  app.get<{ Params: { id: string } }>('/games/:id', async (request, reply) => {
+    const { id } = request.params
+    if (!ID_PATTERN.test(id)) return reply.code(404).send('No such game.')
+    return sendHtml(reply, gamePage(games.get(id)))
+  })
+
+  app.get<{ Params: { id: string } }>('/games/:id/scoreboard', async (request, reply) => {
+    const { id } = request.params
+    if (!ID_PATTERN.test(id)) return reply.code(404).send('No such game.')
+    return sendHtml(reply, renderScoreboard(games.get(id)))
+  })
+
+  app.get<{ Params: { id: string } }>('/games/:id/state', async (request, reply) => {
+    const { id } = request.params
+    if (!ID_PATTERN.test(id)) return reply.code(404).send({ error: 'No such game.' })
+    return games.get(id)
+  })
+
+  app.post<{ Params: { id: string; action: string } }>(
+    '/games/:id/score/:action',
+    async (request, reply) => {
+      const { id, action } = request.params
+      if (!ID_PATTERN.test(id)) return reply.code(404).send('No such game.')
+      if (action !== 'home' && action !== 'away' && action !== 'reset') {
+        return reply.code(400).send('Score "home", "away" or "reset".')
+      }
+      const game = action === 'reset' ? games.reset(id) : games.score(id, action)
+      const topic = gameTopic(id)
+      // Both modes: a refresh signal for the partial, and the state itself for the island.
+      await request.broker.publish(topic, refreshEvent('refresh-scoreboard'))
+      await request.broker.publish(topic, stateEvent(game))
+      return reply.code(204).send()
+    },
+  )
+}
