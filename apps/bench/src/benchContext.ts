@@ -1,0 +1,126 @@
+import { sleep } from './clock.js'
+import type { LoadGenerator } from './loadGenerator.js'
+import { type ContenderId, OURS, type ServerConfig } from './protocol.js'
+import type { Sample } from './results.js'
+import { ServerProcess } from './serverProcess.js'
+
+/** What every scenario gets from the orchestrator. */
+export interface BenchContext {
+  readonly load: LoadGenerator
+  readonly serverFile: string
+  readonly contenders: readonly ContenderId[]
+  readonly cpuProfileDir: string | undefined
+  log(line: string): void
+}
+
+export function isOurs(contender: ContenderId): boolean {
+  return OURS.includes(contender)
+}
+
+/** The contenders with each framework floor right after the adapter built on that framework. */
+export function withFloors(contenders: readonly ContenderId[]): ContenderId[] {
+  return contenders.flatMap((contender): ContenderId[] =>
+    contender === 'express' || contender === 'fastify'
+      ? [contender, `${contender}-floor`]
+      : [contender],
+  )
+}
+
+export function startServer(context: BenchContext, config: ServerConfig): Promise<ServerProcess> {
+  return ServerProcess.start(context.serverFile, config, {
+    ...(context.cpuProfileDir !== undefined && { cpuProfileDir: context.cpuProfileDir }),
+  })
+}
+
+/**
+ * Publishes `events` small events, waits until every client has them and zeroes the counters:
+ * the publish path is compiled and warm before anything is measured.
+ */
+export async function warmUp(
+  context: BenchContext,
+  publishers: ServerProcess | readonly ServerProcess[],
+  events = 50,
+): Promise<void> {
+  await context.load.reset()
+  const servers = Array.isArray(publishers) ? publishers : [publishers]
+  await Promise.all(
+    servers.map((server) => server.call({ op: 'burst', count: events, size: 200, chunk: 5 })),
+  )
+  await context.load.expectEvents(events, 30_000)
+  await context.load.reset()
+}
+
+/** Waits until the server streams to `count` clients (some libraries register after a tick). */
+export async function waitForSubscribers(
+  server: ServerProcess,
+  count: number,
+  timeout = 15_000,
+): Promise<number> {
+  const deadline = Date.now() + timeout
+  for (;;) {
+    const subscribers = await server.call<number>({ op: 'subscribers' })
+    if (subscribers >= count || Date.now() > deadline) return subscribers
+    await sleep(20)
+  }
+}
+
+/**
+ * Runs `body` against a fresh server of `contender`, then stops the server and closes every
+ * client connection, whatever happened. A failure becomes the sample's `error`.
+ */
+export async function measure(
+  context: BenchContext,
+  contender: ContenderId,
+  round: number,
+  config: Omit<ServerConfig, 'contender'>,
+  body: (server: ServerProcess, sample: Sample) => Promise<void>,
+): Promise<Sample> {
+  const sample: Sample = { contender, round, metrics: {}, notes: [] }
+  let server: ServerProcess | undefined
+  try {
+    server = await startServer(context, { contender, ...config })
+    await body(server, sample)
+  } catch (error) {
+    sample.error = error instanceof Error ? error.message.split('\n')[0]! : String(error)
+    sample.metrics = {}
+  } finally {
+    await server?.stop()
+    await context.load.closeAll()
+  }
+  return sample
+}
+
+/** Runs `rounds` rounds of every contender, interleaved: A B C … A B C … */
+export async function interleave(
+  context: BenchContext,
+  title: string,
+  rounds: number,
+  contenders: readonly ContenderId[],
+  run: (contender: ContenderId, round: number) => Promise<Sample>,
+): Promise<Sample[]> {
+  const samples: Sample[] = []
+  for (let round = 1; round <= rounds; round++) {
+    for (const contender of contenders) {
+      const sample = await run(contender, round)
+      samples.push(sample)
+      const shown = Object.entries(sample.metrics)
+        .map(([name, value]) => `${name}=${formatNumber(value)}`)
+        .join(' ')
+      context.log(
+        `${title} round ${round}/${rounds} ${contender}: ${sample.error ? `ERROR ${sample.error}` : shown}`,
+      )
+    }
+  }
+  return samples
+}
+
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value)
+  if (Number.isInteger(value) && Math.abs(value) < 1e4) return String(value)
+  const abs = Math.abs(value)
+  if (abs >= 1e6) return `${(value / 1e6).toFixed(2)}M`
+  if (abs >= 1e4) return `${(value / 1e3).toFixed(1)}k`
+  if (abs >= 100) return value.toFixed(0)
+  if (abs >= 10) return value.toFixed(1)
+  return value.toFixed(2)
+}

@@ -1,0 +1,58 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { type BrokerOptions, createBroker, type Transport } from '@sse/core'
+import type { ServerConfig } from '../protocol.js'
+import {
+  BENCH_MAX_CONNECTIONS,
+  type ContenderServer,
+  EVENTS_PATH,
+  ignore,
+  TOPIC,
+} from './contender.js'
+import { listen } from './listen.js'
+
+/** Broker options shared by our three contenders. */
+export function ourBrokerOptions(config: ServerConfig): BrokerOptions {
+  return {
+    maxConnections: BENCH_MAX_CONNECTIONS,
+    ...(config.maxBufferedBytes !== undefined && { maxBufferedBytes: config.maxBufferedBytes }),
+    ...(config.historySize !== undefined && { historySize: config.historySize }),
+  }
+}
+
+async function redisTransportFor(config: ServerConfig): Promise<Transport | undefined> {
+  if (config.redisUrl === undefined) return undefined
+  const { redisTransport } = await import('@sse/redis')
+  return redisTransport({
+    url: config.redisUrl,
+    ...(config.redisKeyPrefix !== undefined && { keyPrefix: config.redisKeyPrefix }),
+  })
+}
+
+/** `@sse/core` on plain `node:http` (optionally over `@sse/redis`). */
+export async function startCore(config: ServerConfig): Promise<ContenderServer> {
+  const transport = await redisTransportFor(config)
+  const broker = createBroker({
+    ...ourBrokerOptions(config),
+    ...(transport !== undefined && { transport }),
+  })
+  await broker.ready
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith(EVENTS_PATH)) broker.stream(req, res, { topics: [TOPIC] })
+    else res.writeHead(404).end()
+  })
+  await listen(server)
+  return {
+    port: (server.address() as AddressInfo).port,
+    publish(payload) {
+      broker.publish(TOPIC, payload).catch(ignore)
+    },
+    subscribers: () => broker.subscribers(TOPIC),
+    stats: () => ({ ...broker.stats() }),
+    async close() {
+      await broker.close()
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    },
+  }
+}

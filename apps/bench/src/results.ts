@@ -1,0 +1,29 @@
+import type { ContenderId } from './protocol.js'
+
+/** One measurement of one contender in one round. */
+export interface Sample {
+  contender: ContenderId
+  round: number
+  /** Metric name → value; absent when the run failed. */
+  metrics: Record<string, number>
+  /** Free text shown under the table (what happened to stalled clients, errors). */
+  notes: string[]
+  error?: string
+}
+
+export interface ScenarioResult {
+  id: string
+  title: string
+  params: Record<string, number | string>
+  samples: Sample[]
+  /** Extra lines for the report (method notes). */
+  method: string[]
+}
+
+export interface BenchResult {
+  mode: string
+  command: string
+  machine: { cpus: number; cpuModel: string; node: string; platform: string; date: string }
+  scenarios: ScenarioResult[]
+  warnings: string[]
+}
