@@ -18,6 +18,7 @@ interface RawResponse {
   readonly destroyed: boolean
   readonly writableEnded: boolean
   setHeader(name: string, value: string | number | readonly string[]): unknown
+  writeHead(statusCode: number, headers: Readonly<Record<string, string>>): unknown
   flushHeaders(): void
   write(chunk: Buffer): boolean
   end(chunk?: Buffer | string): unknown
@@ -51,6 +52,32 @@ const kStream = Symbol('sse.stream')
 type Tagged = RawResponse & { [kStream]?: SSEStream }
 
 function ignore(): void {}
+
+/** The default SSE response headers; HTTP/2 forbids `Connection`. */
+const SSE_HEADERS_H2: Readonly<Record<string, string>> = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  'X-Accel-Buffering': 'no',
+}
+const SSE_HEADERS_H1: Readonly<Record<string, string>> = {
+  ...SSE_HEADERS_H2,
+  Connection: 'keep-alive',
+}
+
+/** One flush pass's concatenation of `frames`, written to every stream holding the same ones. */
+interface SharedChunk {
+  readonly frames: readonly Buffer[]
+  readonly chunk: Buffer
+}
+
+/** Distinct frame sequences remembered per first frame in one flush pass. */
+const SHARED_PER_FIRST_FRAME = 8
+
+function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
 
 /**
  * One Server-Sent Events response over Node's `ServerResponse` or `Http2ServerResponse`.
@@ -176,12 +203,15 @@ export class SSEStream implements KeepAliveTarget {
       return
     }
     this.#state = OPEN
-    res.statusCode = 200
-    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8')
-    res.setHeader('Cache-Control', 'no-cache, no-transform')
-    res.setHeader('X-Accel-Buffering', 'no')
-    if (this.request.httpVersionMajor < 2) res.setHeader('Connection', 'keep-alive')
-    if (this.#headers !== undefined) {
+    const h1 = this.request.httpVersionMajor < 2
+    if (this.#headers === undefined) {
+      // One shared, constant header object: no per-response header map (merged by Node with any
+      // header the app set before).
+      res.writeHead(200, h1 ? SSE_HEADERS_H1 : SSE_HEADERS_H2)
+    } else {
+      res.statusCode = 200
+      const defaults = h1 ? SSE_HEADERS_H1 : SSE_HEADERS_H2
+      for (const name of Object.keys(defaults)) res.setHeader(name, defaults[name]!)
       for (const name of Object.keys(this.#headers)) res.setHeader(name, this.#headers[name]!)
     }
     res.flushHeaders()
@@ -329,9 +359,40 @@ export class SSEStream implements KeepAliveTarget {
 
   #take(): Buffer | undefined {
     const out = this.#out
-    if (out.length === 0) return undefined
-    const chunk = out.length === 1 ? out[0]! : Buffer.concat(out, this.#outBytes)
-    out.length = 0
+    const count = out.length
+    if (count === 0) return undefined
+    let chunk: Buffer
+    if (count === 1) {
+      chunk = out[0]!
+      out.length = 0
+    } else {
+      // Subscribers of a topic usually hold the very same frames in a flush pass: concatenate
+      // them once and write that chunk to each (identity check, so it is always right).
+      const shared = SSEStream.#inPass ? SSEStream.#shared : undefined
+      let entries = shared?.get(out[0]!)
+      let found: SharedChunk | undefined
+      if (entries !== undefined) {
+        for (let i = 0; i < entries.length; i++) {
+          if (sameFrames(entries[i]!.frames, out)) {
+            found = entries[i]
+            break
+          }
+        }
+      }
+      if (found !== undefined) {
+        chunk = found.chunk
+      } else {
+        chunk = Buffer.concat(out, this.#outBytes)
+        if (shared !== undefined) {
+          if (entries === undefined) {
+            entries = []
+            shared.set(out[0]!, entries)
+          }
+          if (entries.length < SHARED_PER_FIRST_FRAME) entries.push({ frames: out, chunk })
+        }
+      }
+      this.#out = []
+    }
     this.#outBytes = 0
     return chunk
   }
@@ -402,11 +463,20 @@ export class SSEStream implements KeepAliveTarget {
   }
 
   static #dirty: SSEStream[] = []
+  static #inPass = false
+  /** The current flush pass's concatenations, by first frame; emptied when the pass ends. */
+  static #shared = new Map<Buffer, SharedChunk[]>()
 
   static #flushDirty(): void {
     const dirty = SSEStream.#dirty
     SSEStream.#dirty = []
-    for (let i = 0; i < dirty.length; i++) dirty[i]!.#flush()
+    SSEStream.#inPass = true
+    try {
+      for (let i = 0; i < dirty.length; i++) dirty[i]!.#flush()
+    } finally {
+      SSEStream.#inPass = false
+      SSEStream.#shared.clear()
+    }
   }
 
   static #onResponseClose(this: Tagged): void {

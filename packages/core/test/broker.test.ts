@@ -617,4 +617,49 @@ describe('batching', () => {
       Array.from({ length: 50 }, (_, i) => `event ${i}`),
     )
   })
+
+  test('subscribers holding the same frames in a tick get one shared chunk; the others their own', async () => {
+    const broker = createBroker({ keepAlive: 0 })
+    const chunks = new Map<string, Buffer[]>()
+    const server = await listen((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x')
+      const name = url.searchParams.get('name')!
+      const written: Buffer[] = []
+      chunks.set(name, written)
+      const write = res.write.bind(res) as (chunk: Buffer) => boolean
+      res.write = ((chunk: Buffer) => {
+        written.push(chunk)
+        return write(chunk)
+      }) as typeof res.write
+      broker.stream(req, res, { topics: url.searchParams.get('topics')!.split(',') })
+    })
+    cleanups.push(
+      () => server.close(),
+      () => broker.close(),
+    )
+    const open = async (name: string, topics: string) => {
+      const client = await rawClient(`${server.url}/?name=${name}&topics=${topics}`)
+      cleanups.push(() => client.close())
+      return client
+    }
+    const a = await open('a', 'x')
+    const b = await open('b', 'x,y')
+    const c = await open('c', 'x')
+    const d = await open('d', 'y')
+    broker.publish('x', 'one')
+    broker.publish('y', 'two')
+    broker.publish('x', 'three')
+    for (const client of [a, b, c])
+      await client.until((cl) => cl.events.some((e) => e.data === 'three'))
+    await d.until((cl) => cl.events.length === 1)
+    expect(a.events.map((e) => e.data)).toEqual(['one', 'three'])
+    expect(c.events.map((e) => e.data)).toEqual(['one', 'three'])
+    expect(b.events.map((e) => e.data)).toEqual(['one', 'two', 'three'])
+    expect(d.events.map((e) => e.data)).toEqual(['two'])
+    const [ca, cb, cc] = ['a', 'b', 'c'].map((name) => chunks.get(name)!.at(-1)!)
+    expect(ca).toBe(cc)
+    expect(cb).not.toBe(ca)
+    expect(cb!.toString()).toContain('data: two')
+    expect(ca!.toString()).not.toContain('data: two')
+  })
 })

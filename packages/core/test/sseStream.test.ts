@@ -44,6 +44,8 @@ describe('opening a stream over HTTP/1.1', () => {
     const cors = await rawClient(seen.url)
     cleanups.push(() => cors.close())
     expect(cors.headers['access-control-allow-origin']).toBe('https://app.example')
+    expect(cors.headers['content-type']).toBe('text/event-stream; charset=utf-8')
+    expect(cors.headers.connection).toBe('keep-alive')
   })
 
   test('an optional retry hint goes out with the first bytes', async () => {
