@@ -25,6 +25,7 @@ declare module 'fastify' {
 
 interface LogController {
   requestCompleted(error: null, request: FastifyRequest, reply: FastifyReply): void
+  isLogDisabled?(request: FastifyRequest): boolean
 }
 
 function findLogController(fastify: FastifyInstance): LogController | undefined {
@@ -43,17 +44,25 @@ function findLogController(fastify: FastifyInstance): LogController | undefined 
  * routes request logs through its log controller (honouring `logController`); before that, the
  * top-level `disableRequestLogging` option decides.
  */
-function completionLogger(fastify: FastifyInstance): SSEReplyContext['logCompleted'] {
+function completionLogger(
+  fastify: FastifyInstance,
+): Pick<SSEReplyContext, 'logsCompletion' | 'logCompleted'> {
   const controller = findLogController(fastify)
-  if (controller !== undefined) {
-    return (request, reply) => controller.requestCompleted(null, request, reply)
-  }
   const disabled = fastify.initialConfig.disableRequestLogging
-  const quiet = typeof disabled === 'function' ? disabled : () => disabled === true
-  return (request, reply) => {
-    if (!quiet(request)) {
-      reply.log.info({ res: reply, responseTime: reply.elapsedTime }, 'request completed')
-    }
+  const quiet: (request: FastifyRequest) => boolean =
+    controller?.isLogDisabled !== undefined
+      ? (request) => controller.isLogDisabled?.(request) === true
+      : typeof disabled === 'function'
+        ? disabled
+        : () => disabled === true
+  return {
+    // With no logger, or a silent one, every level is the same no-op function.
+    logsCompletion: (request) => request.log.info !== request.log.fatal && !quiet(request),
+    logCompleted:
+      controller !== undefined
+        ? (request, reply) => controller.requestCompleted(null, request, reply)
+        : (_request, reply) =>
+            reply.log.info({ res: reply, responseTime: reply.elapsedTime }, 'request completed'),
   }
 }
 
@@ -62,7 +71,7 @@ const plugin: FastifyPluginAsync<SSEPluginOptions> = async (fastify, options) =>
 
   fastify.decorate('broker', { getter: () => broker })
   fastify.decorateRequest('broker', { getter: () => broker })
-  fastify.decorateReply('sse', sseReply({ group, logCompleted: completionLogger(fastify) }))
+  fastify.decorateReply('sse', sseReply({ group, ...completionLogger(fastify) }))
 
   fastify.addHook('onRoute', (route) => {
     route.handler = guardHandler(route.handler)

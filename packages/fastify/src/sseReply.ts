@@ -26,6 +26,8 @@ export interface ReplySSE {
 /** What `reply.sse()` needs from the plugin that decorates the reply. */
 export interface SSEReplyContext {
   readonly group: StreamGroup
+  /** Whether the completion of this request's stream is logged at all (decided when it opens). */
+  readonly logsCompletion: (request: FastifyRequest) => boolean
   /** Logs the completion of a stream the client ended, as Fastify's request logging would. */
   readonly logCompleted: (request: FastifyRequest, reply: FastifyReply) => void
 }
@@ -56,10 +58,13 @@ export function sseReply(context: SSEReplyContext): ReplySSE {
     const stream = group.stream(this.request.raw, raw, streamOptions)
     this.hijack()
     streams.set(this, stream)
-    // Fastify logs a response that finishes; a client that leaves only closes it.
-    raw.once('close', () => {
-      if (!raw.writableFinished) context.logCompleted(this.request, this)
-    })
+    // Fastify logs a response that finishes; a client that leaves only closes it. The listener
+    // keeps the request and reply alive for the life of the stream: only add it when it logs.
+    if (context.logsCompletion(this.request)) {
+      raw.once('close', () => {
+        if (!raw.writableFinished) context.logCompleted(this.request, this)
+      })
+    }
     if (source !== undefined) {
       stream.pipe(source).catch((err: unknown) => {
         this.log.error({ err }, 'the source of the event stream failed; the stream was closed')

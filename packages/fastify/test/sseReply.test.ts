@@ -1,5 +1,10 @@
 import ssePlugin, { type SSEPluginOptions, type SSEStream } from '@sse/fastify'
-import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify'
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify'
 import { describe, expect, test } from 'vitest'
 import { type LogLine, logCapture, rawClient, useCleanups } from './helpers.js'
 
@@ -297,5 +302,32 @@ describe('request logging', () => {
       .map((l) => (l.req as { url: string }).url)
     expect(urls).toEqual(['/loud'])
     expect(logs.lines.filter((l) => l.msg === 'request completed')).toHaveLength(1)
+  })
+
+  test('without a logger (or a silent one) a stream holds no logging listener', async () => {
+    const closeListeners = async (options: FastifyServerOptions) => {
+      const app = Fastify(options)
+      await app.register(ssePlugin, { keepAlive: 0 })
+      let count = -1
+      app.get('/events', (_request, reply) => {
+        reply.sse({ topics: ['t'] })
+        count = reply.raw.listenerCount('close')
+      })
+      cleanups.push(() => app.close())
+      const origin = await app.listen({ port: 0, host: '127.0.0.1' })
+      const client = await rawClient(`${origin}/events`)
+      cleanups.push(() => client.close())
+      expect(client.status).toBe(200)
+      return count
+    }
+    const logging = await closeListeners({ logger: { level: 'info', stream: logCapture().stream } })
+    expect(await closeListeners({ logger: false })).toBe(logging - 1)
+    expect(await closeListeners({ logger: { level: 'silent' } })).toBe(logging - 1)
+    expect(
+      await closeListeners({
+        logger: { level: 'info', stream: logCapture().stream },
+        disableRequestLogging: true,
+      }),
+    ).toBe(logging - 1)
   })
 })
