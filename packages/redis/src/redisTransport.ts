@@ -66,6 +66,8 @@ export class RedisTransport implements Transport {
   #sink: TransportSink | undefined
   #starting: Promise<void> | undefined
   #closing: Promise<void> | undefined
+  /** Replays being read, by head, last event id and topics: identical requests share one read. */
+  readonly #replays = new Map<string, Promise<ReplayResult>>()
 
   /** Prefer {@link redisTransport}. Throws an {@link SSEError} `INVALID_OPTION` for bad options. */
   constructor(options: RedisTransportOptions = {}) {
@@ -153,23 +155,33 @@ export class RedisTransport implements Transport {
     // Up to date: nothing to read, even while Redis is away (live events resume when it is back).
     if (order === 0) return NO_REPLAY
     if (this.#client.status !== 'ready') throw unavailable('Redis is unreachable; cannot replay')
-    const replay =
-      order > 0
-        ? this.#ahead(lastEventId, head)
-        : readHistory(this.#client, {
-            key: this.#keys[0],
-            topics,
-            after: lastEventId,
-            head,
-            headCount: this.#reader.count,
-            historySize: this.#historySize,
-            skipped: () => {
-              this.#counters.skipped++
-            },
-          })
-    return replay.catch((cause: unknown) => {
-      throw commandError(cause, 'replay')
+    if (order > 0) {
+      return this.#ahead(lastEventId, head).catch((cause: unknown) => {
+        throw commandError(cause, 'replay')
+      })
+    }
+    // Clients that reconnect together (after a deploy or a blip) ask for the same range: they share
+    // one read. The result is only read by the broker, so sharing it is safe.
+    const key = `${head}\n${lastEventId}\n${topics.join('\n')}`
+    const pending = this.#replays.get(key)
+    if (pending !== undefined) return pending
+    const replay = readHistory(this.#client, {
+      key: this.#keys[0],
+      topics,
+      after: lastEventId,
+      head,
+      headCount: this.#reader.count,
+      historySize: this.#historySize,
+      skipped: () => {
+        this.#counters.skipped++
+      },
     })
+      .catch((cause: unknown) => {
+        throw commandError(cause, 'replay')
+      })
+      .finally(() => this.#replays.delete(key))
+    this.#replays.set(key, replay)
+    return replay
   }
 
   /** Closes the connections the transport opened (and `client` if `closeClient` is set). */

@@ -1,4 +1,4 @@
-import { createBroker, type SSEError } from '@sse/core'
+import { createBroker, type ReplayResult, type SSEError } from '@sse/core'
 import { RedisTransport, redisTransport } from '@sse/redis'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
@@ -13,6 +13,11 @@ import {
   waitFor,
 } from './helpers.js'
 import { type RedisServer, redisAvailable, startRedis } from './redisServer.js'
+
+function deliveredIds(result: ReplayResult): string[] {
+  if (result.reset) throw new Error(`unexpected reset to ${result.headId}`)
+  return result.deliveries.map((delivery) => delivery.id)
+}
 
 function optionError(options: unknown): SSEError | undefined {
   try {
@@ -137,6 +142,34 @@ describe.runIf(redisAvailable)('one Redis transport', () => {
         .map((id, i) => frame(id, 'news', `event ${390 + i}`))
         .join(''),
     )
+  })
+
+  test('clients resuming from the same id at once share one history read', async () => {
+    const instance = await startInstance(cleanups, { url: redis.url, keyPrefix: uniquePrefix() })
+    const ids: string[] = []
+    for (let i = 0; i < 20; i++) ids.push(await instance.broker.publish('news', `event ${i}`))
+    await allRead([instance], ids[19]!)
+    const xrangeCalls = async () => {
+      const info = await admin.info('commandstats')
+      return Number(/cmdstat_xrange:calls=(\d+)/.exec(info)?.[1] ?? 0)
+    }
+    const before = await xrangeCalls()
+    const together = Array.from({ length: 50 }, () => instance.transport.replay(['news'], ids[9]!))
+    expect(new Set(together).size).toBe(1)
+    const ids9 = (await Promise.all(together)).map(deliveredIds)
+    expect(ids9[0]).toEqual(ids.slice(10))
+    expect((await xrangeCalls()) - before).toBe(1)
+    // Another id, other topics, or a later request: a read of its own.
+    const other = instance.transport.replay(['news'], ids[14]!)
+    const otherTopics = instance.transport.replay(['news', 'sports'], ids[9]!)
+    expect(other).not.toBe(together[0])
+    expect(otherTopics).not.toBe(together[0])
+    expect(deliveredIds(await other)).toEqual(ids.slice(15))
+    expect(deliveredIds(await otherTopics)).toEqual(ids.slice(10))
+    const later = instance.transport.replay(['news'], ids[9]!)
+    expect(later).not.toBe(together[0])
+    await later
+    expect((await xrangeCalls()) - before).toBe(4)
   })
 
   test('a client more than historySize events behind gets a reset, though the stream still holds them for lagging readers', async () => {
