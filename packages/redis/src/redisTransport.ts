@@ -39,6 +39,10 @@ const NO_REPLAY: ReplayResult = { reset: false, deliveries: [] }
 
 function ignore(): void {}
 
+function replayFailed(cause: unknown): never {
+  throw commandError(cause, 'replay')
+}
+
 /**
  * Carries events between broker instances through one Redis Stream, which is also the shared
  * history: event ids are stream ids, so a client can resume on any instance.
@@ -156,9 +160,7 @@ export class RedisTransport implements Transport {
     if (order === 0) return NO_REPLAY
     if (this.#client.status !== 'ready') throw unavailable('Redis is unreachable; cannot replay')
     if (order > 0) {
-      return this.#ahead(lastEventId, head).catch((cause: unknown) => {
-        throw commandError(cause, 'replay')
-      })
+      return this.#ahead(lastEventId, head).catch(replayFailed)
     }
     // Clients that reconnect together (after a deploy or a blip) ask for the same range: they share
     // one read. The result is only read by the broker, so sharing it is safe.
@@ -176,9 +178,7 @@ export class RedisTransport implements Transport {
         this.#counters.skipped++
       },
     })
-      .catch((cause: unknown) => {
-        throw commandError(cause, 'replay')
-      })
+      .catch(replayFailed)
       .finally(() => this.#replays.delete(key))
     this.#replays.set(key, replay)
     return replay
