@@ -24,6 +24,7 @@ interface RawResponse {
   end(chunk?: Buffer | string): unknown
   destroy(error?: Error): unknown
   on(event: 'close' | 'drain', listener: () => void): unknown
+  removeListener(event: 'drain', listener: () => void): unknown
   socket?: { end(): unknown } | null
   stream?: { session?: { close(): void } }
 }
@@ -215,7 +216,6 @@ export class SSEStream implements KeepAliveTarget {
       for (const name of Object.keys(this.#headers)) res.setHeader(name, this.#headers[name]!)
     }
     res.flushHeaders()
-    res.on('drain', SSEStream.#onDrain)
     if (this.#keepAlive > 0) keepAlive.add(this.#keepAlive, this)
     if (this.#retry !== undefined) {
       const hint = Buffer.from(`retry: ${this.#retry}\n\n`)
@@ -401,6 +401,8 @@ export class SSEStream implements KeepAliveTarget {
     if (!this.#res.write(chunk)) {
       this.#congested = true
       this.#unacked = chunk.length
+      // Listened to only while congested: an idle stream holds no 'drain' listener.
+      this.#res.on('drain', SSEStream.#onDrain)
     }
   }
 
@@ -485,6 +487,7 @@ export class SSEStream implements KeepAliveTarget {
   }
 
   static #onDrain(this: Tagged): void {
+    this.removeListener('drain', SSEStream.#onDrain)
     const stream = this[kStream]
     if (stream === undefined || stream.#state !== OPEN) return
     stream.#congested = false

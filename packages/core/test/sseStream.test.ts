@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import { SSEError, SSEStream } from '@sse/core'
 import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, test, vi } from 'vitest'
@@ -312,6 +313,29 @@ describe('a client that stops reading', () => {
     expect(maxHeld).toBeLessThanOrEqual(bound)
     expect(fastStream.isClosed).toBe(false)
     expect(fast.events.length % 100).toBe(0)
+  })
+
+  test('gets everything in order once it reads again; the stream listens for drain only while blocked', async () => {
+    const { url, streams } = await serve(() => {}, { maxBufferedBytes: 64 * 1024 * 1024 })
+    const client = await rawClient(url, {}, { mode: 'count' })
+    cleanups.push(() => client.close())
+    const stream = streams[0]!
+    const drainListeners = () => (stream.response as ServerResponse).listenerCount('drain')
+    expect(drainListeners()).toBe(0)
+    client.pause()
+    const frame = Buffer.from(`data: ${'z'.repeat(1000)}\n\n`)
+    let sent = 0
+    // Until the socket pushes back (a bounded loop: the kernel holds a few MB at most).
+    for (let round = 0; round < 500 && drainListeners() === 0; round++) {
+      for (let i = 0; i < 100; i++, sent++) stream.sendFrame(frame)
+      await new Promise((r) => setImmediate(r))
+    }
+    expect(drainListeners()).toBe(1)
+    for (let i = 0; i < 100; i++, sent++) stream.sendFrame(frame)
+    client.resume()
+    await client.until((c) => c.frames === sent)
+    expect(drainListeners()).toBe(0)
+    expect(stream.isOpen).toBe(true)
   })
 
   test('under the drop policy, frames past the bound are dropped and counted', async () => {
