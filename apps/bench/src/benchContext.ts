@@ -1,4 +1,5 @@
 import { sleep } from './clock.js'
+import { EVENTS_PATH } from './contenders/contender.js'
 import type { LoadGenerator } from './loadGenerator.js'
 import { type ContenderId, OURS, type ServerConfig } from './protocol.js'
 import type { Sample } from './results.js'
@@ -62,6 +63,21 @@ export async function waitForSubscribers(
     if (subscribers >= count || Date.now() > deadline) return subscribers
     await sleep(20)
   }
+}
+
+/** Opens `clients` connections to `server`'s events path and waits until it counts them all. */
+export async function connectAll(
+  context: BenchContext,
+  server: ServerProcess,
+  clients: number,
+): Promise<void> {
+  const connected = await context.load.connect({
+    port: server.port,
+    path: EVENTS_PATH,
+    count: clients,
+  })
+  if (connected.opened !== clients) throw new Error(`only ${connected.opened}/${clients} connected`)
+  await waitForSubscribers(server, clients)
 }
 
 /**

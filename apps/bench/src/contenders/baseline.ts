@@ -1,4 +1,4 @@
-import { createServer, type ServerResponse } from 'node:http'
+import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ContenderServer } from './contender.js'
 import { listen } from './listen.js'
@@ -22,6 +22,21 @@ export class WriteLoop {
     const frame = Buffer.from(`data: ${payload}\n\n`)
     for (const res of this.clients) res.write(frame)
   }
+
+  /** This loop served by a listening `node:http` server; `close` stops it. */
+  contender(server: Server, close?: () => Promise<unknown>): ContenderServer {
+    return {
+      port: (server.address() as AddressInfo).port,
+      publish: (payload) => this.publish(payload),
+      subscribers: () => this.clients.size,
+      stats: () => undefined,
+      async close() {
+        server.closeAllConnections()
+        if (close !== undefined) await close()
+        else await new Promise((resolve) => server.close(resolve))
+      },
+    }
+  }
 }
 
 /**
@@ -32,14 +47,5 @@ export async function startBaseline(): Promise<ContenderServer> {
   const loop = new WriteLoop()
   const server = createServer((_req, res) => loop.open(res))
   await listen(server)
-  return {
-    port: (server.address() as AddressInfo).port,
-    publish: (payload) => loop.publish(payload),
-    subscribers: () => loop.clients.size,
-    stats: () => undefined,
-    async close() {
-      server.closeAllConnections()
-      await new Promise((resolve) => server.close(resolve))
-    },
-  }
+  return loop.contender(server)
 }

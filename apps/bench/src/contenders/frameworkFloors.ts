@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import fastify from 'fastify'
 import { WriteLoop } from './baseline.js'
 import { type ContenderServer, EVENTS_PATH } from './contender.js'
@@ -20,16 +19,7 @@ export async function startExpressFloor(): Promise<ContenderServer> {
   app.get(EVENTS_PATH, (_req, res) => loop.open(res))
   const server = createServer(app)
   await listen(server)
-  return {
-    port: (server.address() as AddressInfo).port,
-    publish: (payload) => loop.publish(payload),
-    subscribers: () => loop.clients.size,
-    stats: () => undefined,
-    async close() {
-      server.closeAllConnections()
-      await new Promise((resolve) => server.close(resolve))
-    },
-  }
+  return loop.contender(server)
 }
 
 /** The baseline's write loop behind a plain Fastify 5 route (the reply hijacked). */
@@ -41,15 +31,5 @@ export async function startFastifyFloor(): Promise<ContenderServer> {
     loop.open(reply.raw)
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
-  const address = app.server.address()
-  return {
-    port: typeof address === 'object' && address !== null ? address.port : 0,
-    publish: (payload) => loop.publish(payload),
-    subscribers: () => loop.clients.size,
-    stats: () => undefined,
-    async close() {
-      app.server.closeAllConnections()
-      await app.close()
-    },
-  }
+  return loop.contender(app.server, () => app.close())
 }

@@ -1,13 +1,6 @@
 import type { BenchConfig } from '../benchConfig.js'
-import {
-  type BenchContext,
-  interleave,
-  measure,
-  waitForSubscribers,
-  warmUp,
-} from '../benchContext.js'
+import { type BenchContext, connectAll, interleave, measure, warmUp } from '../benchContext.js'
 import { nowMicros } from '../clock.js'
-import { EVENTS_PATH } from '../contenders/contender.js'
 import type { BurstResult } from '../protocol.js'
 import type { ScenarioResult } from '../results.js'
 
@@ -24,14 +17,7 @@ export async function fanOutThroughput(
     context.contenders,
     (contender, round) =>
       measure(context, contender, round, {}, async (server, sample) => {
-        const connected = await context.load.connect({
-          port: server.port,
-          path: EVENTS_PATH,
-          count: clients,
-        })
-        if (connected.opened !== clients)
-          throw new Error(`only ${connected.opened}/${clients} connected`)
-        await waitForSubscribers(server, clients)
+        await connectAll(context, server, clients)
         await warmUp(context, server)
         const cpuBefore = await server.call<number>({ op: 'cpu' })
         const start = nowMicros()

@@ -1,13 +1,12 @@
 import type { BenchConfig } from '../benchConfig.js'
 import {
   type BenchContext,
+  connectAll,
   interleave,
   measure,
-  waitForSubscribers,
   warmUp,
   withFloors,
 } from '../benchContext.js'
-import { EVENTS_PATH } from '../contenders/contender.js'
 import type { BurstResult } from '../protocol.js'
 import type { ScenarioResult } from '../results.js'
 
@@ -25,14 +24,7 @@ export async function latency(
     withFloors(context.contenders),
     (contender, round) =>
       measure(context, contender, round, {}, async (server, sample) => {
-        const connected = await context.load.connect({
-          port: server.port,
-          path: EVENTS_PATH,
-          count: clients,
-        })
-        if (connected.opened !== clients)
-          throw new Error(`only ${connected.opened}/${clients} connected`)
-        await waitForSubscribers(server, clients)
+        await connectAll(context, server, clients)
         await warmUp(context, server)
         const published = await server.call<BurstResult>(
           { op: 'rate', rate, duration, size },

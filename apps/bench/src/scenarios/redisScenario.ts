@@ -1,12 +1,11 @@
 import type { BenchConfig } from '../benchConfig.js'
 import {
   type BenchContext,
+  connectAll,
   formatNumber,
   startServer,
-  waitForSubscribers,
   warmUp,
 } from '../benchContext.js'
-import { EVENTS_PATH } from '../contenders/contender.js'
 import type { BurstResult } from '../protocol.js'
 import type { Sample, ScenarioResult } from '../results.js'
 import type { ServerProcess } from '../serverProcess.js'
@@ -41,14 +40,7 @@ async function runMode(
     }
     const [first, second] = servers as [ServerProcess, ServerProcess]
     for (const server of servers) {
-      const connected = await context.load.connect({
-        port: server.port,
-        path: EVENTS_PATH,
-        count: clients,
-      })
-      if (connected.opened !== clients)
-        throw new Error(`only ${connected.opened}/${clients} connected`)
-      await waitForSubscribers(server, clients)
+      await connectAll(context, server, clients)
     }
     const publishers = mode === 'redis' ? [first] : servers
     await warmUp(context, publishers)

@@ -1,6 +1,7 @@
 import type { BenchConfig } from '../benchConfig.js'
 import {
   type BenchContext,
+  connectAll,
   interleave,
   isOurs,
   measure,
@@ -59,16 +60,6 @@ async function drive(
     lastSeq,
     complete,
   }
-}
-
-async function connectAll(context: BenchContext, server: ServerProcess, clients: number) {
-  const connected = await context.load.connect({
-    port: server.port,
-    path: EVENTS_PATH,
-    count: clients,
-  })
-  if (connected.opened !== clients) throw new Error(`only ${connected.opened}/${clients} connected`)
-  await waitForSubscribers(server, clients)
 }
 
 function heap(sample: MemorySample): number {
