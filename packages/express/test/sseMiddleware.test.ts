@@ -64,6 +64,41 @@ describe.each([
   }
 
   describe('streams and publishing', () => {
+    test('the busiest stream can be answered in front of Express by the same broker, and sse.close() ends it', async () => {
+      const app = express()
+      const sse = sseMiddleware({ keepAlive: 0 })
+      app.use(express.json())
+      app.use(sse)
+      app.post('/notes', (req, res) => {
+        req.broker.publish('notifications', { data: escapeHtml(req.body.title) })
+        res.status(201).end()
+      })
+      const server = await serve((req, res) => {
+        if (req.url === '/events') sse.broker.stream(req, res, { topics: ['notifications'] })
+        else app(req, res)
+      })
+      cleanups.push(
+        () => server.close(),
+        () => sse.close(),
+      )
+      const client = await rawClient(`${server.url}/events`)
+      cleanups.push(() => client.close())
+      expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8')
+      const answer = await fetch(`${server.url}/notes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ title: '<b>fast</b>' }),
+      })
+      expect(answer.status).toBe(201)
+      await client.until((c) => c.events.length === 1)
+      expect(client.events[0]).toMatchObject({
+        event: 'notifications',
+        data: '&lt;b&gt;fast&lt;/b&gt;',
+      })
+      await sse.close()
+      await client.ended
+    })
+
     test('a route publishes with req.broker and a res.sse() stream on that topic receives the exact bytes', async () => {
       const { app, connect } = await setup((app) => {
         app.get('/events', (_req, res) => res.sse({ topics: ['notifications'] }))
