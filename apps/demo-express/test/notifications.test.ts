@@ -1,19 +1,17 @@
-/// <reference lib="dom" />
-import { existsSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { SSEMiddleware } from '@sse/express'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+// The browser kit is shared with apps/demo's tests (as the adapters share core's test kit).
+import {
+  describeInBrowser,
+  launchBrowser,
+  openPage,
+  type WatchedPage,
+  waitForStream,
+} from '../../demo/test/browser.js'
 import { buildApp } from '../src/app.js'
-
-const CHROMIUM = '/usr/bin/chromium'
-const onCI = !['', '0', 'false'].includes((process.env.CI ?? '').toLowerCase())
-const hasChromium = existsSync(CHROMIUM)
-if (!hasChromium && !onCI)
-  console.warn(`[demo-express] ${CHROMIUM} not found: skipping browser tests`)
-// On CI a missing browser fails the suite (in beforeAll) instead of skipping it.
-const describeInBrowser = describe.skipIf(!hasChromium && !onCI)
 
 describe('the Express demo', () => {
   let server: Server | undefined
@@ -56,24 +54,10 @@ describe('the Express demo', () => {
 
   describeInBrowser('in a real browser', () => {
     let browser: Browser | undefined
-    const errors: string[] = []
+    const watched: WatchedPage[] = []
 
     beforeAll(async () => {
-      if (!hasChromium)
-        throw new Error(`${CHROMIUM} is missing: install it (apt-get install -y chromium)`)
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      })
+      browser = await launchBrowser()
     })
 
     afterAll(async () => {
@@ -81,21 +65,10 @@ describe('the Express demo', () => {
     })
 
     async function open(): Promise<Page> {
-      const page = await browser!.newPage()
-      page.setDefaultTimeout(20_000)
-      page.on('console', (message) => {
-        if (message.type() === 'error') errors.push(message.text())
-      })
-      page.on('pageerror', (error) => errors.push(error.message))
-      page.on('dialog', (dialog) => {
-        errors.push(`dialog: ${dialog.message()}`)
-        dialog.dismiss().catch(() => {})
-      })
-      await page.goto(`${base}/notifications`)
-      await page.waitForFunction(
-        () => document.querySelector('[data-resume]')?.getAttribute('data-sse-state') === 'open',
-      )
-      return page
+      const opened = await openPage(await browser!.newContext(), `${base}/notifications`)
+      watched.push(opened)
+      await waitForStream(opened.page)
+      return opened.page
     }
 
     it('a note posted in one tab appears in both, escaped', async () => {
@@ -112,7 +85,10 @@ describe('the Express demo', () => {
       }
       await first.close()
       await second.close()
-      expect(errors).toEqual([])
+      // Console errors, page errors and dialogs (the XSS payload must not open one).
+      expect(
+        watched.flatMap((w) => [...w.errors, ...w.dialogs.map((d) => `dialog: ${d}`)]),
+      ).toEqual([])
     }, 60_000)
   })
 })
