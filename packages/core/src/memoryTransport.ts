@@ -1,4 +1,15 @@
-import type { Delivery, OutgoingMessage, ReplayResult, Transport, TransportSink } from './types.js'
+import { HistoryRing, mergeRings, type RingCursor } from './historyRing.js'
+import { type KeepAliveTarget, keepAlive } from './keepAlive.js'
+import { createOptionsValidator, type OptionsValidator } from './options.js'
+import type {
+  Delivery,
+  HistoryStats,
+  OutgoingMessage,
+  ReplayLimits,
+  ReplayResult,
+  Transport,
+  TransportSink,
+} from './types.js'
 
 /** Options of the in-memory transport (the broker passes its own history options through). */
 export interface MemoryTransportOptions {
@@ -8,27 +19,87 @@ export interface MemoryTransportOptions {
    */
   historySize?: number
   /**
-   * Oldest event kept for replay, in ms; `0` means no age limit.
+   * Oldest event kept for replay, in ms; `0` means no age limit. Older events are freed by a sweep
+   * that runs every `historyMaxAge / 2` ms (at least every 60 s, at most every second), and are
+   * never replayed.
    * @default 0
    */
   historyMaxAge?: number
+  /**
+   * Bytes the history of all topics may hold together (estimated: each event's frame plus
+   * bookkeeping, see `historyStats()`). Over it, whole topics are dropped, least recently published
+   * first; a single topic larger than the bound on its own loses its oldest events instead.
+   * A client that needed a dropped event gets the reset event.
+   * @default 33554432 (32 MiB)
+   */
+  historyMaxBytes?: number
+}
+
+const validator: OptionsValidator<MemoryTransportOptions> = createOptionsValidator('@sse/core', {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    historySize: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    historyMaxAge: { type: 'integer', minimum: 0, maximum: 2_147_483_647 }, // Node's longest timer
+    historyMaxBytes: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+  },
+})
+
+/**
+ * Estimated bytes one retained event costs each topic that keeps it, beyond its frame: the entry,
+ * its delivery with id, topic and frame arrays, the Buffer object and the ring slot. Measured on
+ * Node 20 (heap plus array buffers after GC) at 420 to 500 bytes for one-topic events; an event
+ * shared by several topics costs less per topic, which errs on the side of keeping less.
+ */
+export const HISTORY_ENTRY_OVERHEAD = 448
+
+/**
+ * Estimated bytes of one topic's own bookkeeping: its map entry and key, history record and ring
+ * (measured at about 225 bytes). Without it, a million one-event topics would weigh twice their
+ * accounted bytes.
+ */
+export const HISTORY_TOPIC_OVERHEAD = 224
+
+const MIN_SWEEP_INTERVAL = 1000
+const MAX_SWEEP_INTERVAL = 60_000
+
+/**
+ * How often aged events are freed: half the age limit, so an event outlives it by at most half,
+ * but not more often than every second nor less often than every minute. Transports with the same
+ * interval share one timer.
+ */
+export function sweepInterval(historyMaxAge: number): number {
+  return Math.min(Math.max(Math.floor(historyMaxAge / 2), MIN_SWEEP_INTERVAL), MAX_SWEEP_INTERVAL)
 }
 
 interface Entry {
   readonly seq: number
+  /** Publish time in ms (0 without an age limit). */
   readonly at: number
   readonly delivery: Delivery
+  /**
+   * Bytes charged to each topic holding the entry: its frame (the longest, when topics have their
+   * own) plus {@link HISTORY_ENTRY_OVERHEAD}. One figure for all topics, so eviction is O(1) even
+   * for an event published to thousands of topics.
+   */
+  readonly bytes: number
+  /** Topic histories still holding the entry. */
+  holders: number
 }
 
 interface TopicHistory {
-  entries: Entry[]
-  /** Index of the oldest retained entry (the ones before it are evicted, awaiting compaction). */
-  head: number
-  /** Highest sequence number evicted from this topic: replay from before it would have a gap. */
+  readonly entries: HistoryRing<Entry>
+  /** Bytes accounted to this topic, its own bookkeeping included. */
+  bytes: number
+  /** Highest sequence evicted from this topic: replay from before it would have a gap. */
   evicted: number
 }
 
 const NO_REPLAY: ReplayResult = { reset: false, deliveries: [] }
+const NO_LIMITS: ReplayLimits = {
+  maxEvents: Number.POSITIVE_INFINITY,
+  maxBytes: Number.POSITIVE_INFINITY,
+}
 
 /**
  * The default transport: delivers in process and keeps a bounded history per topic.
@@ -39,23 +110,31 @@ const NO_REPLAY: ReplayResult = { reset: false, deliveries: [] }
 export class MemoryTransport implements Transport {
   readonly #size: number
   readonly #maxAge: number
+  readonly #maxBytes: number
   readonly #epoch = Date.now().toString(36)
   #sink: TransportSink | undefined
   #seq = 0
-  #lastId = ''
   /** Ids chosen by publishers, which cannot be parsed into a sequence number. */
   readonly #custom = new Map<string, number>()
+  /** Topic histories, least recently published first. */
   readonly #topics = new Map<string, TopicHistory>()
   /** Highest sequence evicted from topics whose history was dropped entirely. */
   #floor = 0
+  #events = 0
+  #bytes = 0
+  readonly #sweeper: KeepAliveTarget = { keepAliveTick: () => this.#evictAgedEverywhere() }
 
+  /** Throws an `SSEError` `INVALID_OPTION` naming a bad option. */
   constructor(options: MemoryTransportOptions = {}) {
+    validator.assert(options)
     this.#size = options.historySize ?? 1000
     this.#maxAge = options.historyMaxAge ?? 0
+    this.#maxBytes = options.historyMaxBytes ?? 32 * 1024 * 1024
   }
 
   start(sink: TransportSink): void {
     this.#sink = sink
+    if (this.#maxAge > 0) keepAlive.add(sweepInterval(this.#maxAge), this.#sweeper)
   }
 
   publish(message: OutgoingMessage): string {
@@ -67,48 +146,66 @@ export class MemoryTransport implements Transport {
         ? [Buffer.from(`id: ${id}\n${bodies[0]}`)]
         : bodies.map((body) => Buffer.from(`id: ${id}\n${body}`))
     const delivery: Delivery = { id, topics: message.topics, frames }
-    this.#lastId = id
     if (this.#size > 0) this.#remember(seq, delivery, message.id !== undefined)
+    else this.#floor = seq
     this.#sink?.deliver(delivery)
     return id
   }
 
-  replay(topics: readonly string[], lastEventId: string): ReplayResult {
+  replay(
+    topics: readonly string[],
+    lastEventId: string,
+    limits: ReplayLimits = NO_LIMITS,
+  ): ReplayResult {
     const after = this.#seqOf(lastEventId)
-    if (after === undefined) return { reset: true, headId: this.#lastId }
+    if (after === undefined) return { reset: true, headId: this.#headId() }
     if (after === this.#seq) return NO_REPLAY
     const now = Date.now()
-    const runs: Entry[][] = []
+    const cursors: Array<RingCursor<Entry>> = []
     for (const topic of topics) {
       const history = this.#topics.get(topic)
       if (history !== undefined) this.#evictAged(topic, history, now)
       const current = this.#topics.get(topic)
-      if ((current?.evicted ?? this.#floor) > after) return { reset: true, headId: this.#lastId }
+      if ((current?.evicted ?? this.#floor) > after) return { reset: true, headId: this.#headId() }
       if (current === undefined) continue
-      const start = firstAfter(current.entries, current.head, after)
-      if (start < current.entries.length) runs.push(current.entries.slice(start))
+      const next = current.entries.firstAfter(after)
+      if (next < current.entries.length) cursors.push({ ring: current.entries, next })
     }
-    if (runs.length === 0) return NO_REPLAY
-    const merged = runs.length === 1 ? runs[0]! : runs.flat().sort((a, b) => a.seq - b.seq)
+    if (cursors.length === 0) return NO_REPLAY
     const deliveries: Delivery[] = []
-    let previous = -1
-    for (const entry of merged) {
-      if (entry.seq !== previous) deliveries.push(entry.delivery)
-      previous = entry.seq
-    }
+    let bytes = 0
+    const complete = mergeRings(cursors, ({ delivery }) => {
+      bytes += replayFrame(delivery, topics).length
+      if (deliveries.length >= limits.maxEvents || bytes > limits.maxBytes) return false
+      deliveries.push(delivery)
+      return true
+    })
+    if (!complete) return { reset: true, headId: this.#headId(), capped: true }
     return { reset: false, deliveries }
   }
 
+  historyStats(): HistoryStats {
+    return { topics: this.#topics.size, events: this.#events, bytes: this.#bytes }
+  }
+
   close(): void {
+    if (this.#maxAge > 0) keepAlive.delete(sweepInterval(this.#maxAge), this.#sweeper)
     this.#topics.clear()
     this.#custom.clear()
+    this.#events = 0
+    this.#bytes = 0
+    this.#floor = this.#seq
     this.#sink = undefined
+  }
+
+  /** An id for "everything published so far", resumable even before the first publish. */
+  #headId(): string {
+    return `${this.#epoch}-${this.#seq}`
   }
 
   #seqOf(id: string): number | undefined {
     const custom = this.#custom.get(id)
     if (custom !== undefined) return custom
-    if (id === '') return undefined
     const dash = id.indexOf('-')
     if (dash === -1 || id.slice(0, dash) !== this.#epoch) return undefined
     const text = id.slice(dash + 1)
@@ -121,57 +218,89 @@ export class MemoryTransport implements Transport {
 
   #remember(seq: number, delivery: Delivery, custom: boolean): void {
     const at = this.#maxAge > 0 ? Date.now() : 0
-    const entry: Entry = { seq, at, delivery }
+    const entry: Entry = { seq, at, delivery, bytes: entryBytes(delivery), holders: 0 }
     if (custom) this.#custom.set(delivery.id, seq)
     for (const topic of delivery.topics) {
       let history = this.#topics.get(topic)
-      if (history === undefined) {
-        history = { entries: [], head: 0, evicted: this.#floor }
-        this.#topics.set(topic, history)
+      if (history !== undefined) {
+        if (history.entries.newest === entry) continue // the topic is listed twice
+        this.#evictAged(topic, history, at)
+        history = this.#topics.get(topic)
       }
-      history.entries.push(entry)
-      if (history.entries.length - history.head > this.#size) this.#evict(history, 1)
-      if (this.#maxAge > 0) this.#evictAged(topic, history, at)
+      if (history === undefined) {
+        history = { entries: new HistoryRing(this.#size), bytes: 0, evicted: this.#floor }
+        this.#account(history, HISTORY_TOPIC_OVERHEAD)
+      } else {
+        this.#topics.delete(topic) // re-inserted below as the most recently published
+      }
+      this.#topics.set(topic, history)
+      const displaced = history.entries.push(entry)
+      entry.holders++
+      this.#events++
+      this.#account(history, entry.bytes)
+      if (displaced !== undefined) this.#forget(history, displaced)
+      while (history.bytes > this.#maxBytes && history.entries.length > 0) {
+        this.#forget(history, history.entries.shift()!)
+      }
+      if (history.entries.length === 0) this.#drop(topic, history)
     }
+    while (this.#bytes > this.#maxBytes) {
+      const [topic, history] = this.#topics.entries().next().value!
+      this.#drop(topic, history)
+    }
+  }
+
+  #account(history: TopicHistory, bytes: number): void {
+    history.bytes += bytes
+    this.#bytes += bytes
+  }
+
+  /** Bookkeeping for an entry that just left a topic's history. */
+  #forget(history: TopicHistory, entry: Entry): void {
+    const delivery = entry.delivery
+    history.evicted = entry.seq
+    this.#events--
+    this.#account(history, -entry.bytes)
+    entry.holders--
+    if (entry.holders === 0 && this.#custom.get(delivery.id) === entry.seq) {
+      this.#custom.delete(delivery.id)
+    }
+  }
+
+  /** Drops a topic's whole history; replays from before its newest event now answer a reset. */
+  #drop(topic: string, history: TopicHistory): void {
+    const entries = history.entries
+    while (entries.length > 0) this.#forget(history, entries.shift()!)
+    this.#account(history, -HISTORY_TOPIC_OVERHEAD)
+    this.#topics.delete(topic)
+    if (history.evicted > this.#floor) this.#floor = history.evicted
   }
 
   #evictAged(topic: string, history: TopicHistory, now: number): void {
     if (this.#maxAge === 0) return
     const limit = now - this.#maxAge
-    let count = 0
     const entries = history.entries
-    while (history.head + count < entries.length && entries[history.head + count]!.at < limit)
-      count++
-    if (count > 0) this.#evict(history, count)
-    if (history.head === entries.length) {
-      this.#topics.delete(topic)
-      if (history.evicted > this.#floor) this.#floor = history.evicted
+    while (entries.length > 0 && entries.oldest!.at < limit) {
+      this.#forget(history, entries.shift()!)
     }
+    if (entries.length === 0) this.#drop(topic, history)
   }
 
-  #evict(history: TopicHistory, count: number): void {
-    const entries = history.entries
-    for (let i = history.head; i < history.head + count; i++) {
-      const entry = entries[i]!
-      history.evicted = entry.seq
-      if (this.#custom.get(entry.delivery.id) === entry.seq) this.#custom.delete(entry.delivery.id)
-    }
-    history.head += count
-    if (history.head >= 1024 && history.head * 2 >= entries.length) {
-      entries.splice(0, history.head)
-      history.head = 0
-    }
+  #evictAgedEverywhere(): void {
+    const now = Date.now()
+    for (const [topic, history] of this.#topics) this.#evictAged(topic, history, now)
   }
 }
 
-/** Index of the first entry at or after `from` whose sequence number is greater than `seq`. */
-function firstAfter(entries: readonly Entry[], from: number, seq: number): number {
-  let low = from
-  let high = entries.length
-  while (low < high) {
-    const mid = (low + high) >>> 1
-    if (entries[mid]!.seq <= seq) low = mid + 1
-    else high = mid
-  }
-  return low
+function entryBytes(delivery: Delivery): number {
+  let longest = 0
+  for (const frame of delivery.frames) longest = Math.max(longest, frame.length)
+  return longest + HISTORY_ENTRY_OVERHEAD
+}
+
+/** The frame a replay on `topics` writes for `delivery`: the one of the first topic it asked for. */
+function replayFrame(delivery: Delivery, topics: readonly string[]): Buffer {
+  if (delivery.frames.length === 1) return delivery.frames[0]!
+  const index = delivery.topics.findIndex((topic) => topics.includes(topic))
+  return delivery.frames[Math.max(index, 0)]!
 }
