@@ -1,12 +1,31 @@
+import {
+  type AuthorizeResult,
+  failedVerdict,
+  readVerdict,
+  type Verdict,
+} from './authorizeVerdict.js'
+import {
+  type AuthorizeHook,
+  BROKER_DEFAULTS,
+  type BrokerOptions,
+  type BrokerStreamOptions,
+  type PublishOptions,
+} from './brokerOptions.js'
 import { diagnostics } from './diagnostics.js'
+import { isResumableId, readResumeId } from './lastEventId.js'
 import { MemoryTransport } from './memoryTransport.js'
 import { brokerOptionsValidator, streamOptionsValidator } from './options.js'
+import { type HeldFrame, handOff } from './replayHandoff.js'
 import { assertEventId, encodeEvent, serializeFields } from './serializeEvent.js'
 import { SSEError } from './sseError.js'
 import { SSEStream, type StreamOwner } from './sseStream.js'
+import { type GroupState, refuseShuttingDown, StreamGroup, shutdownAll } from './streamGroup.js'
+import { TopicIndex } from './topicIndex.js'
+import { readTopics } from './topics.js'
 import type {
   BrokerStats,
   Delivery,
+  ReplayLimits,
   ReplayResult,
   SSEEvent,
   SSERequest,
@@ -16,120 +35,96 @@ import type {
   TransportSink,
 } from './types.js'
 
-/** The verdict of an `authorize` hook: `true` admits, `false` refuses with 403, an object refuses with its status. */
-export type AuthorizeResult = boolean | { status: number; message?: string }
+export type { AuthorizeHook, AuthorizeResult, BrokerOptions, BrokerStreamOptions, PublishOptions }
 
-/** Decides whether a request may subscribe to `topics`; runs before any byte is written. */
-export type AuthorizeHook = (
-  request: SSERequest,
-  topics: readonly string[],
-) => AuthorizeResult | Promise<AuthorizeResult>
-
-/** Options of {@link createBroker}. Stream options given here are the defaults of every stream. */
-export interface BrokerOptions extends SSEStreamOptions {
-  /**
-   * Events kept per topic for `Last-Event-ID` replay (in-memory transport; with `transport`, give
-   * history options to the transport instead).
-   * @default 1000
-   */
-  historySize?: number
-  /**
-   * Maximum age of replayable events in ms (in-memory transport); `0` means no age limit.
-   * @default 0
-   */
-  historyMaxAge?: number
-  /**
-   * Open streams allowed at once; past it new streams get `503` with `Retry-After`.
-   * @default 10000
-   */
-  maxConnections?: number
-  /**
-   * Name of events published without one: `'topic'` (htmx 2's `sse-swap="<topic>"` works) or `'none'`
-   * (unnamed `message` events, which htmx 4's `hx-sse` swaps).
-   * @default 'topic'
-   */
-  defaultEventName?: 'topic' | 'none'
-  /**
-   * Name of the event sent when a client's `Last-Event-ID` is unknown or older than the history:
-   * the page should refetch its full state.
-   * @default 'sse-reset'
-   */
-  resetEvent?: string
-  /** Authorizes each stream's topics before anything is written. */
-  authorize?: AuthorizeHook
-  /** Where events travel and history is kept. @default new MemoryTransport(history options) */
-  transport?: Transport
-  /** Receives failures no caller is waiting on. @default logs with console.error */
-  onError?: (error: SSEError) => void
-}
-
-/** Options of one stream opened through a broker. */
-export interface BrokerStreamOptions extends SSEStreamOptions {
-  /** Topics the stream receives, e.g. `['notifications', `project:${id}`]`. */
-  topics?: string | readonly string[]
-}
-
-/** Options of one publish. */
-export interface PublishOptions {
-  /** Overrides the broker's `defaultEventName` for this event. */
-  defaultEventName?: 'topic' | 'none'
-}
-
-/** A subscriber as the broker sees it. */
+/** A stream as the broker sees it, from the request until it closes. */
 interface Subscriber {
   readonly stream: SSEStream
-  topics: readonly string[]
-  /** Last multi-topic delivery stamp this subscriber got, so it gets each event once. */
+  readonly topics: readonly string[]
+  /** Multi-topic fan-out stamp (see {@link TopicIndex.visit}). */
   stamp: number
-  /** Live frames held back while a replay is written. */
-  backlog: Array<{ id: string; frame: Buffer }> | null
-  /** The state of the {@link StreamGroup} the stream was opened through, if any. */
+  /** Live frames held while the replay is read; `null` once live. */
+  backlog: HeldFrame[] | null
+  backlogBytes: number
   readonly group: GroupState | undefined
+  /** A `HEAD` request: answered with the head alone, never subscribed, never counted. */
+  readonly head: boolean
 }
 
-/** What the broker needs of a {@link StreamGroup}. */
-interface GroupState {
-  readonly members: Set<SSEStream>
-  closed: boolean
+function ignore(): void {}
+
+function logError(error: SSEError): void {
+  console.error(error)
 }
 
-const MAX_TOPIC_LENGTH = 256
-const NO_TOPICS: readonly string[] = []
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
+}
 
-function assertTopic(topic: unknown): asserts topic is string {
-  if (
-    typeof topic !== 'string' ||
-    topic.length === 0 ||
-    topic.length > MAX_TOPIC_LENGTH ||
-    topic.indexOf('\n') !== -1 ||
-    topic.indexOf('\r') !== -1 ||
-    topic.indexOf('\0') !== -1
-  ) {
+function asTransportError(cause: unknown): SSEError {
+  return cause instanceof SSEError
+    ? cause
+    : new SSEError('TRANSPORT_ERROR', '@sse/core: the transport failed', { cause })
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null'
+  return Array.isArray(value) ? 'an array' : typeof value
+}
+
+/** The event a publish stands for: an event object, or a string (or `html` result) as its data. */
+function eventOf(event: unknown): SSEEvent {
+  if (typeof event === 'string' || event instanceof String) return { data: event }
+  if (typeof event === 'object' && event !== null && !Array.isArray(event)) return event
+  throw new SSEError(
+    'INVALID_EVENT',
+    `@sse/core: publish takes an event object or a string, got ${kindOf(event)}`,
+  )
+}
+
+/** Refuses at publish an id that a client could not resume from. */
+function assertPublishedId(id: unknown): asserts id is string {
+  assertEventId(id)
+  if (!isResumableId(id)) {
     throw new SSEError(
-      'INVALID_TOPIC',
-      `@sse/core: a topic must be a non-empty string of at most ${MAX_TOPIC_LENGTH} characters without CR, LF or NUL, got ${JSON.stringify(topic)}`,
+      'INVALID_EVENT_ID',
+      `@sse/core: an event id must be at most 256 characters without control characters, so that a client can resume from it; got ${JSON.stringify(id.slice(0, 80))}`,
     )
   }
-}
-
-function topicList(topics: string | readonly string[] | undefined): readonly string[] {
-  if (topics === undefined) return NO_TOPICS
-  const list = typeof topics === 'string' ? [topics] : topics
-  for (const topic of list) assertTopic(topic)
-  return list.length > 1 ? [...new Set(list)] : list
 }
 
 function frameFor(subscriber: Subscriber, delivery: Delivery): Buffer {
   const frames = delivery.frames
   if (frames.length === 1) return frames[0]!
   for (let i = 0; i < delivery.topics.length; i++) {
-    if (subscriber.topics.includes(delivery.topics[i]!)) return frames[i]!
+    if (subscriber.topics.includes(delivery.topics[i]!)) return frames[i] ?? frames[0]!
   }
   return frames[0]!
 }
 
-function logError(error: SSEError): void {
-  console.error(error)
+const RETRY_AFTER: Readonly<Record<string, string>> = { 'Retry-After': '5' }
+
+let openInGroup: (
+  broker: Broker,
+  request: SSERequest,
+  response: SSEResponse,
+  options: BrokerStreamOptions | undefined,
+  group: GroupState,
+) => SSEStream
+
+/** Opens a stream that belongs to a {@link StreamGroup} (the group's side of the broker). */
+export function streamInGroup(
+  broker: Broker,
+  request: SSERequest,
+  response: SSEResponse,
+  options: BrokerStreamOptions | undefined,
+  group: GroupState,
+): SSEStream {
+  return openInGroup(broker, request, response, options, group)
 }
 
 /**
@@ -144,23 +139,38 @@ function logError(error: SSEError): void {
  * broker.publish('notifications', { data: '<li>Deployed</li>' })
  */
 export class Broker {
+  static {
+    openInGroup = (broker, request, response, options, group) =>
+      broker.#stream(request, response, options, group)
+  }
+
   readonly #transport: Transport
   readonly #ready: Promise<void>
   readonly #streamDefaults: SSEStreamOptions
   readonly #maxConnections: number
+  readonly #maxTopics: number
+  readonly #replayLimits: ReplayLimits
   readonly #defaultEventName: 'topic' | 'none'
   readonly #resetEvent: string
   readonly #authorize: AuthorizeHook | undefined
   readonly #onError: (error: SSEError) => void
+  /** Admitted (counted) streams, open or waiting for their verdict. */
   readonly #streams = new Map<SSEStream, Subscriber>()
-  readonly #topics = new Map<string, Set<Subscriber>>()
-  #stamp = 0
+  /** Pipelined requests waiting behind another response on their connection: not counted. */
+  readonly #waiting = new WeakMap<SSEStream, Subscriber>()
+  readonly #index = new TopicIndex<Subscriber>()
+  #visiting: Delivery | undefined
   #closing: Promise<void> | undefined
+  #transportDown = false
   #published = 0
+  #publishFailures = 0
   #delivered = 0
   #dropped = 0
   #slowDisconnects = 0
   #replayed = 0
+  #resets = 0
+  #replaysCapped = 0
+  #replaysCut = 0
   #refused = 0
 
   readonly #owner: StreamOwner = {
@@ -169,11 +179,18 @@ export class Broker {
       this.#dropped++
       if (diagnostics.drop.hasSubscribers) diagnostics.drop.publish({ broker: this, stream })
     },
-    slowDisconnect: (stream) => {
+    slowDisconnect: (stream, duringReplay) => {
       this.#slowDisconnects++
+      if (duringReplay) this.#replaysCut++
       if (diagnostics.slowDisconnect.hasSubscribers) {
-        diagnostics.slowDisconnect.publish({ broker: this, stream })
+        diagnostics.slowDisconnect.publish({ broker: this, stream, duringReplay })
       }
+    },
+    streamReady: (stream) => {
+      const subscriber = this.#waiting.get(stream)
+      if (subscriber === undefined) return
+      this.#waiting.delete(stream)
+      this.#admit(subscriber)
     },
   }
 
@@ -182,13 +199,23 @@ export class Broker {
     error: (error) => this.#reportError(error),
   }
 
+  /** Visits one subscriber of a multi-topic event (bound once: no closure per publish). */
+  readonly #visit = (subscriber: Subscriber, topic: number): void => {
+    const delivery = this.#visiting!
+    this.#send(subscriber, delivery.id, delivery.frames[topic] ?? delivery.frames[0]!)
+  }
+
   /** Prefer {@link createBroker}. Throws an {@link SSEError} `INVALID_OPTION` for bad options. */
   constructor(options: BrokerOptions = {}) {
     brokerOptionsValidator.assert(options)
     const {
       historySize,
       historyMaxAge,
+      historyMaxBytes,
       maxConnections,
+      maxTopicsPerStream,
+      maxReplayEvents,
+      maxReplayBytes,
       defaultEventName,
       resetEvent,
       authorize,
@@ -196,16 +223,26 @@ export class Broker {
       onError,
       ...streamDefaults
     } = options
-    if (transport !== undefined && (historySize !== undefined || historyMaxAge !== undefined)) {
-      throw new SSEError(
-        'INVALID_OPTION',
-        `@sse/core: option "${historySize !== undefined ? 'historySize' : 'historyMaxAge'}" configures the in-memory transport; with "transport", give history options to the transport`,
+    if (transport !== undefined) {
+      const history = Object.entries({ historySize, historyMaxAge, historyMaxBytes }).find(
+        ([, value]) => value !== undefined,
       )
+      if (history !== undefined) {
+        throw new SSEError(
+          'INVALID_OPTION',
+          `@sse/core: option "${history[0]}" configures the in-memory transport; with "transport", give history options to the transport`,
+        )
+      }
     }
     this.#streamDefaults = streamDefaults
-    this.#maxConnections = maxConnections ?? 10_000
+    this.#maxConnections = maxConnections ?? BROKER_DEFAULTS.maxConnections
+    this.#maxTopics = maxTopicsPerStream ?? BROKER_DEFAULTS.maxTopicsPerStream
+    this.#replayLimits = {
+      maxEvents: maxReplayEvents ?? BROKER_DEFAULTS.maxReplayEvents,
+      maxBytes: maxReplayBytes ?? BROKER_DEFAULTS.maxReplayBytes,
+    }
     this.#defaultEventName = defaultEventName ?? 'topic'
-    this.#resetEvent = resetEvent ?? 'sse-reset'
+    this.#resetEvent = resetEvent ?? BROKER_DEFAULTS.resetEvent
     this.#authorize = authorize
     this.#onError = onError ?? logError
     this.#transport =
@@ -213,8 +250,15 @@ export class Broker {
       new MemoryTransport({
         ...(historySize !== undefined && { historySize }),
         ...(historyMaxAge !== undefined && { historyMaxAge }),
+        ...(historyMaxBytes !== undefined && { historyMaxBytes }),
       })
-    this.#ready = Promise.resolve(this.#transport.start(this.#sink))
+    let started: void | Promise<void>
+    try {
+      started = this.#transport.start(this.#sink)
+    } catch (cause) {
+      started = Promise.reject(cause)
+    }
+    this.#ready = Promise.resolve(started)
     this.#ready.catch((cause: unknown) =>
       this.#reportError(
         cause instanceof SSEError
@@ -239,11 +283,12 @@ export class Broker {
    * The event is serialized once; unless it has a name (or `defaultEventName` is `'none'`) it is
    * named after its topic. A string is shorthand for `{ data: string }`.
    *
-   * Throws an {@link SSEError} synchronously for an invalid event or topic (`INVALID_*`), after
-   * `close()` (`BROKER_CLOSED`), or when the transport knows it cannot deliver
-   * (`TRANSPORT_UNAVAILABLE`): nothing reaches any client then. The promise resolves to the event's
-   * id; it rejects only if the transport fails after accepting the event (the failure also goes
-   * to `onError`).
+   * Programming errors throw an {@link SSEError} synchronously: an invalid event or topic
+   * (`INVALID_*`), or a closed broker (`BROKER_CLOSED`). Delivery failures never throw: while the
+   * transport is down (`TRANSPORT_UNAVAILABLE`) or when it loses the event in flight, the promise
+   * rejects, the failure is counted (`stats().publishFailures`) and goes to `onError` once per
+   * outage. The promise's rejection is already handled, so a publish whose promise is ignored is
+   * safe; `await` it to learn the outcome. It resolves to the event's id.
    *
    * @example
    * broker.publish('notifications', { data: html`<li>${note.title}</li>` })
@@ -257,110 +302,80 @@ export class Broker {
     if (this.#closing !== undefined) {
       throw new SSEError('BROKER_CLOSED', '@sse/core: cannot publish, the broker is closed')
     }
-    const list = typeof topics === 'string' ? [topics] : topicList(topics)
+    const list = readTopics(topics, Number.POSITIVE_INFINITY)
+    if (list instanceof SSEError) throw list
     if (list.length === 0) {
       throw new SSEError('INVALID_TOPIC', '@sse/core: publish needs at least one topic')
     }
-    if (typeof topics === 'string') assertTopic(topics)
-    const message: SSEEvent = typeof event === 'string' ? { data: event } : event
-    if (message.id !== undefined) assertEventId(message.id)
+    const message = eventOf(event)
+    if (message.id !== undefined) assertPublishedId(message.id)
     const byTopic =
       message.event === undefined &&
       (options?.defaultEventName ?? this.#defaultEventName) === 'topic'
     const bodies = byTopic
       ? list.map((topic) => serializeFields(message, undefined, topic))
       : [serializeFields(message, undefined, message.event)]
-    const result = this.#transport.publish(
-      message.id === undefined
-        ? { topics: list, bodies }
-        : { topics: list, bodies, id: message.id },
-    )
-    this.#published++
+    let result: string | Promise<string>
+    try {
+      result = this.#transport.publish(
+        message.id === undefined
+          ? { topics: list, bodies }
+          : { topics: list, bodies, id: message.id },
+      )
+    } catch (cause) {
+      return this.#publishFailed(cause)
+    }
     if (typeof result === 'string') {
-      if (diagnostics.publish.hasSubscribers) {
-        diagnostics.publish.publish({ broker: this, id: result, topics: list })
-      }
+      this.#accepted(result, list)
       return Promise.resolve(result)
     }
-    return result.then(
+    const settled = Promise.resolve(result).then(
       (id) => {
-        if (diagnostics.publish.hasSubscribers) {
-          diagnostics.publish.publish({ broker: this, id, topics: list })
-        }
+        this.#accepted(id, list)
         return id
       },
-      (cause: unknown) => {
-        const error = asTransportError(cause)
-        this.#reportError(error)
-        throw error
-      },
+      (cause: unknown) => this.#publishFailed(cause),
     )
+    settled.catch(ignore)
+    return settled
   }
 
   /**
-   * Answers a request with an SSE stream subscribed to `topics`. The stream is returned at once;
-   * it opens after the `authorize` hook admits it, replays what the client missed (from its
-   * `Last-Event-ID`) and then receives live events. Refusals (`authorize`, `maxConnections`, a
-   * closed broker) answer with a plain status before any SSE byte. Without topics, the stream is
-   * for the caller's own `send()` calls.
+   * Answers a request with an SSE stream subscribed to `topics`, and returns the stream at once.
+   * It never throws for what a request carries: invalid topics, or more than `maxTopicsPerStream`,
+   * answer 400; the stream opens after `authorize` admits it, replays what the client missed (from
+   * its `Last-Event-ID`), then receives live events. Refusals (`authorize`, `maxConnections`, a
+   * closed broker) answer with a plain status before any SSE byte. A `HEAD` request gets the SSE
+   * head and an ended body; a request pipelined behind another response on its connection holds no
+   * slot until it gets the connection. Without topics, the stream is for the caller's own `send()`
+   * calls. It never throws into a request handler: invalid stream options answer 500 and go to
+   * `onError` (`INVALID_OPTION`), like a head that cannot be written (`OPEN_FAILED`).
    */
-  stream(
-    request: SSERequest,
-    response: SSEResponse,
-    options?: BrokerStreamOptions,
-    /** @internal */ group?: GroupState,
-  ): SSEStream {
-    let topics = NO_TOPICS
-    let streamOptions = this.#streamDefaults
-    if (options !== undefined) {
-      const { topics: requested, ...overrides } = options
-      topics = topicList(requested)
-      if (Object.keys(overrides).length > 0) {
-        streamOptionsValidator.assert(overrides)
-        streamOptions = { ...this.#streamDefaults, ...overrides }
-      }
-    }
-    const stream = new SSEStream(request, response, streamOptions, this.#owner)
-    const subscriber: Subscriber = { stream, topics, stamp: 0, backlog: null, group }
-    this.#streams.set(stream, subscriber)
-    group?.members.add(stream)
-    if (this.#closing !== undefined || group?.closed) {
-      this.#refuse(stream, 503, 'The event stream is shutting down.', { 'Retry-After': '5' })
-    } else if (this.#streams.size > this.#maxConnections) {
-      this.#refuse(stream, 503, 'Too many open event streams.', { 'Retry-After': '5' })
-    } else if (this.#authorize === undefined) {
-      this.#admit(subscriber, true)
-    } else {
-      let verdict: AuthorizeResult | Promise<AuthorizeResult>
-      try {
-        verdict = this.#authorize(request, topics)
-      } catch (cause) {
-        this.#authorizeFailed(subscriber, cause)
-        return stream
-      }
-      if (typeof verdict === 'object' && verdict !== null && 'then' in verdict) {
-        verdict.then(
-          (result) => this.#admit(subscriber, result),
-          (cause: unknown) => this.#authorizeFailed(subscriber, cause),
-        )
-      } else {
-        this.#admit(subscriber, verdict)
-      }
-    }
-    return stream
+  stream(request: SSERequest, response: SSEResponse, options?: BrokerStreamOptions): SSEStream {
+    return this.#stream(request, response, options, undefined)
   }
 
-  /** Current counters. */
+  /** Current counters and gauges, for metrics and alerts. */
   stats(): BrokerStats {
+    let bufferedBytes = 0
+    for (const [stream, subscriber] of this.#streams) {
+      bufferedBytes += stream.bufferedBytes + subscriber.backlogBytes
+    }
     return {
       streams: this.#streams.size,
-      topics: this.#topics.size,
+      topics: this.#index.size,
       published: this.#published,
+      publishFailures: this.#publishFailures,
       delivered: this.#delivered,
       dropped: this.#dropped,
       slowDisconnects: this.#slowDisconnects,
       replayed: this.#replayed,
+      resets: this.#resets,
+      replaysCapped: this.#replaysCapped,
+      replaysCut: this.#replaysCut,
       refused: this.#refused,
+      bufferedBytes,
+      history: this.#transport.historyStats?.(),
     }
   }
 
@@ -375,7 +390,7 @@ export class Broker {
 
   /** Number of subscribers of `topic` on this instance. */
   subscribers(topic: string): number {
-    return this.#topics.get(topic)?.size ?? 0
+    return this.#index.count(topic)
   }
 
   /**
@@ -393,94 +408,210 @@ export class Broker {
     return this.#closing
   }
 
-  #refuse(stream: SSEStream, status: number, message: string, headers?: Record<string, string>) {
-    this.#refused++
-    if (diagnostics.refuse.hasSubscribers) {
-      diagnostics.refuse.publish({ broker: this, request: stream.request, status })
+  #stream(
+    request: SSERequest,
+    response: SSEResponse,
+    options: BrokerStreamOptions | undefined,
+    group: GroupState | undefined,
+  ): SSEStream {
+    let requested: unknown
+    let streamOptions = this.#streamDefaults
+    let invalid: SSEError | undefined
+    try {
+      if (options !== undefined) {
+        if (typeof options !== 'object' || options === null) {
+          throw new SSEError(
+            'INVALID_OPTION',
+            `@sse/core: stream options must be an object, got ${kindOf(options)}`,
+          )
+        }
+        const { topics, ...overrides } = options
+        requested = topics
+        if (Object.keys(overrides).length > 0) {
+          streamOptionsValidator.assert(overrides)
+          streamOptions = { ...this.#streamDefaults, ...overrides }
+        }
+      }
+    } catch (cause) {
+      invalid = cause instanceof SSEError ? cause : new SSEError('INVALID_OPTION', String(cause))
     }
-    stream.refuse(status, message, headers)
+    const stream = new SSEStream(request, response, streamOptions, this.#owner)
+    if (invalid !== undefined) {
+      // Options are often built from the request: a bad value must not throw into a request handler.
+      this.#reportError(invalid)
+      this.#refuse(stream, 500, 'The event stream could not be opened.', undefined, invalid)
+      return stream
+    }
+    const topics = readTopics(requested, this.#maxTopics)
+    if (topics instanceof SSEError) {
+      const message = topics.code === 'TOO_MANY_TOPICS' ? 'Too many topics.' : 'Invalid topic.'
+      this.#refuse(stream, 400, message, undefined, topics)
+      return stream
+    }
+    const subscriber: Subscriber = {
+      stream,
+      topics,
+      stamp: 0,
+      backlog: null,
+      backlogBytes: 0,
+      group,
+      head: request.method === 'HEAD',
+    }
+    if (stream.queued) {
+      this.#waiting.set(stream, subscriber)
+      stream.awaitConnection()
+    } else {
+      this.#admit(subscriber)
+    }
+    return stream
   }
 
-  #authorizeFailed(subscriber: Subscriber, cause: unknown): void {
-    this.#reportError(
-      new SSEError('AUTHORIZE_FAILED', '@sse/core: the authorize hook threw; answering 500', {
-        cause,
-      }),
+  #admit(subscriber: Subscriber): void {
+    const { stream, group } = subscriber
+    if (this.#closing !== undefined || group?.closed) {
+      this.#refuseShuttingDown(stream)
+      return
+    }
+    if (!subscriber.head) {
+      if (this.#streams.size >= this.#maxConnections) {
+        this.#refuse(stream, 503, 'Too many open event streams.', RETRY_AFTER)
+        return
+      }
+      this.#streams.set(stream, subscriber)
+      group?.members.add(stream)
+    }
+    const authorize = this.#authorize
+    if (authorize === undefined) {
+      this.#open(subscriber)
+      return
+    }
+    let verdict: unknown
+    let pending = false
+    try {
+      verdict = authorize(stream.request, subscriber.topics)
+      pending = isThenable(verdict)
+    } catch (cause) {
+      this.#decide(subscriber, failedVerdict(cause))
+      return
+    }
+    if (!pending) {
+      this.#decide(subscriber, readVerdict(verdict))
+      return
+    }
+    Promise.resolve(verdict).then(
+      (result) => this.#decide(subscriber, readVerdict(result)),
+      (cause: unknown) => this.#decide(subscriber, failedVerdict(cause)),
     )
-    this.#refuse(subscriber.stream, 500, 'Authorization failed.')
   }
 
-  #admit(subscriber: Subscriber, verdict: AuthorizeResult): void {
+  /** Acts on a verdict. Never throws: it also runs inside a promise callback. */
+  #decide(subscriber: Subscriber, verdict: Verdict): void {
     const stream = subscriber.stream
     if (stream.isClosed) return
-    if (this.#closing !== undefined) {
-      this.#refuse(stream, 503, 'The event stream is shutting down.', { 'Retry-After': '5' })
+    if (this.#closing !== undefined || subscriber.group?.closed) {
+      this.#refuseShuttingDown(stream)
       return
     }
-    if (verdict !== true) {
-      const status = typeof verdict === 'object' ? verdict.status : 403
-      const message = (typeof verdict === 'object' && verdict.message) || 'Forbidden.'
-      this.#refuse(stream, status, message)
+    if (verdict.admit) {
+      this.#open(subscriber)
       return
     }
-    stream.open()
+    if ('error' in verdict) {
+      this.#reportError(verdict.error)
+      this.#refuse(stream, 500, 'Authorization failed.')
+      return
+    }
+    this.#refuse(stream, verdict.status, verdict.message)
+  }
+
+  #open(subscriber: Subscriber): void {
+    const stream = subscriber.stream
+    try {
+      if (subscriber.head) {
+        stream.answerHead()
+        return
+      }
+      stream.open()
+    } catch (cause) {
+      this.#reportError(
+        new SSEError('OPEN_FAILED', '@sse/core: writing the event stream’s head failed', {
+          cause,
+        }),
+      )
+      this.#refuse(stream, 500, 'The event stream could not be opened.')
+      return
+    }
     if (stream.isClosed) return
     const topics = subscriber.topics
-    for (const topic of topics) {
-      let set = this.#topics.get(topic)
-      if (set === undefined) {
-        set = new Set()
-        this.#topics.set(topic, set)
-      }
-      set.add(subscriber)
-    }
+    this.#index.add(subscriber)
     if (diagnostics.open.hasSubscribers) diagnostics.open.publish({ broker: this, stream, topics })
-    const lastEventId = stream.lastEventId
-    if (lastEventId === undefined || topics.length === 0) return
+    if (topics.length === 0) return
+    const lastEventId = stream.lastEventId ?? readResumeId(stream.request)
+    if (lastEventId !== undefined) this.#startReplay(subscriber, lastEventId)
+  }
+
+  #startReplay(subscriber: Subscriber, lastEventId: string): void {
     subscriber.backlog = []
     let result: ReplayResult | Promise<ReplayResult>
+    let pending = false
     try {
-      result = this.#transport.replay(topics, lastEventId)
+      result = this.#transport.replay(subscriber.topics, lastEventId, this.#replayLimits)
+      pending = isThenable(result)
     } catch (cause) {
       this.#replayFailed(subscriber, cause)
       return
     }
-    if ('then' in result) {
-      result.then(
-        (answer) => this.#replay(subscriber, answer),
-        (cause: unknown) => this.#replayFailed(subscriber, cause),
-      )
-    } else {
-      this.#replay(subscriber, result)
+    if (!pending) {
+      this.#replay(subscriber, lastEventId, result as ReplayResult)
+      return
     }
+    Promise.resolve(result).then(
+      (answer) => this.#replay(subscriber, lastEventId, answer),
+      (cause: unknown) => this.#replayFailed(subscriber, cause),
+    )
   }
 
-  #replay(subscriber: Subscriber, result: ReplayResult): void {
-    const backlog = subscriber.backlog ?? []
+  /** Writes the replay (or the reset event), then the live events held meanwhile. Never throws. */
+  #replay(subscriber: Subscriber, lastEventId: string, result: ReplayResult): void {
+    const held = subscriber.backlog ?? []
     subscriber.backlog = null
+    subscriber.backlogBytes = 0
     const stream = subscriber.stream
     if (stream.isClosed) return
-    let seen: Set<string> | undefined
-    let count = 0
-    if (result.reset) {
-      stream.sendFrame(encodeEvent({ id: result.headId, event: this.#resetEvent, data: '' }), true)
-    } else if (result.deliveries.length > 0) {
-      const frames = result.deliveries.map((delivery) => frameFor(subscriber, delivery))
-      stream.sendFrame(frames.length === 1 ? frames[0]! : Buffer.concat(frames), true)
-      count = frames.length
-      this.#replayed += count
-      if (backlog.length > 0) seen = new Set(result.deliveries.map((delivery) => delivery.id))
-    }
-    // On an instance whose transport delivers later than the one the client left, live events up
-    // to the client's own last id can still be queued: the client has them already.
-    const known = backlog.findIndex((entry) => entry.id === stream.lastEventId)
-    for (let i = known + 1; i < backlog.length; i++) {
-      const { id, frame } = backlog[i]!
-      if (seen?.has(id)) continue
-      if (stream.sendFrame(frame)) this.#delivered++
-    }
-    if (diagnostics.replay.hasSubscribers) {
-      diagnostics.replay.publish({ broker: this, stream, count, reset: result.reset })
+    try {
+      const plan = handOff(
+        result,
+        held,
+        lastEventId,
+        (delivery) => frameFor(subscriber, delivery),
+        this.#replayLimits,
+      )
+      const reset = plan.reset
+      if (reset !== undefined) {
+        this.#resets++
+        if (reset.capped) this.#replaysCapped++
+        const event = this.#resetEvent
+        stream.sendFrame(
+          encodeEvent(
+            reset.headId === '' ? { event, data: '' } : { id: reset.headId, event, data: '' },
+          ),
+        )
+      } else if (plan.replay.length > 0) {
+        this.#replayed += plan.replay.length
+        stream.sendReplay(plan.replay)
+      }
+      for (const frame of plan.live) if (stream.sendFrame(frame)) this.#delivered++
+      if (diagnostics.replay.hasSubscribers) {
+        diagnostics.replay.publish({
+          broker: this,
+          stream,
+          count: plan.replay.length,
+          reset: reset !== undefined,
+          capped: reset?.capped === true,
+        })
+      }
+    } catch (cause) {
+      this.#replayFailed(subscriber, cause)
     }
   }
 
@@ -488,48 +619,96 @@ export class Broker {
     this.#reportError(asTransportError(cause))
     // Without history the client cannot be told what it missed: close so it retries later.
     subscriber.backlog = null
+    subscriber.backlogBytes = 0
     subscriber.stream.close()
   }
 
   #deliver(delivery: Delivery): void {
     const topics = delivery.topics
     if (topics.length === 1) {
-      const set = this.#topics.get(topics[0]!)
+      const set = this.#index.of(topics[0]!)
       if (set === undefined) return
       const frame = delivery.frames[0]!
-      for (const subscriber of set) {
-        if (subscriber.backlog !== null) subscriber.backlog.push({ id: delivery.id, frame })
-        else if (subscriber.stream.sendFrame(frame)) this.#delivered++
-      }
+      for (const subscriber of set) this.#send(subscriber, delivery.id, frame)
       return
     }
-    const stamp = ++this.#stamp
-    for (let i = 0; i < topics.length; i++) {
-      const set = this.#topics.get(topics[i]!)
-      if (set === undefined) continue
-      const frame = delivery.frames[i] ?? delivery.frames[0]!
-      for (const subscriber of set) {
-        if (subscriber.stamp === stamp) continue
-        subscriber.stamp = stamp
-        if (subscriber.backlog !== null) subscriber.backlog.push({ id: delivery.id, frame })
-        else if (subscriber.stream.sendFrame(frame)) this.#delivered++
-      }
+    this.#visiting = delivery
+    try {
+      this.#index.visit(topics, this.#visit)
+    } finally {
+      this.#visiting = undefined
     }
+  }
+
+  #send(subscriber: Subscriber, id: string, frame: Buffer): void {
+    if (subscriber.backlog === null) {
+      if (subscriber.stream.sendFrame(frame)) this.#delivered++
+      return
+    }
+    // Held while the replay is read, under the same bound as frames queued on the stream.
+    const stream = subscriber.stream
+    const held = subscriber.backlogBytes + stream.bufferedBytes
+    if (held > 0 && held + frame.length > stream.maxBufferedBytes) {
+      stream.overflow()
+      return
+    }
+    subscriber.backlog.push({ id, frame })
+    subscriber.backlogBytes += frame.length
   }
 
   #remove(stream: SSEStream): void {
     const subscriber = this.#streams.get(stream)
     if (subscriber === undefined) return
     this.#streams.delete(stream)
+    subscriber.backlog = null
     subscriber.group?.members.delete(stream)
-    for (const topic of subscriber.topics) {
-      const set = this.#topics.get(topic)
-      if (set === undefined) continue
-      set.delete(subscriber)
-      if (set.size === 0) this.#topics.delete(topic)
-    }
+    this.#index.delete(subscriber)
     if (diagnostics.close.hasSubscribers) {
       diagnostics.close.publish({ broker: this, stream, topics: subscriber.topics })
+    }
+  }
+
+  #accepted(id: string, topics: readonly string[]): void {
+    this.#published++
+    this.#transportDown = false
+    if (diagnostics.publish.hasSubscribers) {
+      diagnostics.publish.publish({ broker: this, id, topics })
+    }
+  }
+
+  /** A delivery failure: counted, reported once per outage, and a handled rejection. */
+  #publishFailed(cause: unknown): Promise<never> {
+    const error = asTransportError(cause)
+    this.#publishFailures++
+    if (!this.#transportDown) {
+      this.#transportDown = true
+      this.#reportError(error)
+    }
+    const failed = Promise.reject(error)
+    failed.catch(ignore)
+    return failed
+  }
+
+  #refuseShuttingDown(stream: SSEStream): void {
+    this.#counted(stream, 503)
+    refuseShuttingDown(stream)
+  }
+
+  #refuse(
+    stream: SSEStream,
+    status: number,
+    message: string,
+    headers?: Readonly<Record<string, string>>,
+    error?: SSEError,
+  ): void {
+    this.#counted(stream, status, error)
+    stream.refuse(status, message, headers)
+  }
+
+  #counted(stream: SSEStream, status: number, error?: SSEError): void {
+    this.#refused++
+    if (diagnostics.refuse.hasSubscribers) {
+      diagnostics.refuse.publish({ broker: this, request: stream.request, status, error })
     }
   }
 
@@ -541,62 +720,6 @@ export class Broker {
       // An onError hook that throws must not take the broker down with it.
     }
   }
-}
-
-function shutdownAll(streams: Iterable<SSEStream>, finalFrame: Buffer | undefined): void {
-  for (const stream of [...streams]) {
-    if (stream.isOpen) stream.shutdown(finalFrame)
-    else stream.refuse(503, 'The event stream is shutting down.', { 'Retry-After': '5' })
-  }
-}
-
-/**
- * Streams opened through one adapter (or any other owner) on a shared broker. Closing the group
- * ends its streams and lets go of their connections; the broker stays open.
- */
-export class StreamGroup {
-  /** The broker the group's streams belong to. */
-  readonly broker: Broker
-  readonly #state: GroupState = { members: new Set(), closed: false }
-  readonly #defaults: SSEStreamOptions | undefined
-
-  constructor(broker: Broker, defaults?: SSEStreamOptions) {
-    if (defaults !== undefined) streamOptionsValidator.assert(defaults)
-    this.broker = broker
-    this.#defaults = defaults
-  }
-
-  /** Number of open (or pending) streams in the group. */
-  get size(): number {
-    return this.#state.members.size
-  }
-
-  /** `true` after {@link close}: new streams are refused with 503. */
-  get isClosed(): boolean {
-    return this.#state.closed
-  }
-
-  /** Like {@link Broker.stream}, and the stream joins the group until it closes. */
-  stream(request: SSERequest, response: SSEResponse, options?: BrokerStreamOptions): SSEStream {
-    const merged = this.#defaults === undefined ? options : { ...this.#defaults, ...options }
-    return this.broker.stream(request, response, merged, this.#state)
-  }
-
-  /**
-   * Ends every stream of the group (after an optional final event); streams asked for afterwards
-   * get 503 with `Retry-After`, as from a closed broker.
-   */
-  close(options?: { event?: SSEEvent }): void {
-    this.#state.closed = true
-    const finalFrame = options?.event === undefined ? undefined : encodeEvent(options.event)
-    shutdownAll(this.#state.members, finalFrame)
-  }
-}
-
-function asTransportError(cause: unknown): SSEError {
-  return cause instanceof SSEError
-    ? cause
-    : new SSEError('TRANSPORT_ERROR', '@sse/core: the transport failed', { cause })
 }
 
 /**

@@ -15,14 +15,14 @@ export const diagnostics = {
   open: channel('sse:open'),
   /** `{ broker, stream, topics }` when a stream closes. */
   close: channel('sse:close'),
-  /** `{ broker, request, status }` when a stream is refused. */
+  /** `{ broker, request, status, error? }` when a stream is refused (`error`: the `SSEError` of a 400). */
   refuse: channel('sse:refuse'),
   /** `{ broker, stream }` when a frame is dropped (`drop` policy). */
   drop: channel('sse:drop'),
-  /** `{ broker, stream }` when a slow client is disconnected. */
+  /** `{ broker, stream, duringReplay }` when a slow client is disconnected. */
   slowDisconnect: channel('sse:slow-disconnect'),
-  /** `{ broker, stream, count, reset }` after a replay. */
+  /** `{ broker, stream, count, reset, capped }` when a replay (or the reset event instead) is handed to a stream. */
   replay: channel('sse:replay'),
-  /** `{ broker, error }` for failures nobody awaits (transport, authorize hook). */
+  /** `{ broker, error }` for failures nobody awaits (transport outages, authorize hook, stream head). */
   error: channel('sse:error'),
 }

@@ -1,16 +1,14 @@
-export {
-  type AuthorizeHook,
-  type AuthorizeResult,
-  Broker,
-  type BrokerOptions,
-  type BrokerStreamOptions,
-  createBroker,
-  type PublishOptions,
-  StreamGroup,
-} from './broker.js'
+export type { AuthorizeResult } from './authorizeVerdict.js'
+export { Broker, createBroker } from './broker.js'
+export type {
+  AuthorizeHook,
+  BrokerOptions,
+  BrokerStreamOptions,
+  PublishOptions,
+} from './brokerOptions.js'
 export { diagnostics } from './diagnostics.js'
-export { escapeHtml, html, raw, refreshEvent, SafeHtml, stateEvent } from './html.js'
-export { MAX_LAST_EVENT_ID_LENGTH, readLastEventId } from './lastEventId.js'
+export { escapeHtml, html, isSafeHtml, raw, refreshEvent, SafeHtml, stateEvent } from './html.js'
+export { isResumableId, MAX_LAST_EVENT_ID_LENGTH, readLastEventId } from './lastEventId.js'
 export { MemoryTransport, type MemoryTransportOptions } from './memoryTransport.js'
 export {
   brokerOptionsProperties,
@@ -30,12 +28,16 @@ export {
   setUpAdapter,
 } from './setUpAdapter.js'
 export { SSEError, type SSEErrorCode } from './sseError.js'
-export { type SSESourceValue, SSEStream, type StreamOwner } from './sseStream.js'
+export { REPLAY_PAGE_BYTES, type SSESourceValue, SSEStream, type StreamOwner } from './sseStream.js'
+export { StreamGroup } from './streamGroup.js'
+export { MAX_TOPIC_LENGTH } from './topics.js'
 export type {
   BrokerStats,
   Delivery,
+  HistoryStats,
   OutgoingMessage,
   OverflowPolicy,
+  ReplayLimits,
   ReplayResult,
   SSEEvent,
   SSERequest,

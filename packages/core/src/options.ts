@@ -1,5 +1,6 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http'
 import { Ajv, type ErrorObject } from 'ajv'
-import type { BrokerOptions } from './broker.js'
+import type { BrokerOptions } from './brokerOptions.js'
 import { SSEError } from './sseError.js'
 import type { SSEStreamOptions } from './types.js'
 
@@ -19,6 +20,37 @@ ajv.addKeyword({
     typeof value === 'object' &&
     value !== null &&
     names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function'),
+  errors: false,
+})
+ajv.addKeyword({
+  keyword: 'sseEventName',
+  schemaType: 'boolean',
+  validate: (_: boolean, value: unknown) =>
+    typeof value === 'string' &&
+    value.length > 0 &&
+    value.indexOf('\n') === -1 &&
+    value.indexOf('\r') === -1,
+  errors: false,
+})
+ajv.addKeyword({
+  keyword: 'httpHeaders',
+  schemaType: 'boolean',
+  validate: (_: boolean, value: unknown) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+    try {
+      for (const [name, header] of Object.entries(value)) {
+        validateHeaderName(name)
+        const values = Array.isArray(header) ? header : [header]
+        for (const one of values) {
+          if (typeof one !== 'string' && typeof one !== 'number') return false
+          validateHeaderValue(name, String(one))
+        }
+      }
+      return true
+    } catch {
+      return false
+    }
+  },
   errors: false,
 })
 ajv.addKeyword({
@@ -51,6 +83,10 @@ function expected(error: ErrorObject, schema: OptionsSchema | undefined): string
       return `an object with methods ${((schema?.methods ?? []) as string[]).join(', ')}`
     case 'minLength':
       return 'a non-empty string'
+    case 'sseEventName':
+      return 'a non-empty event name without CR or LF'
+    case 'httpHeaders':
+      return 'an object of valid HTTP header names and string, number or string[] values'
     default:
       return error.message ?? 'valid'
   }
@@ -105,23 +141,30 @@ export function createOptionsValidator<TOptions>(
   }
 }
 
+/** The longest delay Node's timers take (2³¹−1 ms); longer ones fire after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647
+
 /** JSON Schema properties of {@link SSEStreamOptions}. */
 export const streamOptionsProperties = {
-  retry: { type: 'integer', minimum: 0 },
-  keepAlive: { type: 'integer', minimum: 0 },
-  maxBufferedBytes: { type: 'integer', minimum: 1 },
+  retry: { type: 'integer', minimum: 0, maximum: MAX_TIMER_MS },
+  keepAlive: { type: 'integer', minimum: 0, maximum: MAX_TIMER_MS },
+  maxBufferedBytes: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
   onOverflow: { enum: ['disconnect', 'drop'] },
-  headers: { type: 'object' },
+  headers: { httpHeaders: true },
 } as const
 
 /** JSON Schema properties of {@link BrokerOptions}. */
 export const brokerOptionsProperties = {
   ...streamOptionsProperties,
-  historySize: { type: 'integer', minimum: 0 },
-  historyMaxAge: { type: 'integer', minimum: 0 },
-  maxConnections: { type: 'integer', minimum: 1 },
+  historySize: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+  historyMaxAge: { type: 'integer', minimum: 0, maximum: MAX_TIMER_MS },
+  historyMaxBytes: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+  maxConnections: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+  maxTopicsPerStream: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+  maxReplayEvents: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+  maxReplayBytes: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
   defaultEventName: { enum: ['topic', 'none'] },
-  resetEvent: { type: 'string', minLength: 1 },
+  resetEvent: { sseEventName: true },
   authorize: { isFunction: true },
   transport: { methods: ['start', 'publish', 'replay', 'close'] },
   onError: { isFunction: true },

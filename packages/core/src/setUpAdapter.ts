@@ -1,4 +1,5 @@
-import { type Broker, type BrokerOptions, createBroker, type StreamGroup } from './broker.js'
+import { type Broker, createBroker } from './broker.js'
+import type { BrokerOptions } from './brokerOptions.js'
 import {
   brokerOptionsProperties,
   createOptionsValidator,
@@ -7,6 +8,7 @@ import {
 } from './options.js'
 import { SSEError } from './sseError.js'
 import type { SSESourceValue } from './sseStream.js'
+import type { StreamGroup } from './streamGroup.js'
 import type { SSEStreamOptions } from './types.js'
 
 /** Adapter options when the adapter creates its own broker: every {@link BrokerOptions} key. */

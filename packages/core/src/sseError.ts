@@ -18,10 +18,16 @@ export type SSEErrorCode =
   | 'TRANSPORT_UNAVAILABLE'
   /** The transport failed while carrying out an operation. */
   | 'TRANSPORT_ERROR'
-  /** The `authorize` hook threw or rejected (the request was answered 500). */
+  /** The `authorize` hook threw, rejected, or answered something that is not a verdict (answered 500). */
   | 'AUTHORIZE_FAILED'
   /** An async iterable piped into a stream threw. */
   | 'SOURCE_FAILED'
+  /** A stream asked for more topics than the broker's `maxTopicsPerStream` (answered 400). */
+  | 'TOO_MANY_TOPICS'
+  /** Writing a stream's status and headers failed, e.g. a header value Node refuses (answered 500). */
+  | 'OPEN_FAILED'
+  /** An `html` value has no usable `toString()`, or is an array that contains itself. */
+  | 'INVALID_HTML_VALUE'
 
 /**
  * The one error class of the `@sse/*` packages. Check `code`, never the message.

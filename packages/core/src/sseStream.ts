@@ -24,6 +24,7 @@ interface RawResponse {
   end(chunk?: Buffer | string): unknown
   destroy(error?: Error): unknown
   on(event: 'close' | 'drain', listener: () => void): unknown
+  once(event: 'socket', listener: () => void): unknown
   removeListener(event: 'drain', listener: () => void): unknown
   socket?: { end(): unknown } | null
   stream?: { session?: { close(): void } }
@@ -33,7 +34,10 @@ interface RawResponse {
 export interface StreamOwner {
   streamClosed(stream: SSEStream): void
   frameDropped(stream: SSEStream): void
-  slowDisconnect(stream: SSEStream): void
+  /** `duringReplay`: the client fell behind while its replay was still being written. */
+  slowDisconnect(stream: SSEStream, duringReplay: boolean): void
+  /** A stream that waited behind another response on its connection got the connection. */
+  streamReady(stream: SSEStream): void
 }
 
 /** An event, or a string sent as the event's `data`. */
@@ -48,6 +52,8 @@ const DEFAULT_MAX_BUFFERED = 512 * 1024
 /** Keep-alive sweeps a stream may stay blocked with no `'drain'` before it is ended. */
 const STALL_TICKS = 2
 const KEEP_ALIVE_FRAME = Buffer.from(':\n\n')
+/** Replay frames are written in pages of about this size, each once the socket has taken the last. */
+export const REPLAY_PAGE_BYTES = 64 * 1024
 const kStream = Symbol('sse.stream')
 
 type Tagged = RawResponse & { [kStream]?: SSEStream }
@@ -124,10 +130,15 @@ export class SSEStream implements KeepAliveTarget {
   #resolveClosed: (() => void) | undefined
   #source: AsyncIterator<unknown> | undefined
   #wakeSource: (() => void) | undefined
+  /** Replay frames not written yet; they go out before anything queued in `#out`. */
+  #replay: readonly Buffer[] | undefined
+  #replayAt = 0
 
   /**
    * Opens the stream at once: status 200 and the SSE headers are flushed, keeping headers the app
-   * set before. Throws an {@link SSEError} `INVALID_OPTION` for bad options.
+   * set before. A `HEAD` request gets the head and an ended body; a request pipelined behind an
+   * unfinished response on its connection opens when it gets the connection. Throws an
+   * {@link SSEError} `INVALID_OPTION` for bad options, and Node's error for a header it refuses.
    *
    * @param owner For brokers: a stream with an owner stays pending until the owner opens it.
    */
@@ -150,7 +161,10 @@ export class SSEStream implements KeepAliveTarget {
     this.#owner = owner
     this.#res[kStream] = this
     this.#res.on('close', SSEStream.#onResponseClose)
-    if (owner === undefined) this.open()
+    if (owner !== undefined) return
+    if (request.method === 'HEAD') this.answerHead()
+    else if (this.queued) this.awaitConnection()
+    else this.open()
   }
 
   /** `true` once the stream has ended, for whatever reason. */
@@ -171,6 +185,30 @@ export class SSEStream implements KeepAliveTarget {
   /** Bytes held for this client: queued here plus those Node reported it could not send yet. */
   get bufferedBytes(): number {
     return this.#outBytes + this.#unacked
+  }
+
+  /** The bound on {@link bufferedBytes} past which the `onOverflow` policy applies. */
+  get maxBufferedBytes(): number {
+    return this.#maxBuffered
+  }
+
+  /**
+   * `true` while an HTTP/1.1 request waits behind an earlier response on its connection (pipelining):
+   * it cannot be answered before that one ends.
+   * @internal
+   */
+  get queued(): boolean {
+    const res = this.#res
+    return this.request.httpVersionMajor < 2 && res.socket === null && !res.destroyed
+  }
+
+  /**
+   * Tells the owner (`streamReady`) once a {@link queued} stream gets its connection. Nothing is held
+   * meanwhile: if the connection closes first, the request and response are simply dropped.
+   * @internal
+   */
+  awaitConnection(): void {
+    this.#res.once('socket', SSEStream.#onSocket)
   }
 
   /** Aborted when the client leaves or the stream closes. */
@@ -203,19 +241,9 @@ export class SSEStream implements KeepAliveTarget {
       this.#release()
       return
     }
+    // Throws (an invalid header value, say) with the stream still pending, so it can be refused.
+    this.#writeHead()
     this.#state = OPEN
-    const h1 = this.request.httpVersionMajor < 2
-    if (this.#headers === undefined) {
-      // One shared, constant header object: no per-response header map (merged by Node with any
-      // header the app set before).
-      res.writeHead(200, h1 ? SSE_HEADERS_H1 : SSE_HEADERS_H2)
-    } else {
-      res.statusCode = 200
-      const defaults = h1 ? SSE_HEADERS_H1 : SSE_HEADERS_H2
-      for (const name of Object.keys(defaults)) res.setHeader(name, defaults[name]!)
-      for (const name of Object.keys(this.#headers)) res.setHeader(name, this.#headers[name]!)
-    }
-    res.flushHeaders()
     if (this.#keepAlive > 0) keepAlive.add(this.#keepAlive, this)
     if (this.#retry !== undefined) {
       const hint = Buffer.from(`retry: ${this.#retry}\n\n`)
@@ -234,14 +262,60 @@ export class SSEStream implements KeepAliveTarget {
     if (this.#state !== PENDING) return
     const res = this.#res
     this.#state = CLOSED
-    if (!res.headersSent && !res.destroyed) {
-      res.statusCode = status
-      res.setHeader('Content-Type', 'text/plain; charset=utf-8')
-      if (headers !== undefined)
-        for (const name of Object.keys(headers)) res.setHeader(name, headers[name]!)
-      res.end(message)
+    try {
+      if (!res.headersSent && !res.destroyed) {
+        res.statusCode = status
+        res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+        if (headers !== undefined)
+          for (const name of Object.keys(headers)) res.setHeader(name, headers[name]!)
+        res.end(message)
+      } else if (!res.writableEnded) {
+        res.destroy()
+      }
+    } catch {
+      res.destroy()
+    } finally {
+      this.#release()
     }
+  }
+
+  /**
+   * Answers a `HEAD` request: the SSE status and headers, and an ended body. No subscription.
+   * Throws like {@link open} for a header Node refuses, with the stream still pending.
+   * @internal
+   */
+  answerHead(): void {
+    if (this.#state !== PENDING) return
+    const res = this.#res
+    if (!res.destroyed && !res.writableEnded) {
+      this.#writeHead()
+      res.end()
+    }
+    this.#state = CLOSED
     this.#release()
+  }
+
+  /**
+   * Writes `frames` (a replay, in id order) before anything queued, in pages of about
+   * {@link REPLAY_PAGE_BYTES}, each once the socket has taken the previous one. The frames are the
+   * history's own buffers: a client that does not read holds one page plus what Node buffers.
+   * @internal
+   */
+  sendReplay(frames: readonly Buffer[]): void {
+    if (this.#state === CLOSED || frames.length === 0) return
+    this.#replay = frames
+    this.#replayAt = 0
+    if (this.#state === OPEN && !this.#congested) this.#schedule()
+  }
+
+  /**
+   * Applies the `onOverflow` policy as if a frame had not fit (the broker holds live frames for a
+   * stream whose replay is being read, under the same bound). Returns `false`.
+   * @internal
+   */
+  overflow(): boolean {
+    if (this.#state === CLOSED) return false
+    return this.#overflow()
   }
 
   /**
@@ -263,13 +337,10 @@ export class SSEStream implements KeepAliveTarget {
    * Sends bytes that are already a complete frame, from {@link encodeEvent}. This is how one
    * serialization reaches many streams.
    */
-  sendFrame(
-    frame: Buffer,
-    /** @internal replay writes are bounded by the history instead */ unbounded = false,
-  ): boolean {
+  sendFrame(frame: Buffer): boolean {
     if (this.#state === CLOSED) return false
     const held = this.#outBytes + this.#unacked
-    if (!unbounded && held > 0 && held + frame.length > this.#maxBuffered) return this.#overflow()
+    if (held > 0 && held + frame.length > this.#maxBuffered) return this.#overflow()
     this.#out.push(frame)
     this.#outBytes += frame.length
     if (this.#state === OPEN && !this.#congested) this.#schedule()
@@ -328,6 +399,9 @@ export class SSEStream implements KeepAliveTarget {
     } else {
       this.#state = CLOSED
       if (this.#congested) res.destroy()
+      // Frames queued behind an unfinished replay would skip what it still had to send: the client
+      // resumes from the last replayed id instead.
+      else if (this.#replay !== undefined) res.end()
       else res.end(this.#take())
     }
     this.#release()
@@ -352,7 +426,7 @@ export class SSEStream implements KeepAliveTarget {
     if (this.#state !== OPEN) return
     if (this.#congested) {
       if (++this.#stalledTicks >= STALL_TICKS) this.#disconnectSlow()
-    } else if (this.#outBytes === 0) {
+    } else if (this.#outBytes === 0 && this.#replay === undefined) {
       this.#write(KEEP_ALIVE_FRAME)
     }
   }
@@ -409,8 +483,43 @@ export class SSEStream implements KeepAliveTarget {
   #flush(): void {
     this.#queued = false
     if (this.#state !== OPEN || this.#congested) return
+    while (this.#replay !== undefined) {
+      this.#write(this.#replayPage(this.#replay))
+      if (this.#congested || this.#state !== OPEN) return
+    }
     const chunk = this.#take()
     if (chunk !== undefined) this.#write(chunk)
+  }
+
+  /** The next page of the replay: whole frames, about {@link REPLAY_PAGE_BYTES} (at least one frame). */
+  #replayPage(frames: readonly Buffer[]): Buffer {
+    const start = this.#replayAt
+    let end = start + 1
+    let bytes = frames[start]!.length
+    while (end < frames.length && bytes + frames[end]!.length <= REPLAY_PAGE_BYTES) {
+      bytes += frames[end]!.length
+      end++
+    }
+    this.#replayAt = end
+    if (end === frames.length) this.#replay = undefined
+    return end - start === 1 ? frames[start]! : Buffer.concat(frames.slice(start, end), bytes)
+  }
+
+  /** Status 200 and the SSE headers, flushed; keeps headers the app set before. */
+  #writeHead(): void {
+    const res = this.#res
+    const h1 = this.request.httpVersionMajor < 2
+    if (this.#headers === undefined) {
+      // One shared, constant header object: no per-response header map (merged by Node with any
+      // header the app set before).
+      res.writeHead(200, h1 ? SSE_HEADERS_H1 : SSE_HEADERS_H2)
+    } else {
+      const defaults = h1 ? SSE_HEADERS_H1 : SSE_HEADERS_H2
+      for (const name of Object.keys(defaults)) res.setHeader(name, defaults[name]!)
+      for (const name of Object.keys(this.#headers)) res.setHeader(name, this.#headers[name]!)
+      res.statusCode = 200
+    }
+    res.flushHeaders()
   }
 
   #schedule(): void {
@@ -430,7 +539,7 @@ export class SSEStream implements KeepAliveTarget {
   }
 
   #disconnectSlow(): void {
-    this.#owner?.slowDisconnect(this)
+    this.#owner?.slowDisconnect(this, this.#replay !== undefined)
     this.#state = CLOSED
     this.#res.destroy()
     this.#release()
@@ -449,6 +558,7 @@ export class SSEStream implements KeepAliveTarget {
     this.#out.length = 0
     this.#outBytes = 0
     this.#unacked = 0
+    this.#replay = undefined
     if (this.#keepAlive > 0) keepAlive.delete(this.#keepAlive, this)
     this.#controller?.abort()
     this.#resolveClosed?.()
@@ -484,6 +594,13 @@ export class SSEStream implements KeepAliveTarget {
   static #onResponseClose(this: Tagged): void {
     const stream = this[kStream]
     if (stream !== undefined && stream.#state !== CLOSED) stream.#release()
+  }
+
+  static #onSocket(this: Tagged): void {
+    const stream = this[kStream]
+    if (stream === undefined || stream.#state !== PENDING) return
+    if (stream.#owner === undefined) stream.open()
+    else stream.#owner.streamReady(stream)
   }
 
   static #onDrain(this: Tagged): void {

@@ -57,14 +57,16 @@ export interface SSEStreamOptions {
   headers?: Record<string, string | number | readonly string[]>
 }
 
-/** Counters exposed by `broker.stats()`. */
+/** Counters and gauges exposed by `broker.stats()`. */
 export interface BrokerStats {
-  /** Streams currently open. */
+  /** Streams currently open or waiting for their `authorize` verdict. */
   streams: number
-  /** Topics that currently have at least one subscriber. */
+  /** Topics that currently have at least one subscriber on this instance. */
   topics: number
-  /** Events published through this broker. */
+  /** Events the transport accepted from this broker. */
   published: number
+  /** Publishes that failed to reach the transport (it was down, or lost the event in flight). */
+  publishFailures: number
   /** Frames handed to subscribers' sockets (one per event per subscriber). */
   delivered: number
   /** Frames discarded under the `drop` overflow policy. */
@@ -73,8 +75,18 @@ export interface BrokerStats {
   slowDisconnects: number
   /** Events written from history to reconnecting clients. */
   replayed: number
-  /** Streams refused (authorization, `maxConnections`, or closed broker). */
+  /** Reset events sent: the client's id could not be resumed from, or its replay was over a cap. */
+  resets: number
+  /** Of {@link resets}, those for a replay over `maxReplayEvents` or `maxReplayBytes`. */
+  replaysCapped: number
+  /** Of {@link slowDisconnects}, those cut while their replay was still being written. */
+  replaysCut: number
+  /** Streams refused (a bad request, authorization, `maxConnections`, or closed broker). */
   refused: number
+  /** Bytes held for clients right now across streams: queued frames, unsent bytes, held live events. */
+  bufferedBytes: number
+  /** What the transport holds in memory for replay; `undefined` if it keeps history elsewhere. */
+  history: HistoryStats | undefined
 }
 
 /**
@@ -102,14 +114,40 @@ export interface OutgoingMessage {
   readonly id?: string
 }
 
+/**
+ * Caps on one replay, from the broker's `maxReplayEvents` and `maxReplayBytes`. A replay that would
+ * exceed either is answered with a reset (`capped: true`) instead: the client refetches its state.
+ */
+export interface ReplayLimits {
+  /** Most events one replay may send. */
+  readonly maxEvents: number
+  /** Most bytes (frames, as written) one replay may send. */
+  readonly maxBytes: number
+}
+
 /** The answer to a replay request. */
 export type ReplayResult =
   | { readonly reset: false; readonly deliveries: readonly Delivery[] }
   | {
       readonly reset: true
-      /** The newest id the transport knows, so the client's `Last-Event-ID` moves past the gap. */
+      /**
+       * The newest id the transport knows, so the client's `Last-Event-ID` moves past the gap. It is
+       * always an id the transport can resume from, even before anything was published.
+       */
       readonly headId: string
+      /** `true` when the reset answers a replay over the {@link ReplayLimits}. */
+      readonly capped?: boolean
     }
+
+/** What a transport holds in memory for replay, from {@link Transport.historyStats}. */
+export interface HistoryStats {
+  /** Topics with at least one retained event. */
+  readonly topics: number
+  /** Retained events, counted once per topic they were published to. */
+  readonly events: number
+  /** Estimated bytes held: frames plus bookkeeping per retained event. */
+  readonly bytes: number
+}
 
 /** The broker side of a transport: where it delivers every published event, local or remote. */
 export interface TransportSink {
@@ -134,8 +172,18 @@ export interface Transport {
    * `TRANSPORT_UNAVAILABLE` synchronously when it knows it cannot deliver.
    */
   publish(message: OutgoingMessage): string | Promise<string>
-  /** Every retained event after `lastEventId` on any of `topics`, in id order, or a reset. */
-  replay(topics: readonly string[], lastEventId: string): ReplayResult | Promise<ReplayResult>
+  /**
+   * Every retained event after `lastEventId` on any of `topics`, in id order, or a reset: when the
+   * id is unknown (including one that is not an id at all), older than the history, or when the
+   * answer would exceed `limits` (then `capped: true`).
+   */
+  replay(
+    topics: readonly string[],
+    lastEventId: string,
+    limits: ReplayLimits,
+  ): ReplayResult | Promise<ReplayResult>
+  /** What the transport holds in memory for replay, where it keeps history in this process. */
+  historyStats?(): HistoryStats
   /** Releases what the transport created. */
   close(): void | Promise<void>
 }

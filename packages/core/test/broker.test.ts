@@ -525,11 +525,17 @@ describe('visibility', () => {
       streams: 3,
       topics: 2,
       published: 2,
+      publishFailures: 0,
       delivered: 3,
       dropped: 0,
       slowDisconnects: 0,
       replayed: 0,
+      resets: 0,
+      replaysCapped: 0,
+      replaysCut: 0,
       refused: 0,
+      bufferedBytes: 0,
+      history: { topics: 2, events: 2, bytes: expect.any(Number) },
     })
   })
 
@@ -577,17 +583,29 @@ describe('visibility', () => {
     await broker.close()
   })
 
-  test('a transport that knows it cannot deliver makes publish throw synchronously', async () => {
-    const down: Transport = {
+  test('a transport that knows it cannot deliver makes the publish reject, not throw, and onError hears it once per outage', async () => {
+    let up = false
+    const errors: SSEError[] = []
+    const flaky: Transport = {
       start() {},
       publish: (): string => {
-        throw new SSEError('TRANSPORT_UNAVAILABLE', 'down')
+        if (!up) throw new SSEError('TRANSPORT_UNAVAILABLE', 'down')
+        return '1'
       },
       replay: (): ReplayResult => ({ reset: false, deliveries: [] as Delivery[] }),
       close() {},
     }
-    const broker = createBroker({ transport: down })
-    expect(codeOf(() => broker.publish('t', 'x'))).toBe('TRANSPORT_UNAVAILABLE')
+    const broker = createBroker({ transport: flaky, onError: (error) => errors.push(error) })
+    const first = broker.publish('t', 'x')
+    broker.publish('t', 'ignored, and safe to ignore')
+    await expect(first).rejects.toMatchObject({ code: 'TRANSPORT_UNAVAILABLE' })
+    expect(errors.map((error) => error.code)).toEqual(['TRANSPORT_UNAVAILABLE'])
+    up = true
+    await expect(broker.publish('t', 'x')).resolves.toBe('1')
+    up = false
+    await expect(broker.publish('t', 'x')).rejects.toBeInstanceOf(SSEError)
+    expect(errors).toHaveLength(2)
+    expect(broker.stats()).toMatchObject({ published: 1, publishFailures: 3 })
     await broker.close()
   })
 })

@@ -293,16 +293,18 @@ describe.each([
       expect(broker.subscribers('notifications')).toBe(0)
     })
 
-    test('an invalid topic throws before any byte, so the error handler can still answer 500', async () => {
+    test('an invalid topic is answered 400 before any SSE byte, and nothing is subscribed', async () => {
       const recorder = errorRecorder()
-      const { app } = await setup((app) => {
+      const { app, broker } = await setup((app) => {
         app.get('/events', (_req, res) => res.sse({ topics: ['bad\ntopic'] }))
         app.use(recorder.handler)
       })
       const answer = await request(app).get('/events')
-      expect(answer.status).toBe(500)
-      expect(answer.text).toBe('failed')
-      expect(recorder.errors).toMatchObject([{ code: 'INVALID_TOPIC' }])
+      expect(answer.status).toBe(400)
+      expect(answer.headers['content-type']).toBe('text/plain; charset=utf-8')
+      expect(answer.text).toBe('Invalid topic.')
+      expect(recorder.errors).toEqual([])
+      expect(broker.stats()).toMatchObject({ streams: 0, refused: 1 })
     })
 
     test('res.sse() with something that is neither options nor an iterable throws INVALID_OPTION', async () => {

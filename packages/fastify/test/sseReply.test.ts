@@ -147,15 +147,16 @@ describe('reply.sse()', () => {
     expect(line.msg).toMatch(/source of the event stream failed/)
   })
 
-  test('an invalid topic is answered by Fastify’s error handler, not with a stream', async () => {
-    const { connect } = await setup((app) =>
+  test('an invalid topic is answered 400 before any SSE byte, not with a stream', async () => {
+    const { app, connect } = await setup((app) =>
       app.get('/bad', (_request, reply) => reply.sse({ topics: ['a\nb'] })),
     )
     const client = await connect('/bad')
     await client.ended
-    expect(client.status).toBe(500)
-    expect(client.headers['content-type']).toMatch(/^application\/json/)
-    expect(JSON.parse(client.text())).toMatchObject({ code: 'INVALID_TOPIC', statusCode: 500 })
+    expect(client.status).toBe(400)
+    expect(client.headers['content-type']).toBe('text/plain; charset=utf-8')
+    expect(client.text()).toBe('Invalid topic.')
+    expect(app.broker.stats()).toMatchObject({ streams: 0, refused: 1 })
   })
 
   test('clients that send Accept: */* get the stream too', async () => {

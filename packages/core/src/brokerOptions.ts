@@ -1,0 +1,100 @@
+import type { AuthorizeResult } from './authorizeVerdict.js'
+import type { SSEError } from './sseError.js'
+import type { SSERequest, SSEStreamOptions, Transport } from './types.js'
+
+/** Decides whether a request may subscribe to `topics`; runs before any byte is written. */
+export type AuthorizeHook = (
+  request: SSERequest,
+  topics: readonly string[],
+) => AuthorizeResult | Promise<AuthorizeResult>
+
+/** Options of {@link createBroker}. Stream options given here are the defaults of every stream. */
+export interface BrokerOptions extends SSEStreamOptions {
+  /**
+   * Events kept per topic for `Last-Event-ID` replay (in-memory transport; with `transport`, give
+   * history options to the transport instead).
+   * @default 1000
+   */
+  historySize?: number
+  /**
+   * Maximum age of replayable events in ms (in-memory transport); `0` means no age limit. Older
+   * events are freed by a sweep on a shared timer.
+   * @default 0
+   */
+  historyMaxAge?: number
+  /**
+   * Bytes of history kept in memory across all topics (in-memory transport). Past it, the least
+   * recently published topics are dropped whole; clients resuming from them get the reset event.
+   * @default 33554432 (32 MiB)
+   */
+  historyMaxBytes?: number
+  /**
+   * Open streams allowed at once; past it new streams get `503` with `Retry-After`.
+   * @default 10000
+   */
+  maxConnections?: number
+  /**
+   * Topics one stream may subscribe to; past it the request is answered `400` before any SSE byte.
+   * @default 64
+   */
+  maxTopicsPerStream?: number
+  /**
+   * Most events one reconnecting client is replayed; a client further behind gets the reset event
+   * and refetches its state. Each replayed event costs one frame of writes.
+   * @default 1000
+   */
+  maxReplayEvents?: number
+  /**
+   * Most bytes one reconnecting client is replayed (frames as written); past it, the reset event.
+   * This bounds what one request can make the server write.
+   * @default 1048576 (1 MiB)
+   */
+  maxReplayBytes?: number
+  /**
+   * Name of events published without one: `'topic'` (htmx 2's `sse-swap="<topic>"` works) or `'none'`
+   * (unnamed `message` events, which htmx 4's `hx-sse` swaps).
+   * @default 'topic'
+   */
+  defaultEventName?: 'topic' | 'none'
+  /**
+   * Name of the event sent when a client's `Last-Event-ID` cannot be resumed from (unknown, older
+   * than the history, unusable, or over a replay cap): the page should refetch its full state. The
+   * event carries an id the client can resume from.
+   * @default 'sse-reset'
+   */
+  resetEvent?: string
+  /**
+   * Authorizes each stream's topics before anything is written, sync or async: `true` admits;
+   * `false`, `null` or `undefined` answer 403; `{ status: 400–599, message? }` answers that status.
+   * Anything else, a throw or a rejection answers 500 and goes to `onError` (`AUTHORIZE_FAILED`).
+   */
+  authorize?: AuthorizeHook
+  /** Where events travel and history is kept. @default new MemoryTransport(history options) */
+  transport?: Transport
+  /**
+   * Receives failures no caller is waiting on: a transport outage (once per outage), a failing
+   * `authorize` hook, a stream whose head could not be written. @default logs with console.error
+   */
+  onError?: (error: SSEError) => void
+}
+
+/** Options of one stream opened through a broker. */
+export interface BrokerStreamOptions extends SSEStreamOptions {
+  /** Topics the stream receives, e.g. `['notifications', `project:${id}`]`. */
+  topics?: string | readonly string[]
+}
+
+/** Options of one publish. */
+export interface PublishOptions {
+  /** Overrides the broker's `defaultEventName` for this event. */
+  defaultEventName?: 'topic' | 'none'
+}
+
+/** The broker's defaults for limits that are not stream options. */
+export const BROKER_DEFAULTS = {
+  maxConnections: 10_000,
+  maxTopicsPerStream: 64,
+  maxReplayEvents: 1000,
+  maxReplayBytes: 1024 * 1024,
+  resetEvent: 'sse-reset',
+} as const

@@ -1,0 +1,71 @@
+import { type Broker, streamInGroup } from './broker.js'
+import type { BrokerStreamOptions } from './brokerOptions.js'
+import { streamOptionsValidator } from './options.js'
+import { encodeEvent } from './serializeEvent.js'
+import type { SSEStream } from './sseStream.js'
+import type { SSEEvent, SSERequest, SSEResponse, SSEStreamOptions } from './types.js'
+
+/** What the broker needs of a {@link StreamGroup}. */
+export interface GroupState {
+  readonly members: Set<SSEStream>
+  closed: boolean
+}
+
+const RETRY_AFTER: Readonly<Record<string, string>> = { 'Retry-After': '5' }
+
+/** The refusal of a stream asked for while its broker or group shuts down. */
+export function refuseShuttingDown(stream: SSEStream): void {
+  stream.refuse(503, 'The event stream is shutting down.', RETRY_AFTER)
+}
+
+/** Ends `streams` (open ones after `finalFrame`) and refuses those still waiting for a verdict. */
+export function shutdownAll(streams: Iterable<SSEStream>, finalFrame: Buffer | undefined): void {
+  for (const stream of [...streams]) {
+    if (stream.isOpen) stream.shutdown(finalFrame)
+    else refuseShuttingDown(stream)
+  }
+}
+
+/**
+ * Streams opened through one adapter (or any other owner) on a shared broker. Closing the group
+ * ends its streams and lets go of their connections; the broker stays open.
+ */
+export class StreamGroup {
+  /** The broker the group's streams belong to. */
+  readonly broker: Broker
+  readonly #state: GroupState = { members: new Set(), closed: false }
+  readonly #defaults: SSEStreamOptions | undefined
+
+  /** Prefer `broker.group()`. Throws an `SSEError` `INVALID_OPTION` for bad defaults. */
+  constructor(broker: Broker, defaults?: SSEStreamOptions) {
+    if (defaults !== undefined) streamOptionsValidator.assert(defaults)
+    this.broker = broker
+    this.#defaults = defaults
+  }
+
+  /** Number of open (or pending) streams in the group. */
+  get size(): number {
+    return this.#state.members.size
+  }
+
+  /** `true` after {@link close}: new streams are refused with 503. */
+  get isClosed(): boolean {
+    return this.#state.closed
+  }
+
+  /** Like `broker.stream()`, and the stream joins the group until it closes. */
+  stream(request: SSERequest, response: SSEResponse, options?: BrokerStreamOptions): SSEStream {
+    const merged = this.#defaults === undefined ? options : { ...this.#defaults, ...options }
+    return streamInGroup(this.broker, request, response, merged, this.#state)
+  }
+
+  /**
+   * Ends every stream of the group (after an optional final event); streams asked for afterwards
+   * get 503 with `Retry-After`, as from a closed broker.
+   */
+  close(options?: { event?: SSEEvent }): void {
+    this.#state.closed = true
+    const finalFrame = options?.event === undefined ? undefined : encodeEvent(options.event)
+    shutdownAll(this.#state.members, finalFrame)
+  }
+}
