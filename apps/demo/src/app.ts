@@ -59,7 +59,7 @@ export function buildApp(options: DemoOptions = {}): FastifyInstance {
 
   app.register(ssePlugin, options.broker === undefined ? {} : { broker: options.broker })
 
-  app.register(events, { retryMs: options.retryMs ?? 1000 })
+  app.register(events, { retryMs: options.retryMs ?? 1000, games })
   app.register(dashboard, { intervalMs: options.dashboardIntervalMs ?? 1000, notes })
   app.register(notifications, { notes })
   app.register(scoreboard, { games })

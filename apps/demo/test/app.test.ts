@@ -151,8 +151,8 @@ describe('the demo app', () => {
     expect((await app.inject({ method: 'POST', url: '/games/NOPE/score/home' })).statusCode).toBe(
       404,
     )
-    expect((await app.inject({ method: 'POST', url: '/games/7/score/home' })).statusCode).toBe(204)
-    expect((await app.inject('/games/7/state')).json()).toMatchObject({
+    expect((await app.inject({ method: 'POST', url: '/games/2/score/home' })).statusCode).toBe(204)
+    expect((await app.inject('/games/2/state')).json()).toMatchObject({
       home: { score: 1 },
       last: 'home',
     })

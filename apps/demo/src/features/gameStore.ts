@@ -21,46 +21,53 @@ const TEAMS: ReadonlyArray<readonly [string, string]> = [
   ['Falcons', 'Badgers'],
 ]
 
-function teamsFor(id: string): readonly [string, string] {
-  let hash = 0
-  for (const char of id) hash = (hash * 31 + char.charCodeAt(0)) >>> 0
-  // Game 1 and game 2 get the first two pairs, other ids a pair picked by hash.
-  const index = /^\d+$/.test(id) ? (Number(id) - 1) % TEAMS.length : hash % TEAMS.length
-  return TEAMS[index] ?? TEAMS[0]!
-}
-
-/** Games created on first visit, in memory; the oldest is forgotten past `capacity`. */
+/**
+ * The demo's games, in memory: a fixed set made up front, one per pair of teams, with ids `'1'`,
+ * `'2'`, .... Nothing creates a game on demand, so a request for a made-up id finds none and
+ * cannot make this store, or the broker's history of game topics, grow.
+ */
 export class GameStore {
-  readonly #capacity: number
-  readonly #games = new Map<string, Game>()
+  readonly #games: ReadonlyMap<string, Game>
 
-  constructor(capacity = 100) {
-    this.#capacity = capacity
+  constructor(teams: ReadonlyArray<readonly [string, string]> = TEAMS) {
+    this.#games = new Map(
+      teams.map(([home, away], index): [string, Game] => {
+        const id = String(index + 1)
+        return [
+          id,
+          { id, home: { name: home, score: 0 }, away: { name: away, score: 0 }, last: null },
+        ]
+      }),
+    )
   }
 
-  get(id: string): Game {
-    let game = this.#games.get(id)
-    if (game === undefined) {
-      const [home, away] = teamsFor(id)
-      game = { id, home: { name: home, score: 0 }, away: { name: away, score: 0 }, last: null }
-      this.#games.set(id, game)
-      if (this.#games.size > this.#capacity) {
-        const oldest = this.#games.keys().next().value
-        if (oldest !== undefined) this.#games.delete(oldest)
-      }
-    }
-    return game
+  /** The ids of every game, in order. */
+  ids(): string[] {
+    return [...this.#games.keys()]
   }
 
-  score(id: string, side: 'home' | 'away'): Game {
-    const game = this.get(id)
+  has(id: string): boolean {
+    return this.#games.has(id)
+  }
+
+  /** The game, or `undefined` if there is no game `id`. */
+  get(id: string): Game | undefined {
+    return this.#games.get(id)
+  }
+
+  /** Adds a goal to one side. Returns the game, or `undefined` if there is no game `id`. */
+  score(id: string, side: 'home' | 'away'): Game | undefined {
+    const game = this.#games.get(id)
+    if (game === undefined) return undefined
     game[side].score++
     game.last = side
     return game
   }
 
-  reset(id: string): Game {
-    const game = this.get(id)
+  /** Sets both scores back to 0. Returns the game, or `undefined` if there is no game `id`. */
+  reset(id: string): Game | undefined {
+    const game = this.#games.get(id)
+    if (game === undefined) return undefined
     game.home.score = 0
     game.away.score = 0
     game.last = null

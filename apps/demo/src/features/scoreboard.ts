@@ -1,7 +1,7 @@
 import { html, refreshEvent, type SafeHtml, stateEvent } from '@sse/core'
 import type { FastifyInstance } from 'fastify'
 import { page, sendHtml, toasts } from '../layout.js'
-import { gameTopic, ID_PATTERN } from '../topics.js'
+import { gameTopic } from '../topics.js'
 import type { Game, GameStore } from './gameStore.js'
 
 /** The scoreboard partial of refresh mode, fetched again on every `refresh-scoreboard` event. */
@@ -11,9 +11,12 @@ export function renderScoreboard(game: Game): SafeHtml {
   return html`<div class="scoreboard">${side('home')}<span class="versus">:</span>${side('away')}</div>`
 }
 
-function gamePage(game: Game): SafeHtml {
+const NO_SUCH_GAME = 'No such game.'
+
+function gamePage(game: Game, games: GameStore): SafeHtml {
   const { id } = game
-  const other = id === '1' ? '2' : '1'
+  // Any other game, to show that its page sees none of this one's updates.
+  const other = games.ids().find((otherId) => otherId !== id) ?? id
   // The Alpine island merges `state` events: hx-trigger="sse:state" makes htmx-ext-sse dispatch the
   // event on this element, and x-on:sse:state hands its JSON to the component.
   const state = JSON.stringify(game)
@@ -50,42 +53,51 @@ function gamePage(game: Game): SafeHtml {
   })
 }
 
-/** `/games/:id`: one scoreboard, two ways to keep it live. */
+/**
+ * `/games/:id`: one scoreboard, two ways to keep it live. Every route answers 404 for a game id the
+ * store does not have, and publishes nothing for it.
+ */
 export async function scoreboard(
   app: FastifyInstance,
   options: { games: GameStore },
 ): Promise<void> {
   const { games } = options
+  const [firstGame] = games.ids()
 
-  app.get('/games', async (_request, reply) => reply.redirect('/games/1'))
+  app.get('/games', async (_request, reply) =>
+    firstGame === undefined
+      ? reply.code(404).send(NO_SUCH_GAME)
+      : reply.redirect(`/games/${firstGame}`),
+  )
 
   app.get<{ Params: { id: string } }>('/games/:id', async (request, reply) => {
-    const { id } = request.params
-    if (!ID_PATTERN.test(id)) return reply.code(404).send('No such game.')
-    return sendHtml(reply, gamePage(games.get(id)))
+    const game = games.get(request.params.id)
+    if (game === undefined) return reply.code(404).send(NO_SUCH_GAME)
+    return sendHtml(reply, gamePage(game, games))
   })
 
   app.get<{ Params: { id: string } }>('/games/:id/scoreboard', async (request, reply) => {
-    const { id } = request.params
-    if (!ID_PATTERN.test(id)) return reply.code(404).send('No such game.')
-    return sendHtml(reply, renderScoreboard(games.get(id)))
+    const game = games.get(request.params.id)
+    if (game === undefined) return reply.code(404).send(NO_SUCH_GAME)
+    return sendHtml(reply, renderScoreboard(game))
   })
 
   app.get<{ Params: { id: string } }>('/games/:id/state', async (request, reply) => {
-    const { id } = request.params
-    if (!ID_PATTERN.test(id)) return reply.code(404).send({ error: 'No such game.' })
-    return games.get(id)
+    const game = games.get(request.params.id)
+    if (game === undefined) return reply.code(404).send({ error: NO_SUCH_GAME })
+    return game
   })
 
   app.post<{ Params: { id: string; action: string } }>(
     '/games/:id/score/:action',
     async (request, reply) => {
       const { id, action } = request.params
-      if (!ID_PATTERN.test(id)) return reply.code(404).send('No such game.')
+      if (!games.has(id)) return reply.code(404).send(NO_SUCH_GAME)
       if (action !== 'home' && action !== 'away' && action !== 'reset') {
         return reply.code(400).send('Score "home", "away" or "reset".')
       }
       const game = action === 'reset' ? games.reset(id) : games.score(id, action)
+      if (game === undefined) return reply.code(404).send(NO_SUCH_GAME)
       const topic = gameTopic(id)
       // Both modes: a refresh signal for the partial, and the state itself for the island.
       await request.broker.publish(topic, refreshEvent('refresh-scoreboard'))
