@@ -28,10 +28,11 @@ function rawLastEventId(request: SSERequest): string | undefined {
   const header = request.headers['last-event-id']
   if (header !== undefined) {
     const value = Array.isArray(header) ? header[0] : header
-    // Node reads header bytes as Latin-1; browsers send the id UTF-8 encoded.
-    return value !== undefined && NON_ASCII.test(value)
-      ? Buffer.from(value, 'latin1').toString('utf8')
-      : value
+    if (value === undefined || !NON_ASCII.test(value)) return value
+    // Node reads header bytes as Latin-1; browsers send the id UTF-8 encoded. Bytes that are not
+    // UTF-8 stay as read.
+    const utf8 = Buffer.from(value, 'latin1').toString('utf8')
+    return utf8.includes('\uFFFD') ? value : utf8
   }
   const url = request.url ?? ''
   const query = url.indexOf('?')

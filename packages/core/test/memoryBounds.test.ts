@@ -1,0 +1,153 @@
+import { connect, type Socket } from 'node:net'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { type BrokerOptions, createBroker, REPLAY_PAGE_BYTES } from '@sse/core'
+import { afterEach, expect, test } from 'vitest'
+import { listen, rawClient } from './helpers.js'
+
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+
+/** Heap plus Buffer memory after full collections: what the process itself holds. */
+function heldAfterGc(): number {
+  for (let i = 0; i < 3; i++) gc()
+  const usage = process.memoryUsage()
+  return usage.heapUsed + usage.arrayBuffers
+}
+
+const MiB = 1024 * 1024
+const KiB = 1024
+/** Room for what the test itself, V8 and Node allocate around the measured workload. */
+const SLACK = 4 * MiB
+
+const cleanups: Array<() => unknown> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function until(predicate: () => boolean, tries = 4000): Promise<void> {
+  for (let i = 0; i < tries && !predicate(); i++) await new Promise((r) => setTimeout(r, 5))
+  expect(predicate()).toBe(true)
+}
+
+async function setup(options: BrokerOptions) {
+  const broker = createBroker({ keepAlive: 0, ...options })
+  const server = await listen((req, res) => broker.stream(req, res, { topics: ['t'] }))
+  cleanups.push(
+    () => server.close(),
+    () => broker.close(),
+  )
+  const port = Number(new URL(server.url).port)
+  /** A client that sends its request and never reads a byte. */
+  const silent = (headers = ''): Socket => {
+    const socket = connect(port, '127.0.0.1')
+    socket.on('error', () => {})
+    socket.write(`GET / HTTP/1.1\r\nHost: x\r\n${headers}\r\n`)
+    cleanups.push(() => socket.destroy())
+    return socket
+  }
+  return { broker, url: server.url, silent }
+}
+
+test('20 clients that replay 4 MB each and never read hold at most maxBufferedBytes plus one page each', async () => {
+  const maxBufferedBytes = 512 * KiB
+  const { broker, silent } = await setup({
+    maxBufferedBytes,
+    maxReplayEvents: 10_000,
+    maxReplayBytes: 64 * MiB,
+  })
+  const payload = 'x'.repeat(4000)
+  const first = await broker.publish('t', payload)
+  for (let i = 1; i < 1000; i++) await broker.publish('t', payload)
+  const baseline = heldAfterGc()
+  for (let i = 0; i < 20; i++) silent(`Last-Event-ID: ${first}\r\n`)
+  await until(() => broker.stats().streams === 20)
+  // Each replay goes as far as the socket takes it, then waits for 'drain' that never comes.
+  await until(() => broker.stats().bufferedBytes >= 20 * 1024)
+  await new Promise((r) => setTimeout(r, 100))
+  const growth = heldAfterGc() - baseline
+  const bound = 20 * (maxBufferedBytes + REPLAY_PAGE_BYTES)
+  console.log(
+    `replaying clients: ${(growth / 20 / KiB).toFixed(1)} KiB held per client (bound ${(bound / 20 / KiB).toFixed(0)} KiB)`,
+  )
+  expect(growth).toBeLessThan(bound + SLACK)
+  expect(broker.stats().bufferedBytes).toBeLessThanOrEqual(20 * REPLAY_PAGE_BYTES)
+})
+
+test('a client that stops reading during its replay is cut at the bound and resumes from where it got to', async () => {
+  const { broker, url } = await setup({
+    historySize: 100_000,
+    maxBufferedBytes: 64 * KiB,
+    maxReplayEvents: 100_000,
+    maxReplayBytes: 64 * MiB,
+  })
+  const payload = 'y'.repeat(2000)
+  const ids: string[] = []
+  ids.push(await broker.publish('t', `0 ${payload}`))
+  for (let i = 1; i < 2000; i++) ids.push(await broker.publish('t', `${i} ${payload}`))
+  const client = await rawClient(url, { 'last-event-id': ids[0]! }, { mode: 'parse' })
+  client.pause()
+  // Live events keep coming; held behind the unread replay, they pass the bound.
+  let n = 2000
+  while (broker.stats().slowDisconnects === 0 && n < 20_000) {
+    ids.push(await broker.publish('t', `${n++} ${payload}`))
+  }
+  expect(broker.stats().slowDisconnects).toBe(1)
+  expect(broker.stats().streams).toBe(0)
+  client.resume()
+  await client.ended
+  const got = client.events.map((event) => event.id)
+  expect(got.length).toBeGreaterThan(0)
+  expect(got).toEqual(ids.slice(1, 1 + got.length))
+  // Reconnecting from the last event it received brings the rest: no gap, no duplicate.
+  const rest = await rawClient(url, { 'last-event-id': got[got.length - 1]! }, { mode: 'count' })
+  cleanups.push(() => rest.close())
+  const missing = ids.length - 1 - got.length
+  await rest.until((c) => c.frames === missing)
+  expect(rest.text().endsWith(`${n - 1} ${payload}\n\n`)).toBe(true)
+})
+
+test('20 live clients that never read hold at most maxBufferedBytes each, and nothing once cut', async () => {
+  const maxBufferedBytes = 256 * KiB
+  // No history: what stays afterwards would be the history, not the clients.
+  const { broker, silent } = await setup({ maxBufferedBytes, historySize: 0 })
+  const payload = 'z'.repeat(1000)
+  /** Opens 20 clients that never read and publishes until every one is cut; the peak buffered. */
+  async function round(): Promise<number> {
+    const before = broker.stats().slowDisconnects
+    for (let i = 0; i < 20; i++) silent()
+    await until(() => broker.stats().streams === 20)
+    let peak = 0
+    for (let i = 0; i < 40_000 && broker.stats().streams > 0; i++) {
+      await broker.publish('t', payload)
+      peak = Math.max(peak, broker.stats().bufferedBytes)
+      if (i % 100 === 0) await new Promise((r) => setImmediate(r))
+    }
+    expect(broker.stats().slowDisconnects - before).toBe(20)
+    return peak
+  }
+  await round() // warm-up: compiled code and Node's pools are not what this measures
+  const baseline = heldAfterGc()
+  const peak = await round()
+  expect(broker.stats().streams).toBe(0)
+  expect(peak).toBeLessThanOrEqual(20 * maxBufferedBytes)
+  const growth = heldAfterGc() - baseline
+  console.log(
+    `slow clients: peak ${(peak / 20 / KiB).toFixed(0)} KiB buffered per client; ${(growth / KiB).toFixed(0)} KiB held after all were cut`,
+  )
+  expect(growth).toBeLessThan(SLACK)
+})
+
+test('an idle connection costs a few KiB of server memory', async () => {
+  const { broker, silent } = await setup({})
+  for (let i = 0; i < 50; i++) silent()
+  await until(() => broker.stats().streams === 50)
+  const baseline = heldAfterGc()
+  for (let i = 0; i < 2000; i++) silent()
+  await until(() => broker.stats().streams === 2050)
+  const perConnection = (heldAfterGc() - baseline) / 2000
+  console.log(
+    `idle connections: ${(perConnection / KiB).toFixed(2)} KiB per connection (Node's socket, parser, request and response included)`,
+  )
+  expect(perConnection).toBeLessThan(8 * KiB)
+})
