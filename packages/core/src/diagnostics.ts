@@ -23,6 +23,12 @@ export const diagnostics = {
   slowDisconnect: channel('sse:slow-disconnect'),
   /** `{ broker, stream, count, reset, capped }` when a replay (or the reset event instead) is handed to a stream. */
   replay: channel('sse:replay'),
+  /**
+   * `{ transport, topic, bytes, total }` when the in-memory history drops a whole topic to stay
+   * under `historyMaxBytes` (`bytes`: what the topic held; `total`: what all topics hold now).
+   * Frequent evictions mean clients of quiet topics get the reset event: raise the bound.
+   */
+  historyEvict: channel('sse:history-evict'),
   /** `{ broker, error }` for failures nobody awaits (transport outages, authorize hook, stream head). */
   error: channel('sse:error'),
 }

@@ -1,3 +1,4 @@
+import { diagnostics } from './diagnostics.js'
 import { HistoryRing, mergeRings, type RingCursor } from './historyRing.js'
 import { type KeepAliveTarget, keepAlive } from './keepAlive.js'
 import { createOptionsValidator, type OptionsValidator } from './options.js'
@@ -246,7 +247,11 @@ export class MemoryTransport implements Transport {
     }
     while (this.#bytes > this.#maxBytes) {
       const [topic, history] = this.#topics.entries().next().value!
+      const bytes = history.bytes
       this.#drop(topic, history)
+      if (diagnostics.historyEvict.hasSubscribers) {
+        diagnostics.historyEvict.publish({ transport: this, topic, bytes, total: this.#bytes })
+      }
     }
   }
 

@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import {
   type Delivery,
   MemoryTransport,
@@ -202,6 +203,21 @@ describe('historyMaxBytes', () => {
     expect(replayed('a', zeroOf(a1))).toEqual([a1, a2])
     expect(replayed('d', a2)).toEqual([d1])
     expect(stats().bytes).toBeLessThanOrEqual(Math.floor(unit * 3.5))
+  })
+
+  test('each topic dropped to stay under the bound is announced on sse:history-evict', () => {
+    const seen: Array<{ topic: string; bytes: number; total: number }> = []
+    const listener = (message: unknown) => seen.push(message as (typeof seen)[number])
+    subscribe('sse:history-evict', listener)
+    cleanups.push(() => unsubscribe('sse:history-evict', listener))
+    const { publish, stats } = setup({ historyMaxBytes: Math.floor(unit * 2.5) })
+    publish('a', data)
+    publish('b', data)
+    expect(seen).toEqual([])
+    publish('c', data)
+    expect(seen.map((message) => message.topic)).toEqual(['a'])
+    expect(seen[0]!.bytes).toBeGreaterThan(1000)
+    expect(seen[0]!.total).toBe(stats().bytes)
   })
 
   test('a topic larger than the bound on its own loses its oldest events instead', () => {
