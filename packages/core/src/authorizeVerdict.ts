@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http'
 import { SSEError } from './sseError.js'
 
 /**
@@ -41,7 +42,7 @@ export function readVerdict(result: unknown): Verdict {
       status <= 599 &&
       (message === undefined || typeof message === 'string')
     ) {
-      return { admit: false, status, message: message || 'Forbidden.' }
+      return { admit: false, status, message: message || `${STATUS_CODES[status] ?? 'Refused'}.` }
     }
   }
   return {

@@ -18,6 +18,7 @@ interface RawResponse {
   readonly destroyed: boolean
   readonly writableEnded: boolean
   setHeader(name: string, value: string | number | readonly string[]): unknown
+  removeHeader(name: string): unknown
   writeHead(statusCode: number, headers: Readonly<Record<string, string>>): unknown
   flushHeaders(): void
   write(chunk: Buffer): boolean
@@ -513,13 +514,25 @@ export class SSEStream implements KeepAliveTarget {
       // One shared, constant header object: no per-response header map (merged by Node with any
       // header the app set before).
       res.writeHead(200, h1 ? SSE_HEADERS_H1 : SSE_HEADERS_H2)
-    } else {
-      const defaults = h1 ? SSE_HEADERS_H1 : SSE_HEADERS_H2
+      res.flushHeaders()
+      return
+    }
+    const defaults = h1 ? SSE_HEADERS_H1 : SSE_HEADERS_H2
+    try {
       for (const name of Object.keys(defaults)) res.setHeader(name, defaults[name]!)
       for (const name of Object.keys(this.#headers)) res.setHeader(name, this.#headers[name]!)
       res.statusCode = 200
+      res.flushHeaders()
+    } catch (error) {
+      // A header Node refuses only when it writes the head (say `Keep-Alive` over HTTP/2) would
+      // also make the refusal unwritable: take back what this head set.
+      if (!res.headersSent) {
+        for (const name of [...Object.keys(defaults), ...Object.keys(this.#headers)]) {
+          res.removeHeader(name)
+        }
+      }
+      throw error
     }
-    res.flushHeaders()
   }
 
   #schedule(): void {

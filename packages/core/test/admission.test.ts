@@ -42,7 +42,7 @@ const verdicts: Array<[string, unknown, number, string, string | undefined]> = [
   ['undefined', undefined, 403, 'Forbidden.', undefined],
   ['false', false, 403, 'Forbidden.', undefined],
   ['{ status: 401, message }', { status: 401, message: 'Sign in.' }, 401, 'Sign in.', undefined],
-  ['{ status: 429 }', { status: 429 }, 429, 'Forbidden.', undefined],
+  ['{ status: 429 }', { status: 429 }, 429, 'Too Many Requests.', undefined],
   ['{ status: 99 }', { status: 99 }, 500, 'Authorization failed.', 'AUTHORIZE_FAILED'],
   ['{ status: 200 }', { status: 200 }, 500, 'Authorization failed.', 'AUTHORIZE_FAILED'],
   ['{ message: 123 }', { message: 123 }, 500, 'Authorization failed.', 'AUTHORIZE_FAILED'],

@@ -20,7 +20,7 @@ describe('reading an authorize verdict', () => {
     expect(readVerdict({ status: 429 })).toEqual({
       admit: false,
       status: 429,
-      message: 'Forbidden.',
+      message: 'Too Many Requests.',
     })
     expect(readVerdict({ status: 599 })).toMatchObject({ status: 599 })
     expect(readVerdict({ status: 400 })).toMatchObject({ status: 400 })
