@@ -1,9 +1,6 @@
-import {
-  type AuthorizeResult,
-  failedVerdict,
-  readVerdict,
-  type Verdict,
-} from './authorizeVerdict.js'
+import { Admission } from './admission.js'
+import type { AuthorizeResult } from './authorizeVerdict.js'
+import { type BrokerCounters, createCounters } from './brokerCounters.js'
 import {
   type AuthorizeHook,
   BROKER_DEFAULTS,
@@ -12,21 +9,21 @@ import {
   type PublishOptions,
 } from './brokerOptions.js'
 import { diagnostics } from './diagnostics.js'
-import { isResumableId, readResumeId } from './lastEventId.js'
+import { readResumeId } from './lastEventId.js'
 import { MemoryTransport } from './memoryTransport.js'
 import { brokerOptionsValidator, streamOptionsValidator } from './options.js'
-import { type HeldFrame, handOff } from './replayHandoff.js'
-import { assertEventId, encodeEvent, serializeFields } from './serializeEvent.js'
+import { kindOf, toOutgoingMessage } from './outgoingMessage.js'
+import { asTransportError, type ReplayContext, replayTo } from './replaySession.js'
+import { encodeEvent } from './serializeEvent.js'
 import { SSEError } from './sseError.js'
-import { SSEStream, type StreamOwner } from './sseStream.js'
-import { type GroupState, refuseShuttingDown, StreamGroup, shutdownAll } from './streamGroup.js'
+import { ownedStream, type SSEStream, type StreamOwner } from './sseStream.js'
+import { type GroupState, StreamGroup, shutdownAll } from './streamGroup.js'
+import { Subscriber } from './subscriber.js'
 import { TopicIndex } from './topicIndex.js'
 import { readTopics } from './topics.js'
 import type {
   BrokerStats,
   Delivery,
-  ReplayLimits,
-  ReplayResult,
   SSEEvent,
   SSERequest,
   SSEResponse,
@@ -37,76 +34,11 @@ import type {
 
 export type { AuthorizeHook, AuthorizeResult, BrokerOptions, BrokerStreamOptions, PublishOptions }
 
-/** A stream as the broker sees it, from the request until it closes. */
-interface Subscriber {
-  readonly stream: SSEStream
-  readonly topics: readonly string[]
-  /** Multi-topic fan-out stamp (see {@link TopicIndex.visit}). */
-  stamp: number
-  /** Live frames held while the replay is read; `null` once live. */
-  backlog: HeldFrame[] | null
-  backlogBytes: number
-  readonly group: GroupState | undefined
-  /** A `HEAD` request: answered with the head alone, never subscribed, never counted. */
-  readonly head: boolean
-}
-
 function ignore(): void {}
 
 function logError(error: SSEError): void {
   console.error(error)
 }
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  )
-}
-
-function asTransportError(cause: unknown): SSEError {
-  return cause instanceof SSEError
-    ? cause
-    : new SSEError('TRANSPORT_ERROR', '@sse/core: the transport failed', { cause })
-}
-
-function kindOf(value: unknown): string {
-  if (value === null) return 'null'
-  return Array.isArray(value) ? 'an array' : typeof value
-}
-
-/** The event a publish stands for: an event object, or a string (or `html` result) as its data. */
-function eventOf(event: unknown): SSEEvent {
-  if (typeof event === 'string' || event instanceof String) return { data: event }
-  if (typeof event === 'object' && event !== null && !Array.isArray(event)) return event
-  throw new SSEError(
-    'INVALID_EVENT',
-    `@sse/core: publish takes an event object or a string, got ${kindOf(event)}`,
-  )
-}
-
-/** Refuses at publish an id that a client could not resume from. */
-function assertPublishedId(id: unknown): asserts id is string {
-  assertEventId(id)
-  if (!isResumableId(id)) {
-    throw new SSEError(
-      'INVALID_EVENT_ID',
-      `@sse/core: an event id must be at most 256 characters without control characters, so that a client can resume from it; got ${JSON.stringify(id.slice(0, 80))}`,
-    )
-  }
-}
-
-function frameFor(subscriber: Subscriber, delivery: Delivery): Buffer {
-  const frames = delivery.frames
-  if (frames.length === 1) return frames[0]!
-  for (let i = 0; i < delivery.topics.length; i++) {
-    if (subscriber.topics.includes(delivery.topics[i]!)) return frames[i] ?? frames[0]!
-  }
-  return frames[0]!
-}
-
-const RETRY_AFTER: Readonly<Record<string, string>> = { 'Retry-After': '5' }
 
 let openInGroup: (
   broker: Broker,
@@ -147,41 +79,30 @@ export class Broker {
   readonly #transport: Transport
   readonly #ready: Promise<void>
   readonly #streamDefaults: SSEStreamOptions
-  readonly #maxConnections: number
   readonly #maxTopics: number
-  readonly #replayLimits: ReplayLimits
   readonly #defaultEventName: 'topic' | 'none'
-  readonly #resetEvent: string
-  readonly #authorize: AuthorizeHook | undefined
   readonly #onError: (error: SSEError) => void
+  readonly #counters: BrokerCounters = createCounters()
   /** Admitted (counted) streams, open or waiting for their verdict. */
   readonly #streams = new Map<SSEStream, Subscriber>()
   /** Pipelined requests waiting behind another response on their connection: not counted. */
   readonly #waiting = new WeakMap<SSEStream, Subscriber>()
   readonly #index = new TopicIndex<Subscriber>()
+  readonly #admission: Admission
+  readonly #replay: ReplayContext
   #visiting: Delivery | undefined
   #closing: Promise<void> | undefined
   #transportDown = false
-  #published = 0
-  #publishFailures = 0
-  #delivered = 0
-  #dropped = 0
-  #slowDisconnects = 0
-  #replayed = 0
-  #resets = 0
-  #replaysCapped = 0
-  #replaysCut = 0
-  #refused = 0
 
   readonly #owner: StreamOwner = {
     streamClosed: (stream) => this.#remove(stream),
     frameDropped: (stream) => {
-      this.#dropped++
+      this.#counters.dropped++
       if (diagnostics.drop.hasSubscribers) diagnostics.drop.publish({ broker: this, stream })
     },
     slowDisconnect: (stream, duringReplay) => {
-      this.#slowDisconnects++
-      if (duringReplay) this.#replaysCut++
+      this.#counters.slowDisconnects++
+      if (duringReplay) this.#counters.replaysCut++
       if (diagnostics.slowDisconnect.hasSubscribers) {
         diagnostics.slowDisconnect.publish({ broker: this, stream, duringReplay })
       }
@@ -190,7 +111,7 @@ export class Broker {
       const subscriber = this.#waiting.get(stream)
       if (subscriber === undefined) return
       this.#waiting.delete(stream)
-      this.#admit(subscriber)
+      this.#admission.admit(subscriber)
     },
   }
 
@@ -202,7 +123,8 @@ export class Broker {
   /** Visits one subscriber of a multi-topic event (bound once: no closure per publish). */
   readonly #visit = (subscriber: Subscriber, topic: number): void => {
     const delivery = this.#visiting!
-    this.#send(subscriber, delivery.id, delivery.frames[topic] ?? delivery.frames[0]!)
+    const frame = delivery.frames[topic] ?? delivery.frames[0]!
+    if (subscriber.deliver(delivery.id, frame)) this.#counters.delivered++
   }
 
   /** Prefer {@link createBroker}. Throws an {@link SSEError} `INVALID_OPTION` for bad options. */
@@ -223,35 +145,43 @@ export class Broker {
       onError,
       ...streamDefaults
     } = options
-    if (transport !== undefined) {
-      const history = Object.entries({ historySize, historyMaxAge, historyMaxBytes }).find(
-        ([, value]) => value !== undefined,
+    const history = { historySize, historyMaxAge, historyMaxBytes }
+    const given = Object.entries(history).find(([, value]) => value !== undefined)
+    if (transport !== undefined && given !== undefined) {
+      throw new SSEError(
+        'INVALID_OPTION',
+        `@sse/core: option "${given[0]}" configures the in-memory transport; with "transport", give history options to the transport`,
       )
-      if (history !== undefined) {
-        throw new SSEError(
-          'INVALID_OPTION',
-          `@sse/core: option "${history[0]}" configures the in-memory transport; with "transport", give history options to the transport`,
-        )
-      }
     }
     this.#streamDefaults = streamDefaults
-    this.#maxConnections = maxConnections ?? BROKER_DEFAULTS.maxConnections
     this.#maxTopics = maxTopicsPerStream ?? BROKER_DEFAULTS.maxTopicsPerStream
-    this.#replayLimits = {
-      maxEvents: maxReplayEvents ?? BROKER_DEFAULTS.maxReplayEvents,
-      maxBytes: maxReplayBytes ?? BROKER_DEFAULTS.maxReplayBytes,
-    }
     this.#defaultEventName = defaultEventName ?? 'topic'
-    this.#resetEvent = resetEvent ?? BROKER_DEFAULTS.resetEvent
-    this.#authorize = authorize
     this.#onError = onError ?? logError
     this.#transport =
       transport ??
-      new MemoryTransport({
-        ...(historySize !== undefined && { historySize }),
-        ...(historyMaxAge !== undefined && { historyMaxAge }),
-        ...(historyMaxBytes !== undefined && { historyMaxBytes }),
-      })
+      new MemoryTransport(
+        Object.fromEntries(Object.entries(history).filter(([, value]) => value !== undefined)),
+      )
+    this.#admission = new Admission({
+      maxConnections: maxConnections ?? BROKER_DEFAULTS.maxConnections,
+      authorize,
+      streams: this.#streams,
+      closing: () => this.#closing !== undefined,
+      refuse: (stream, status, message, headers) => this.#refuse(stream, status, message, headers),
+      report: (error) => this.#reportError(error),
+      opened: (subscriber) => this.#subscribe(subscriber),
+    })
+    this.#replay = {
+      broker: this,
+      transport: this.#transport,
+      limits: {
+        maxEvents: maxReplayEvents ?? BROKER_DEFAULTS.maxReplayEvents,
+        maxBytes: maxReplayBytes ?? BROKER_DEFAULTS.maxReplayBytes,
+      },
+      resetEvent: resetEvent ?? BROKER_DEFAULTS.resetEvent,
+      counters: this.#counters,
+      report: (error) => this.#reportError(error),
+    }
     let started: void | Promise<void>
     try {
       started = this.#transport.start(this.#sink)
@@ -302,36 +232,21 @@ export class Broker {
     if (this.#closing !== undefined) {
       throw new SSEError('BROKER_CLOSED', '@sse/core: cannot publish, the broker is closed')
     }
-    const list = readTopics(topics, Number.POSITIVE_INFINITY)
-    if (list instanceof SSEError) throw list
-    if (list.length === 0) {
-      throw new SSEError('INVALID_TOPIC', '@sse/core: publish needs at least one topic')
-    }
-    const message = eventOf(event)
-    if (message.id !== undefined) assertPublishedId(message.id)
-    const byTopic =
-      message.event === undefined &&
-      (options?.defaultEventName ?? this.#defaultEventName) === 'topic'
-    const bodies = byTopic
-      ? list.map((topic) => serializeFields(message, undefined, topic))
-      : [serializeFields(message, undefined, message.event)]
+    const nameAfterTopic = (options?.defaultEventName ?? this.#defaultEventName) === 'topic'
+    const message = toOutgoingMessage(topics, event, nameAfterTopic)
     let result: string | Promise<string>
     try {
-      result = this.#transport.publish(
-        message.id === undefined
-          ? { topics: list, bodies }
-          : { topics: list, bodies, id: message.id },
-      )
+      result = this.#transport.publish(message)
     } catch (cause) {
       return this.#publishFailed(cause)
     }
     if (typeof result === 'string') {
-      this.#accepted(result, list)
+      this.#accepted(result, message.topics)
       return Promise.resolve(result)
     }
     const settled = Promise.resolve(result).then(
       (id) => {
-        this.#accepted(id, list)
+        this.#accepted(id, message.topics)
         return id
       },
       (cause: unknown) => this.#publishFailed(cause),
@@ -358,22 +273,11 @@ export class Broker {
   /** Current counters and gauges, for metrics and alerts. */
   stats(): BrokerStats {
     let bufferedBytes = 0
-    for (const [stream, subscriber] of this.#streams) {
-      bufferedBytes += stream.bufferedBytes + subscriber.backlogBytes
-    }
+    for (const subscriber of this.#streams.values()) bufferedBytes += subscriber.bufferedBytes
     return {
       streams: this.#streams.size,
       topics: this.#index.size,
-      published: this.#published,
-      publishFailures: this.#publishFailures,
-      delivered: this.#delivered,
-      dropped: this.#dropped,
-      slowDisconnects: this.#slowDisconnects,
-      replayed: this.#replayed,
-      resets: this.#resets,
-      replaysCapped: this.#replaysCapped,
-      replaysCut: this.#replaysCut,
-      refused: this.#refused,
+      ...this.#counters,
       bufferedBytes,
       history: this.#transport.historyStats?.(),
     }
@@ -435,7 +339,7 @@ export class Broker {
     } catch (cause) {
       invalid = cause instanceof SSEError ? cause : new SSEError('INVALID_OPTION', String(cause))
     }
-    const stream = new SSEStream(request, response, streamOptions, this.#owner)
+    const stream = ownedStream(request, response, streamOptions, this.#owner)
     if (invalid !== undefined) {
       // Options are often built from the request: a bad value must not throw into a request handler.
       this.#reportError(invalid)
@@ -448,179 +352,24 @@ export class Broker {
       this.#refuse(stream, 400, message, undefined, topics)
       return stream
     }
-    const subscriber: Subscriber = {
-      stream,
-      topics,
-      stamp: 0,
-      backlog: null,
-      backlogBytes: 0,
-      group,
-      head: request.method === 'HEAD',
-    }
+    const subscriber = new Subscriber(stream, topics, group)
     if (stream.queued) {
       this.#waiting.set(stream, subscriber)
       stream.awaitConnection()
     } else {
-      this.#admit(subscriber)
+      this.#admission.admit(subscriber)
     }
     return stream
   }
 
-  #admit(subscriber: Subscriber): void {
-    const { stream, group } = subscriber
-    if (this.#closing !== undefined || group?.closed) {
-      this.#refuseShuttingDown(stream)
-      return
-    }
-    if (!subscriber.head) {
-      if (this.#streams.size >= this.#maxConnections) {
-        this.#refuse(stream, 503, 'Too many open event streams.', RETRY_AFTER)
-        return
-      }
-      this.#streams.set(stream, subscriber)
-      group?.members.add(stream)
-    }
-    const authorize = this.#authorize
-    if (authorize === undefined) {
-      this.#open(subscriber)
-      return
-    }
-    let verdict: unknown
-    let pending = false
-    try {
-      verdict = authorize(stream.request, subscriber.topics)
-      pending = isThenable(verdict)
-    } catch (cause) {
-      this.#decide(subscriber, failedVerdict(cause))
-      return
-    }
-    if (!pending) {
-      this.#decide(subscriber, readVerdict(verdict))
-      return
-    }
-    Promise.resolve(verdict).then(
-      (result) => this.#decide(subscriber, readVerdict(result)),
-      (cause: unknown) => this.#decide(subscriber, failedVerdict(cause)),
-    )
-  }
-
-  /** Acts on a verdict. Never throws: it also runs inside a promise callback. */
-  #decide(subscriber: Subscriber, verdict: Verdict): void {
-    const stream = subscriber.stream
-    if (stream.isClosed) return
-    if (this.#closing !== undefined || subscriber.group?.closed) {
-      this.#refuseShuttingDown(stream)
-      return
-    }
-    if (verdict.admit) {
-      this.#open(subscriber)
-      return
-    }
-    if ('error' in verdict) {
-      this.#reportError(verdict.error)
-      this.#refuse(stream, 500, 'Authorization failed.')
-      return
-    }
-    this.#refuse(stream, verdict.status, verdict.message)
-  }
-
-  #open(subscriber: Subscriber): void {
-    const stream = subscriber.stream
-    try {
-      if (subscriber.head) {
-        stream.answerHead()
-        return
-      }
-      stream.open()
-    } catch (cause) {
-      this.#reportError(
-        new SSEError('OPEN_FAILED', '@sse/core: writing the event stream’s head failed', {
-          cause,
-        }),
-      )
-      this.#refuse(stream, 500, 'The event stream could not be opened.')
-      return
-    }
-    if (stream.isClosed) return
-    const topics = subscriber.topics
+  /** The stream's head is written: it joins its topics and, if it came back, replays. */
+  #subscribe(subscriber: Subscriber): void {
+    const { stream, topics } = subscriber
     this.#index.add(subscriber)
     if (diagnostics.open.hasSubscribers) diagnostics.open.publish({ broker: this, stream, topics })
     if (topics.length === 0) return
     const lastEventId = stream.lastEventId ?? readResumeId(stream.request)
-    if (lastEventId !== undefined) this.#startReplay(subscriber, lastEventId)
-  }
-
-  #startReplay(subscriber: Subscriber, lastEventId: string): void {
-    subscriber.backlog = []
-    let result: ReplayResult | Promise<ReplayResult>
-    let pending = false
-    try {
-      result = this.#transport.replay(subscriber.topics, lastEventId, this.#replayLimits)
-      pending = isThenable(result)
-    } catch (cause) {
-      this.#replayFailed(subscriber, cause)
-      return
-    }
-    if (!pending) {
-      this.#replay(subscriber, lastEventId, result as ReplayResult)
-      return
-    }
-    Promise.resolve(result).then(
-      (answer) => this.#replay(subscriber, lastEventId, answer),
-      (cause: unknown) => this.#replayFailed(subscriber, cause),
-    )
-  }
-
-  /** Writes the replay (or the reset event), then the live events held meanwhile. Never throws. */
-  #replay(subscriber: Subscriber, lastEventId: string, result: ReplayResult): void {
-    const held = subscriber.backlog ?? []
-    subscriber.backlog = null
-    subscriber.backlogBytes = 0
-    const stream = subscriber.stream
-    if (stream.isClosed) return
-    try {
-      const plan = handOff(
-        result,
-        held,
-        lastEventId,
-        (delivery) => frameFor(subscriber, delivery),
-        this.#replayLimits,
-      )
-      const reset = plan.reset
-      if (reset !== undefined) {
-        this.#resets++
-        if (reset.capped) this.#replaysCapped++
-        const event = this.#resetEvent
-        stream.sendFrame(
-          encodeEvent(
-            reset.headId === '' ? { event, data: '' } : { id: reset.headId, event, data: '' },
-          ),
-        )
-      } else if (plan.replay.length > 0) {
-        this.#replayed += plan.replay.length
-        stream.sendReplay(plan.replay)
-      }
-      for (const frame of plan.live) if (stream.sendFrame(frame)) this.#delivered++
-      if (diagnostics.replay.hasSubscribers) {
-        diagnostics.replay.publish({
-          broker: this,
-          stream,
-          count: plan.replay.length,
-          reset: reset !== undefined,
-          capped: reset?.capped === true,
-        })
-      }
-    } catch (cause) {
-      this.#replayFailed(subscriber, cause)
-    }
-  }
-
-  #replayFailed(subscriber: Subscriber, cause: unknown): void {
-    this.#reportError(asTransportError(cause))
-    // Without history the client cannot be told what it missed: close so it retries later.
-    subscriber.backlog = null
-    subscriber.backlogBytes = 0
-    subscriber.stream.close()
+    if (lastEventId !== undefined) replayTo(this.#replay, subscriber, lastEventId)
   }
 
   #deliver(delivery: Delivery): void {
@@ -628,8 +377,11 @@ export class Broker {
     if (topics.length === 1) {
       const set = this.#index.of(topics[0]!)
       if (set === undefined) return
-      const frame = delivery.frames[0]!
-      for (const subscriber of set) this.#send(subscriber, delivery.id, frame)
+      const { id, frames } = delivery
+      const frame = frames[0]!
+      let delivered = 0
+      for (const subscriber of set) if (subscriber.deliver(id, frame)) delivered++
+      this.#counters.delivered += delivered
       return
     }
     this.#visiting = delivery
@@ -640,27 +392,11 @@ export class Broker {
     }
   }
 
-  #send(subscriber: Subscriber, id: string, frame: Buffer): void {
-    if (subscriber.backlog === null) {
-      if (subscriber.stream.sendFrame(frame)) this.#delivered++
-      return
-    }
-    // Held while the replay is read, under the same bound as frames queued on the stream.
-    const stream = subscriber.stream
-    const held = subscriber.backlogBytes + stream.bufferedBytes
-    if (held > 0 && held + frame.length > stream.maxBufferedBytes) {
-      stream.overflow()
-      return
-    }
-    subscriber.backlog.push({ id, frame })
-    subscriber.backlogBytes += frame.length
-  }
-
   #remove(stream: SSEStream): void {
     const subscriber = this.#streams.get(stream)
     if (subscriber === undefined) return
     this.#streams.delete(stream)
-    subscriber.backlog = null
+    subscriber.stopHolding()
     subscriber.group?.members.delete(stream)
     this.#index.delete(subscriber)
     if (diagnostics.close.hasSubscribers) {
@@ -669,7 +405,7 @@ export class Broker {
   }
 
   #accepted(id: string, topics: readonly string[]): void {
-    this.#published++
+    this.#counters.published++
     this.#transportDown = false
     if (diagnostics.publish.hasSubscribers) {
       diagnostics.publish.publish({ broker: this, id, topics })
@@ -679,7 +415,7 @@ export class Broker {
   /** A delivery failure: counted, reported once per outage, and a handled rejection. */
   #publishFailed(cause: unknown): Promise<never> {
     const error = asTransportError(cause)
-    this.#publishFailures++
+    this.#counters.publishFailures++
     if (!this.#transportDown) {
       this.#transportDown = true
       this.#reportError(error)
@@ -689,11 +425,6 @@ export class Broker {
     return failed
   }
 
-  #refuseShuttingDown(stream: SSEStream): void {
-    this.#counted(stream, 503)
-    refuseShuttingDown(stream)
-  }
-
   #refuse(
     stream: SSEStream,
     status: number,
@@ -701,15 +432,11 @@ export class Broker {
     headers?: Readonly<Record<string, string>>,
     error?: SSEError,
   ): void {
-    this.#counted(stream, status, error)
-    stream.refuse(status, message, headers)
-  }
-
-  #counted(stream: SSEStream, status: number, error?: SSEError): void {
-    this.#refused++
+    this.#counters.refused++
     if (diagnostics.refuse.hasSubscribers) {
       diagnostics.refuse.publish({ broker: this, request: stream.request, status, error })
     }
+    stream.refuse(status, message, headers)
   }
 
   #reportError(error: SSEError): void {

@@ -6,8 +6,8 @@ import {
   type OptionsValidator,
   streamOptionsProperties,
 } from './options.js'
+import type { SSESourceValue } from './pipeSource.js'
 import { SSEError } from './sseError.js'
-import type { SSESourceValue } from './sseStream.js'
 import type { StreamGroup } from './streamGroup.js'
 import type { SSEStreamOptions } from './types.js'
 

@@ -1,8 +1,10 @@
-import { type KeepAliveTarget, keepAlive } from './keepAlive.js'
+import { FlushPass } from './flushPass.js'
+import { keepAlive } from './keepAlive.js'
 import { readLastEventId } from './lastEventId.js'
 import { streamOptionsValidator } from './options.js'
+import { type PipeGate, pipeSource, type SSESourceValue } from './pipeSource.js'
+import { isQueued, type RawResponse, writeRefusal, writeSSEHead } from './responseHead.js'
 import { encodeEvent } from './serializeEvent.js'
-import { SSEError } from './sseError.js'
 import type {
   OverflowPolicy,
   SSEEvent,
@@ -11,25 +13,7 @@ import type {
   SSEStreamOptions,
 } from './types.js'
 
-/** What a stream needs of Node's `ServerResponse` / `Http2ServerResponse`. */
-interface RawResponse {
-  statusCode: number
-  readonly headersSent: boolean
-  readonly destroyed: boolean
-  readonly writableEnded: boolean
-  setHeader(name: string, value: string | number | readonly string[]): unknown
-  removeHeader(name: string): unknown
-  writeHead(statusCode: number, headers: Readonly<Record<string, string>>): unknown
-  flushHeaders(): void
-  write(chunk: Buffer): boolean
-  end(chunk?: Buffer | string): unknown
-  destroy(error?: Error): unknown
-  on(event: 'close' | 'drain', listener: () => void): unknown
-  once(event: 'socket', listener: () => void): unknown
-  removeListener(event: 'drain', listener: () => void): unknown
-  socket?: { end(): unknown } | null
-  stream?: { session?: { close(): void } }
-}
+export type { SSESourceValue } from './pipeSource.js'
 
 /** Receives what happens to a stream that a broker owns. */
 export interface StreamOwner {
@@ -40,9 +24,6 @@ export interface StreamOwner {
   /** A stream that waited behind another response on its connection got the connection. */
   streamReady(stream: SSEStream): void
 }
-
-/** An event, or a string sent as the event's `data`. */
-export type SSESourceValue = SSEEvent | string
 
 const PENDING = 0
 const OPEN = 1
@@ -59,32 +40,25 @@ const kStream = Symbol('sse.stream')
 
 type Tagged = RawResponse & { [kStream]?: SSEStream }
 
-function ignore(): void {}
+/** The owner of the stream being constructed by {@link ownedStream}. */
+let constructingOwner: StreamOwner | undefined
 
-/** The default SSE response headers; HTTP/2 forbids `Connection`. */
-const SSE_HEADERS_H2: Readonly<Record<string, string>> = {
-  'Content-Type': 'text/event-stream; charset=utf-8',
-  'Cache-Control': 'no-cache, no-transform',
-  'X-Accel-Buffering': 'no',
-}
-const SSE_HEADERS_H1: Readonly<Record<string, string>> = {
-  ...SSE_HEADERS_H2,
-  Connection: 'keep-alive',
-}
-
-/** One flush pass's concatenation of `frames`, written to every stream holding the same ones. */
-interface SharedChunk {
-  readonly frames: readonly Buffer[]
-  readonly chunk: Buffer
-}
-
-/** Distinct frame sequences remembered per first frame in one flush pass. */
-const SHARED_PER_FIRST_FRAME = 8
-
-function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
+/**
+ * A stream that stays pending until its owner (a broker) opens it, and reports to the owner what
+ * happens to it. Options are the owner's to check.
+ */
+export function ownedStream(
+  request: SSERequest,
+  response: SSEResponse,
+  options: SSEStreamOptions,
+  owner: StreamOwner,
+): SSEStream {
+  constructingOwner = owner
+  try {
+    return new SSEStream(request, response, options)
+  } finally {
+    constructingOwner = undefined
+  }
 }
 
 /**
@@ -100,7 +74,9 @@ function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
  *   stream.send({ event: 'hello', data: 'world' })
  * })
  */
-export class SSEStream implements KeepAliveTarget {
+export class SSEStream {
+  static readonly #pass = new FlushPass<SSEStream>((stream) => stream.#flush())
+
   /** The request this stream answers. */
   readonly request: SSERequest
   /** The response this stream writes to. */
@@ -140,15 +116,10 @@ export class SSEStream implements KeepAliveTarget {
    * set before. A `HEAD` request gets the head and an ended body; a request pipelined behind an
    * unfinished response on its connection opens when it gets the connection. Throws an
    * {@link SSEError} `INVALID_OPTION` for bad options, and Node's error for a header it refuses.
-   *
-   * @param owner For brokers: a stream with an owner stays pending until the owner opens it.
    */
-  constructor(
-    request: SSERequest,
-    response: SSEResponse,
-    options: SSEStreamOptions = {},
-    /** @internal */ owner?: StreamOwner,
-  ) {
+  constructor(request: SSERequest, response: SSEResponse, options: SSEStreamOptions = {}) {
+    const owner = constructingOwner
+    constructingOwner = undefined
     if (owner === undefined) streamOptionsValidator.assert(options)
     this.request = request
     this.response = response
@@ -193,25 +164,6 @@ export class SSEStream implements KeepAliveTarget {
     return this.#maxBuffered
   }
 
-  /**
-   * `true` while an HTTP/1.1 request waits behind an earlier response on its connection (pipelining):
-   * it cannot be answered before that one ends.
-   * @internal
-   */
-  get queued(): boolean {
-    const res = this.#res
-    return this.request.httpVersionMajor < 2 && res.socket === null && !res.destroyed
-  }
-
-  /**
-   * Tells the owner (`streamReady`) once a {@link queued} stream gets its connection. Nothing is held
-   * meanwhile: if the connection closes first, the request and response are simply dropped.
-   * @internal
-   */
-  awaitConnection(): void {
-    this.#res.once('socket', SSEStream.#onSocket)
-  }
-
   /** Aborted when the client leaves or the stream closes. */
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
@@ -231,8 +183,27 @@ export class SSEStream implements KeepAliveTarget {
   }
 
   /**
+   * `true` while an HTTP/1.1 request waits behind an earlier response on its connection (pipelining):
+   * it cannot be answered before that one ends.
+   * @internal
+   */
+  get queued(): boolean {
+    return isQueued(this.#res, this.request)
+  }
+
+  /**
+   * Tells the owner (`streamReady`) once a {@link queued} stream gets its connection. Nothing is held
+   * meanwhile: if the connection closes first, the request and response are simply dropped.
+   * @internal
+   */
+  awaitConnection(): void {
+    this.#res.once('socket', SSEStream.#onSocket)
+  }
+
+  /**
    * Writes the status and headers. Streams created without an owner open in the constructor; a
-   * broker calls this once it has authorized the stream.
+   * broker calls this once it has authorized the stream. Throws (an invalid header, say) with the
+   * stream still pending, so it can be refused.
    * @internal
    */
   open(): void {
@@ -242,8 +213,7 @@ export class SSEStream implements KeepAliveTarget {
       this.#release()
       return
     }
-    // Throws (an invalid header value, say) with the stream still pending, so it can be refused.
-    this.#writeHead()
+    writeSSEHead(res, this.request, this.#headers)
     this.#state = OPEN
     if (this.#keepAlive > 0) keepAlive.add(this.#keepAlive, this)
     if (this.#retry !== undefined) {
@@ -256,28 +226,15 @@ export class SSEStream implements KeepAliveTarget {
   }
 
   /**
-   * Answers the request with a plain-text refusal instead of a stream (before any SSE byte).
+   * Answers the request with a plain-text refusal instead of a stream (before any SSE byte; a
+   * response that has already started is cut instead). Never throws.
    * @internal
    */
-  refuse(status: number, message: string, headers?: Record<string, string>): void {
+  refuse(status: number, message: string, headers?: Readonly<Record<string, string>>): void {
     if (this.#state !== PENDING) return
-    const res = this.#res
     this.#state = CLOSED
-    try {
-      if (!res.headersSent && !res.destroyed) {
-        res.statusCode = status
-        res.setHeader('Content-Type', 'text/plain; charset=utf-8')
-        if (headers !== undefined)
-          for (const name of Object.keys(headers)) res.setHeader(name, headers[name]!)
-        res.end(message)
-      } else if (!res.writableEnded) {
-        res.destroy()
-      }
-    } catch {
-      res.destroy()
-    } finally {
-      this.#release()
-    }
+    writeRefusal(this.#res, status, message, headers)
+    this.#release()
   }
 
   /**
@@ -289,10 +246,9 @@ export class SSEStream implements KeepAliveTarget {
     if (this.#state !== PENDING) return
     const res = this.#res
     if (!res.destroyed && !res.writableEnded) {
-      this.#writeHead()
+      writeSSEHead(res, this.request, this.#headers)
       res.end()
     }
-    this.#state = CLOSED
     this.#release()
   }
 
@@ -354,34 +310,17 @@ export class SSEStream implements KeepAliveTarget {
    * iterator's `return()` is called so the producer stops. If the source throws, the stream is
    * closed and the returned promise rejects with an {@link SSEError} `SOURCE_FAILED`.
    */
-  async pipe(source: AsyncIterable<SSESourceValue> | Iterable<SSESourceValue>): Promise<void> {
-    const iterator: AsyncIterator<SSESourceValue> =
-      Symbol.asyncIterator in source
-        ? source[Symbol.asyncIterator]()
-        : (async function* () {
-            yield* source
-          })()
-    this.#source = iterator
-    try {
-      for (;;) {
-        if (this.#state !== CLOSED && (this.#state === PENDING || this.#congested)) {
-          await new Promise<void>((resolve) => (this.#wakeSource = resolve))
-        }
-        if (this.#state === CLOSED) break
-        const step = await iterator.next()
-        if (step.done || this.#state === CLOSED) break
-        this.send(typeof step.value === 'string' ? { data: step.value } : step.value)
-      }
-    } catch (cause) {
-      this.#source = undefined
-      iterator.return?.()?.catch(ignore)
-      this.close()
-      throw new SSEError('SOURCE_FAILED', '@sse/core: the source piped into the stream threw', {
-        cause,
-      })
+  pipe(source: AsyncIterable<SSESourceValue> | Iterable<SSESourceValue>): Promise<void> {
+    const gate: PipeGate = {
+      writable: () =>
+        this.#state !== CLOSED && (this.#state === PENDING || this.#congested)
+          ? new Promise<void>((resolve) => (this.#wakeSource = resolve))
+          : undefined,
+      attach: (iterator) => {
+        this.#source = iterator
+      },
     }
-    this.#source = undefined
-    this.close()
+    return pipeSource(this, gate, source)
   }
 
   /**
@@ -436,38 +375,9 @@ export class SSEStream implements KeepAliveTarget {
     const out = this.#out
     const count = out.length
     if (count === 0) return undefined
-    let chunk: Buffer
-    if (count === 1) {
-      chunk = out[0]!
-      out.length = 0
-    } else {
-      // Subscribers of a topic usually hold the very same frames in a flush pass: concatenate
-      // them once and write that chunk to each (identity check, so it is always right).
-      const shared = SSEStream.#inPass ? SSEStream.#shared : undefined
-      let entries = shared?.get(out[0]!)
-      let found: SharedChunk | undefined
-      if (entries !== undefined) {
-        for (let i = 0; i < entries.length; i++) {
-          if (sameFrames(entries[i]!.frames, out)) {
-            found = entries[i]
-            break
-          }
-        }
-      }
-      if (found !== undefined) {
-        chunk = found.chunk
-      } else {
-        chunk = Buffer.concat(out, this.#outBytes)
-        if (shared !== undefined) {
-          if (entries === undefined) {
-            entries = []
-            shared.set(out[0]!, entries)
-          }
-          if (entries.length < SHARED_PER_FIRST_FRAME) entries.push({ frames: out, chunk })
-        }
-      }
-      this.#out = []
-    }
+    const chunk = count === 1 ? out[0]! : SSEStream.#pass.concat(out, this.#outBytes)
+    if (count === 1) out.length = 0
+    else this.#out = []
     this.#outBytes = 0
     return chunk
   }
@@ -506,39 +416,10 @@ export class SSEStream implements KeepAliveTarget {
     return end - start === 1 ? frames[start]! : Buffer.concat(frames.slice(start, end), bytes)
   }
 
-  /** Status 200 and the SSE headers, flushed; keeps headers the app set before. */
-  #writeHead(): void {
-    const res = this.#res
-    const h1 = this.request.httpVersionMajor < 2
-    if (this.#headers === undefined) {
-      // One shared, constant header object: no per-response header map (merged by Node with any
-      // header the app set before).
-      res.writeHead(200, h1 ? SSE_HEADERS_H1 : SSE_HEADERS_H2)
-      res.flushHeaders()
-      return
-    }
-    const defaults = h1 ? SSE_HEADERS_H1 : SSE_HEADERS_H2
-    try {
-      for (const name of Object.keys(defaults)) res.setHeader(name, defaults[name]!)
-      for (const name of Object.keys(this.#headers)) res.setHeader(name, this.#headers[name]!)
-      res.statusCode = 200
-      res.flushHeaders()
-    } catch (error) {
-      // A header Node refuses only when it writes the head (say `Keep-Alive` over HTTP/2) would
-      // also make the refusal unwritable: take back what this head set.
-      if (!res.headersSent) {
-        for (const name of [...Object.keys(defaults), ...Object.keys(this.#headers)]) {
-          res.removeHeader(name)
-        }
-      }
-      throw error
-    }
-  }
-
   #schedule(): void {
     if (this.#queued) return
     this.#queued = true
-    if (SSEStream.#dirty.push(this) === 1) queueMicrotask(SSEStream.#flushDirty)
+    SSEStream.#pass.schedule(this)
   }
 
   #overflow(): boolean {
@@ -580,28 +461,11 @@ export class SSEStream implements KeepAliveTarget {
     const source = this.#source
     if (source !== undefined) {
       this.#source = undefined
-      source.return?.()?.catch(ignore)
+      source.return?.()?.catch(() => {})
     }
     const owner = this.#owner
     this.#owner = undefined
     owner?.streamClosed(this)
-  }
-
-  static #dirty: SSEStream[] = []
-  static #inPass = false
-  /** The current flush pass's concatenations, by first frame; emptied when the pass ends. */
-  static #shared = new Map<Buffer, SharedChunk[]>()
-
-  static #flushDirty(): void {
-    const dirty = SSEStream.#dirty
-    SSEStream.#dirty = []
-    SSEStream.#inPass = true
-    try {
-      for (let i = 0; i < dirty.length; i++) dirty[i]!.#flush()
-    } finally {
-      SSEStream.#inPass = false
-      SSEStream.#shared.clear()
-    }
   }
 
   static #onResponseClose(this: Tagged): void {

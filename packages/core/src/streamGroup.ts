@@ -13,16 +13,11 @@ export interface GroupState {
 
 const RETRY_AFTER: Readonly<Record<string, string>> = { 'Retry-After': '5' }
 
-/** The refusal of a stream asked for while its broker or group shuts down. */
-export function refuseShuttingDown(stream: SSEStream): void {
-  stream.refuse(503, 'The event stream is shutting down.', RETRY_AFTER)
-}
-
 /** Ends `streams` (open ones after `finalFrame`) and refuses those still waiting for a verdict. */
 export function shutdownAll(streams: Iterable<SSEStream>, finalFrame: Buffer | undefined): void {
   for (const stream of [...streams]) {
     if (stream.isOpen) stream.shutdown(finalFrame)
-    else refuseShuttingDown(stream)
+    else stream.refuse(503, 'The event stream is shutting down.', RETRY_AFTER)
   }
 }
 

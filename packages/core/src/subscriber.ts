@@ -1,0 +1,76 @@
+import type { HeldFrame } from './replayHandoff.js'
+import type { SSEStream } from './sseStream.js'
+import type { GroupState } from './streamGroup.js'
+import type { Subscription } from './topicIndex.js'
+import type { Delivery } from './types.js'
+
+/** A stream as the broker sees it, from the request until it closes. */
+export class Subscriber implements Subscription {
+  readonly stream: SSEStream
+  readonly topics: readonly string[]
+  readonly group: GroupState | undefined
+  /** Multi-topic fan-out stamp (see `TopicIndex.visit`). */
+  stamp = 0
+  /** Live frames held while the replay is read; `null` once live. */
+  #held: HeldFrame[] | null = null
+  #heldBytes = 0
+
+  constructor(stream: SSEStream, topics: readonly string[], group: GroupState | undefined) {
+    this.stream = stream
+    this.topics = topics
+    this.group = group
+  }
+
+  /** A `HEAD` request: answered with the head alone, never subscribed, never counted. */
+  get head(): boolean {
+    return this.stream.request.method === 'HEAD'
+  }
+
+  /** Bytes held for the client: the stream's own plus live frames held during a replay. */
+  get bufferedBytes(): number {
+    return this.stream.bufferedBytes + this.#heldBytes
+  }
+
+  /**
+   * Sends a live frame, or holds it while the replay is read, under the same bound as frames
+   * queued on the stream (past it, the stream's `onOverflow` policy applies). Returns whether the
+   * frame went to the stream now.
+   */
+  deliver(id: string, frame: Buffer): boolean {
+    const held = this.#held
+    const stream = this.stream
+    if (held === null) return stream.sendFrame(frame)
+    const bytes = this.#heldBytes + stream.bufferedBytes
+    if (bytes > 0 && bytes + frame.length > stream.maxBufferedBytes) {
+      stream.overflow()
+      return false
+    }
+    held.push({ id, frame })
+    this.#heldBytes += frame.length
+    return false
+  }
+
+  /** From now on, live frames are held until {@link stopHolding}. */
+  startHolding(): void {
+    this.#held = []
+    this.#heldBytes = 0
+  }
+
+  /** Goes live again and returns the frames held meanwhile, in order. */
+  stopHolding(): readonly HeldFrame[] {
+    const held = this.#held ?? []
+    this.#held = null
+    this.#heldBytes = 0
+    return held
+  }
+
+  /** The frame of `delivery` this subscriber gets: the one of the first of its topics. */
+  frameOf(delivery: Delivery): Buffer {
+    const frames = delivery.frames
+    if (frames.length === 1) return frames[0]!
+    for (let i = 0; i < delivery.topics.length; i++) {
+      if (this.topics.includes(delivery.topics[i]!)) return frames[i] ?? frames[0]!
+    }
+    return frames[0]!
+  }
+}
