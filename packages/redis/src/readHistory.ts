@@ -1,10 +1,12 @@
-import type { Delivery, ReplayResult } from '@sse/core'
+import type { Delivery, ReplayLimits, ReplayResult } from '@sse/core/kit'
 import type { Redis } from 'ioredis'
 import { parseEntry } from './streamEntry.js'
 import { STREAM_START } from './streamId.js'
 
-/** Entries fetched per `XRANGE` page. */
+/** Most entries fetched per `XRANGE` page. */
 const PAGE = 500
+/** Fewest entries fetched per page, however close the caps are: a sparse topic needs few round trips. */
+const MIN_PAGE = 50
 
 /** Where and how far {@link readHistory} reads. */
 export interface HistoryRequest {
@@ -18,6 +20,8 @@ export interface HistoryRequest {
   readonly headCount: number | undefined
   /** The client may be at most this many events behind. */
   readonly historySize: number
+  /** Caps on the answer: past either, reading stops and the answer is a capped reset. */
+  readonly limits: ReplayLimits
   /** Called for each entry not written by `@sse/redis`, which is skipped. */
   readonly skipped: () => void
 }
@@ -29,16 +33,23 @@ const NO_REPLAY: ReplayResult = { reset: false, deliveries: [] }
  * starts AT the previous page's last id and must find it there: if trimming removed it meanwhile,
  * entries may be missing, and the answer is a reset (`headId: head`). So is a client whose id is
  * gone from the stream, or more than `historySize` events behind (the publish counters tell).
+ *
+ * Reading stops as soon as the answer passes `limits` (`capped: true`), and no page asks for many
+ * more entries than the caps could still take. Each answered event carries only the frame it is
+ * written with for these topics, copied out of the Redis reply: a reply buffer holds the entries of
+ * other topics too, and must not stay in memory for as long as a slow client holds its replay.
  */
 export async function readHistory(redis: Redis, request: HistoryRequest): Promise<ReplayResult> {
-  const { key, head, headCount, historySize } = request
+  const { key, head, headCount, historySize, limits } = request
   const reset: ReplayResult = { reset: true, headId: head }
   const tooFar = (count: number) => headCount !== undefined && headCount - count > historySize
   const wanted = new Set(request.topics)
   const deliveries: Delivery[] = []
+  let bytes = 0
   let from = request.after === STREAM_START ? '-' : request.after
   for (let pages = 0; ; pages++) {
-    const page = await redis.xrangeBuffer(key, from, head, 'COUNT', PAGE + 1)
+    const size = pageSize(limits, deliveries.length, bytes)
+    const page = await redis.xrangeBuffer(key, from, head, 'COUNT', size + 1)
     const first = page[0]
     let start = 1
     if (from === '-') {
@@ -57,14 +68,44 @@ export async function readHistory(redis: Redis, request: HistoryRequest): Promis
     for (let i = start; i < page.length; i++) {
       const [rawId, fields] = page[i]!
       const entry = parseEntry(rawId.toString('latin1'), fields)
-      if (entry === undefined) request.skipped()
-      else if (entry.delivery.topics.some((topic) => wanted.has(topic))) {
-        deliveries.push(entry.delivery)
+      if (entry === undefined) {
+        request.skipped()
+        continue
       }
+      const frame = frameFor(entry.delivery, wanted)
+      if (frame === undefined) continue
+      bytes += frame.length
+      if (deliveries.length >= limits.maxEvents || bytes > limits.maxBytes) {
+        return { reset: true, headId: head, capped: true }
+      }
+      const { id, topics } = entry.delivery
+      deliveries.push({ id, topics, frames: [Buffer.from(frame)] })
     }
     const last = page[page.length - 1]
-    if (page.length < PAGE + 1 || last === undefined) break
+    if (page.length < size + 1 || last === undefined) break
     from = last[0].toString('latin1')
   }
   return deliveries.length === 0 ? NO_REPLAY : { reset: false, deliveries }
+}
+
+/**
+ * The frame a subscriber of `wanted` gets for `delivery` (as the broker picks it: that of the first
+ * of its topics among them), or `undefined` when it is on none of them.
+ */
+function frameFor(delivery: Delivery, wanted: ReadonlySet<string>): Buffer | undefined {
+  const { topics, frames } = delivery
+  for (let i = 0; i < topics.length; i++) {
+    if (wanted.has(topics[i]!)) return frames.length === 1 ? frames[0] : frames[i]
+  }
+  return undefined
+}
+
+/**
+ * Entries to ask for next: at most what the caps could still take if every entry matched (events
+ * left, and bytes left at the average frame size so far), one more to prove a cap passed.
+ */
+function pageSize(limits: ReplayLimits, events: number, bytes: number): number {
+  const byEvents = limits.maxEvents - events + 1
+  const byBytes = events === 0 ? PAGE : Math.ceil(((limits.maxBytes - bytes) * events) / bytes) + 1
+  return Math.max(MIN_PAGE, Math.min(PAGE, byEvents, byBytes))
 }

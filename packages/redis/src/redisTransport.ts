@@ -1,10 +1,11 @@
-import {
-  type OutgoingMessage,
-  type ReplayResult,
-  SSEError,
-  type Transport,
-  type TransportSink,
-} from '@sse/core'
+import { SSEError } from '@sse/core'
+import type {
+  OutgoingMessage,
+  ReplayLimits,
+  ReplayResult,
+  Transport,
+  TransportSink,
+} from '@sse/core/kit'
 import { Redis } from 'ioredis'
 import { CONNECTION_OPTIONS, connect, quit } from './connection.js'
 import { runPublishScript } from './publishScript.js'
@@ -36,6 +37,10 @@ export interface RedisTransportStats {
 }
 
 const NO_REPLAY: ReplayResult = { reset: false, deliveries: [] }
+const NO_LIMITS: ReplayLimits = {
+  maxEvents: Number.POSITIVE_INFINITY,
+  maxBytes: Number.POSITIVE_INFINITY,
+}
 
 function ignore(): void {}
 
@@ -48,11 +53,14 @@ function replayFailed(cause: unknown): never {
  * history: event ids are stream ids, so a client can resume on any instance.
  *
  * - `publish` runs a Lua script that assigns the id, builds the complete frame once and `XADD`s it
- *   (trimmed with `MAXLEN ~ historySize + maxReaderLag`). While Redis is unreachable it throws `TRANSPORT_UNAVAILABLE`.
+ *   (trimmed with `MAXLEN ~ historySize + maxReaderLag`). While Redis is unreachable it fails with
+ *   `TRANSPORT_UNAVAILABLE`; `broker.publish()` then returns a rejected promise (never throws),
+ *   counts the failure and reports it to `onError` once per outage.
  * - Every instance follows the stream with `XREAD BLOCK` on its own connection and writes the stored
  *   frames to its subscribers unchanged, its own events included.
  * - `replay` reads the entries after the client's id with `XRANGE`, or answers a reset when that id
- *   is gone from the stream.
+ *   is gone from the stream or the replay would pass the broker's `maxReplayEvents` or
+ *   `maxReplayBytes` (it stops reading there).
  *
  * @example
  * const broker = createBroker({ transport: redisTransport({ url: process.env.REDIS_URL }) })
@@ -70,7 +78,7 @@ export class RedisTransport implements Transport {
   #sink: TransportSink | undefined
   #starting: Promise<void> | undefined
   #closing: Promise<void> | undefined
-  /** Replays being read, by head, last event id and topics: identical requests share one read. */
+  /** Replays being read, by head, last event id, limits and topics: identical requests share one read. */
   readonly #replays = new Map<string, Promise<ReplayResult>>()
 
   /** Prefer {@link redisTransport}. Throws an {@link SSEError} `INVALID_OPTION` for bad options. */
@@ -134,7 +142,8 @@ export class RedisTransport implements Transport {
    * Adds the event to the stream and resolves to its id. Throws `TRANSPORT_UNAVAILABLE` at once
    * while Redis is unreachable; the promise rejects with it if the connection drops before Redis
    * answers (the event may then have been published or not). A publish made while the transport is
-   * still starting waits for the start.
+   * still starting waits for the start. The broker turns both into a rejected (and already handled)
+   * promise of `broker.publish()`: its callers never see this method throw.
    */
   publish(message: OutgoingMessage): Promise<string> {
     if (this.#closing !== undefined) throw unavailable('the transport is closed')
@@ -148,12 +157,20 @@ export class RedisTransport implements Transport {
 
   /**
    * The entries after `lastEventId` on `topics`, up to the last one this instance delivered live
-   * (later ones reach the client live), or a reset when `lastEventId` is not in the stream any more
-   * (trimmed, lost in a Redis restart, or never a stream id).
+   * (later ones reach the client live), or a reset: when `lastEventId` is not in the stream any more
+   * (trimmed, lost in a Redis restart, or never a stream id), or, with `capped: true`, as soon as
+   * the events read on `topics` pass `limits` (the broker passes its `maxReplayEvents` and
+   * `maxReplayBytes`; without `limits`, nothing is capped). Each event answered carries only the
+   * frame it is written with for `topics`.
    */
-  replay(topics: readonly string[], lastEventId: string): ReplayResult | Promise<ReplayResult> {
+  replay(
+    topics: readonly string[],
+    lastEventId: string,
+    limits: ReplayLimits = NO_LIMITS,
+  ): ReplayResult | Promise<ReplayResult> {
     const head = this.#reader.position
     if (head === undefined) throw unavailable('not connected to Redis yet; cannot replay')
+    // Any id we did not hand out, the broker's marker for an unusable Last-Event-ID included.
     if (!isStreamId(lastEventId)) return { reset: true, headId: head }
     const order = compareStreamIds(lastEventId, head)
     // Up to date: nothing to read, even while Redis is away (live events resume when it is back).
@@ -164,7 +181,7 @@ export class RedisTransport implements Transport {
     }
     // Clients that reconnect together (after a deploy or a blip) ask for the same range: they share
     // one read. The result is only read by the broker, so sharing it is safe.
-    const key = `${head}\n${lastEventId}\n${topics.join('\n')}`
+    const key = `${head}\n${lastEventId}\n${limits.maxEvents}\n${limits.maxBytes}\n${topics.join('\n')}`
     const pending = this.#replays.get(key)
     if (pending !== undefined) return pending
     const replay = readHistory(this.#client, {
@@ -174,6 +191,7 @@ export class RedisTransport implements Transport {
       head,
       headCount: this.#reader.count,
       historySize: this.#historySize,
+      limits,
       skipped: () => {
         this.#counters.skipped++
       },

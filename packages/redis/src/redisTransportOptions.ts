@@ -1,4 +1,5 @@
-import { createOptionsValidator, type OptionsValidator, SSEError } from '@sse/core'
+import { SSEError } from '@sse/core'
+import { createOptionsValidator, type OptionsValidator } from '@sse/core/kit'
 import type { Redis } from 'ioredis'
 
 /** Options of `redisTransport()`. */

@@ -1,4 +1,4 @@
-import type { Delivery } from '@sse/core'
+import type { Delivery } from '@sse/core/kit'
 
 /**
  * One event as stored in the Redis Stream by the publish script. Fields, in order:

@@ -1,4 +1,5 @@
-import { createBroker, type ReplayResult, type SSEError } from '@sse/core'
+import { createBroker, type SSEError } from '@sse/core'
+import type { ReplayResult } from '@sse/core/kit'
 import { RedisTransport, redisTransport } from '@sse/redis'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
