@@ -1,21 +1,14 @@
-import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
-
-const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 
 /**
  * Root Vitest config (Vitest 4 no longer reads a workspace file by itself).
- * Tests import the packages by name and run against their sources, so no build is needed first.
  */
 export default defineConfig({
-  resolve: {
-    alias: {
-      '@sse/core': here('./packages/core/src/index.ts'),
-      '@sse/fastify': here('./packages/fastify/src/index.ts'),
-      '@sse/express': here('./packages/express/src/index.ts'),
-      '@sse/redis': here('./packages/redis/src/index.ts'),
-    },
-  },
+  // Workspace packages resolve to their sources through the `@sse/source` export condition (the
+  // same one tsconfig.base.json and the bench use), so no build is needed first.
+  // Vite's own defaults follow it (Vite's defaultServerConditions, not exported by vitest/config).
+  resolve: { conditions: ['@sse/source', 'module', 'node', 'development|production'] },
+  ssr: { resolve: { conditions: ['@sse/source', 'module', 'node', 'development|production'] } },
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -32,7 +32,6 @@ interface Esbuild {
 }
 
 const benchDir = fileURLToPath(new URL('..', import.meta.url))
-const repoDir = fileURLToPath(new URL('../../..', import.meta.url))
 const SKIP = Symbol('resolving')
 
 /** esbuild, from the copy tsup (a root devDependency) ships with. */
@@ -62,14 +61,15 @@ export async function bundleFromSources(): Promise<string> {
     platform: 'node',
     target: 'node20',
     logLevel: 'error',
+    conditions: ['@sse/source'],
     plugins: [
       {
         name: 'sse-sources',
         setup(build: EsbuildPluginBuild) {
           build.onResolve({ filter: /^[^./]/ }, async (args) => {
             if (args.pluginData === SKIP || isBuiltin(args.path)) return undefined
-            const own = /^@sse\/(core|fastify|express|redis)$/.exec(args.path)
-            if (own !== null) return { path: `${repoDir}packages/${own[1]}/src/index.ts` }
+            // Our own packages are bundled from their sources (the `@sse/source` export condition).
+            if (args.path.startsWith('@sse/')) return undefined
             const resolved = await build.resolve(args.path, {
               kind: args.kind,
               resolveDir: args.resolveDir,

@@ -1,3 +1,9 @@
+/**
+ * `@sse/core`: spec-exact Server-Sent Events for Node.js, and the broker with topics, history and
+ * `Last-Event-ID` replay. This entry is the API for apps; adapter and transport authors also use
+ * `@sse/core/kit`.
+ * @packageDocumentation
+ */
 export type { AuthorizeResult } from './authorizeVerdict.js'
 export { Broker, createBroker } from './broker.js'
 export type {
@@ -10,39 +16,24 @@ export { diagnostics } from './diagnostics.js'
 export { escapeHtml, html, isSafeHtml, raw, refreshEvent, SafeHtml, stateEvent } from './html.js'
 export { isResumableId, MAX_LAST_EVENT_ID_LENGTH, readLastEventId } from './lastEventId.js'
 export { MemoryTransport, type MemoryTransportOptions } from './memoryTransport.js'
-export {
-  brokerOptionsProperties,
-  createOptionsValidator,
-  type OptionsSchema,
-  type OptionsValidator,
-  streamOptionsProperties,
-} from './options.js'
+export type { SSESourceValue } from './pipeSource.js'
 export { encodeEvent, serializeEvent } from './serializeEvent.js'
-export {
-  type AdapterOptions,
-  type AdapterSetup,
-  isStreamSource,
-  type OwnBrokerOptions,
-  type SharedBrokerOptions,
-  type StreamSource,
-  setUpAdapter,
+export type {
+  AdapterOptions,
+  OwnBrokerOptions,
+  SharedBrokerOptions,
 } from './setUpAdapter.js'
+export type { SSEMethod, StreamSource } from './sseCall.js'
 export { SSEError, type SSEErrorCode } from './sseError.js'
-export { REPLAY_PAGE_BYTES, type SSESourceValue, SSEStream, type StreamOwner } from './sseStream.js'
+export { REPLAY_PAGE_BYTES, SSEStream } from './sseStream.js'
 export { StreamGroup } from './streamGroup.js'
 export { MAX_TOPIC_LENGTH } from './topics.js'
 export type {
   BrokerStats,
-  Delivery,
   HistoryStats,
-  OutgoingMessage,
   OverflowPolicy,
-  ReplayLimits,
-  ReplayResult,
   SSEEvent,
   SSERequest,
   SSEResponse,
   SSEStreamOptions,
-  Transport,
-  TransportSink,
 } from './types.js'

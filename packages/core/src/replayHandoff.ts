@@ -8,8 +8,8 @@ export interface HeldFrame {
 
 /** How a subscriber goes from its replay to live events, from {@link handOff}. */
 export interface HandOff {
-  /** Replay frames in id order; empty for a reset. */
-  readonly replay: readonly Buffer[]
+  /** Replay frames in id order, a new array the stream may take over; empty for a reset. */
+  readonly replay: Buffer[]
   /** Set when the client cannot be replayed to: the cursor its reset event carries. */
   readonly reset: { readonly headId: string; readonly capped: boolean } | undefined
   /** Held live frames to write after the replay: none that the replay carries, none the client has. */
@@ -17,6 +17,7 @@ export interface HandOff {
 }
 
 const NO_FRAMES: readonly Buffer[] = []
+const NO_REPLAY: Buffer[] = []
 
 /**
  * Joins a replay answer and the live events held while it was read, so that nothing falls into the
@@ -34,7 +35,7 @@ export function handOff(
   frameOf: (delivery: Delivery) => Buffer,
   limits: ReplayLimits,
 ): HandOff {
-  let replay = NO_FRAMES
+  let replay = NO_REPLAY
   let reset: HandOff['reset']
   let seen: Set<string> | undefined
   if (result.reset) {

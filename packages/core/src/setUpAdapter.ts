@@ -6,7 +6,6 @@ import {
   type OptionsValidator,
   streamOptionsProperties,
 } from './options.js'
-import type { SSESourceValue } from './pipeSource.js'
 import { SSEError } from './sseError.js'
 import type { StreamGroup } from './streamGroup.js'
 import type { SSEStreamOptions } from './types.js'
@@ -40,18 +39,6 @@ export interface AdapterSetup {
   readonly ownsBroker: boolean
   /** The adapter's streams, with the stream defaults given next to a shared broker. */
   readonly group: StreamGroup
-}
-
-/** What `sse()` can stream from: each value is sent as an event (a string becomes `data`). */
-export type StreamSource = AsyncIterable<SSESourceValue> | Iterable<SSESourceValue>
-
-/** Whether an `sse()` argument is something to stream from rather than options. */
-export function isStreamSource(value: unknown): value is StreamSource {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (Symbol.asyncIterator in value || Symbol.iterator in value)
-  )
 }
 
 const validators = new Map<string, OptionsValidator<AdapterOptions>>()

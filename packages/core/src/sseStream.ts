@@ -34,6 +34,7 @@ const DEFAULT_MAX_BUFFERED = 512 * 1024
 /** Keep-alive sweeps a stream may stay blocked with no `'drain'` before it is ended. */
 const STALL_TICKS = 2
 const KEEP_ALIVE_FRAME = Buffer.from(':\n\n')
+const NO_FRAME = Buffer.alloc(0)
 /** Replay frames are written in pages of about this size, each once the socket has taken the last. */
 export const REPLAY_PAGE_BYTES = 64 * 1024
 const kStream = Symbol('sse.stream')
@@ -107,8 +108,8 @@ export class SSEStream {
   #resolveClosed: (() => void) | undefined
   #source: AsyncIterator<unknown> | undefined
   #wakeSource: (() => void) | undefined
-  /** Replay frames not written yet; they go out before anything queued in `#out`. */
-  #replay: readonly Buffer[] | undefined
+  /** Replay frames not written yet (written ones are let go); they go out before `#out`. */
+  #replay: Buffer[] | undefined
   #replayAt = 0
 
   /**
@@ -256,9 +257,10 @@ export class SSEStream {
    * Writes `frames` (a replay, in id order) before anything queued, in pages of about
    * {@link REPLAY_PAGE_BYTES}, each once the socket has taken the previous one. The frames are the
    * history's own buffers: a client that does not read holds one page plus what Node buffers.
+   * The stream takes `frames` over and lets go of each frame once written.
    * @internal
    */
-  sendReplay(frames: readonly Buffer[]): void {
+  sendReplay(frames: Buffer[]): void {
     if (this.#state === CLOSED || frames.length === 0) return
     this.#replay = frames
     this.#replayAt = 0
@@ -403,7 +405,7 @@ export class SSEStream {
   }
 
   /** The next page of the replay: whole frames, about {@link REPLAY_PAGE_BYTES} (at least one frame). */
-  #replayPage(frames: readonly Buffer[]): Buffer {
+  #replayPage(frames: Buffer[]): Buffer {
     const start = this.#replayAt
     let end = start + 1
     let bytes = frames[start]!.length
@@ -413,7 +415,10 @@ export class SSEStream {
     }
     this.#replayAt = end
     if (end === frames.length) this.#replay = undefined
-    return end - start === 1 ? frames[start]! : Buffer.concat(frames.slice(start, end), bytes)
+    const page = end - start === 1 ? frames[start]! : Buffer.concat(frames.slice(start, end), bytes)
+    // A transport may hand the broker copies (Redis does): let go of what has been written.
+    frames.fill(NO_FRAME, start, end)
+    return page
   }
 
   #schedule(): void {

@@ -1,16 +1,12 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import {
-  type Broker,
-  type BrokerOptions,
-  createBroker,
-  type Delivery,
-  MemoryTransport,
-  type OutgoingMessage,
-  type ReplayResult,
-  SSEError,
-  type Transport,
-  type TransportSink,
-} from '@sse/core'
+import { type Broker, type BrokerOptions, createBroker, MemoryTransport, SSEError } from '@sse/core'
+import type {
+  Delivery,
+  OutgoingMessage,
+  ReplayResult,
+  Transport,
+  TransportSink,
+} from '@sse/core/kit'
 import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { listen, type RawClient, rawClient } from './helpers.js'

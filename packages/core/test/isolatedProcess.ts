@@ -65,14 +65,15 @@ export async function runIsolated(
     platform: 'node',
     target: 'node20',
     logLevel: 'error',
+    conditions: ['@sse/source'],
     plugins: [
       {
         name: 'sse-sources',
         setup(build: PluginBuild) {
           build.onResolve({ filter: /^[^./]/ }, async (args) => {
             if (args.pluginData === SKIP || isBuiltin(args.path)) return undefined
-            const own = /^@sse\/(core|fastify|express|redis)$/.exec(args.path)
-            if (own !== null) return { path: `${repoDir}packages/${own[1]}/src/index.ts` }
+            // Our own packages are bundled from their sources (the `@sse/source` export condition).
+            if (args.path.startsWith('@sse/')) return undefined
             const resolved = await build.resolve(args.path, {
               kind: args.kind,
               resolveDir: args.resolveDir,

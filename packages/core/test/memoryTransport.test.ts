@@ -1,11 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import {
-  type Delivery,
-  MemoryTransport,
-  type MemoryTransportOptions,
-  type ReplayResult,
-  SSEError,
-} from '@sse/core'
+import { MemoryTransport, type MemoryTransportOptions, SSEError } from '@sse/core'
+import type { Delivery, ReplayResult } from '@sse/core/kit'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { HistoryRing } from '../src/historyRing.js'
 import { keepAlive } from '../src/keepAlive.js'

@@ -1,25 +1,2 @@
-export {
-  type Broker,
-  type BrokerOptions,
-  type BrokerStreamOptions,
-  createBroker,
-  escapeHtml,
-  html,
-  type OwnBrokerOptions,
-  raw,
-  refreshEvent,
-  type SharedBrokerOptions,
-  SSEError,
-  type SSEErrorCode,
-  type SSEEvent,
-  type SSESourceValue,
-  type SSEStream,
-  type SSEStreamOptions,
-  stateEvent,
-} from '@sse/core'
-export {
-  type SSEMiddleware,
-  type SSEMiddlewareOptions,
-  type SSESource,
-  sseMiddleware,
-} from './sseMiddleware.js'
+export * from '@sse/core'
+export { type SSEMiddleware, type SSEMiddlewareOptions, sseMiddleware } from './sseMiddleware.js'

@@ -1,18 +1,6 @@
-import {
-  type AdapterOptions,
-  type Broker,
-  type BrokerStreamOptions,
-  isStreamSource,
-  SSEError,
-  type SSEEvent,
-  type SSEStream,
-  type StreamSource,
-  setUpAdapter,
-} from '@sse/core'
-import type { NextFunction, Request, RequestHandler, Response } from 'express'
-
-/** What `res.sse()` streams besides published events: the values of an (async) iterable. */
-export type SSESource = StreamSource
+import type { AdapterOptions, Broker, SSEEvent, SSEMethod, SSEStream } from '@sse/core'
+import { readSSECall, setUpAdapter } from '@sse/core/kit'
+import type { NextFunction, RequestHandler, Response } from 'express'
 
 /** Options of {@link sseMiddleware}: broker options, or `{ broker }` (plus stream defaults) to share one. */
 export type SSEMiddlewareOptions = AdapterOptions
@@ -25,23 +13,16 @@ declare global {
     }
     interface Response {
       /**
-       * Answers this request with an SSE stream and returns it. Without topics the stream carries
-       * only what the handler sends. Refusals (`authorize`, `maxConnections`) answer with a plain
-       * status instead.
+       * Answers this request with an SSE stream and returns it: `res.sse({ topics })`, or
+       * `res.sse(source, options?)` to stream the values of an (async) iterable. The same contract
+       * as `reply.sse()` in `@sse/fastify`. If `source` throws, the stream ends and the error goes
+       * to the app's error handlers as an `SSEError` `SOURCE_FAILED` whose `cause` is what was thrown.
        *
        * @example
        * app.get('/events', (req, res) => res.sse({ topics: ['notifications'] }))
-       */
-      sse(options?: BrokerStreamOptions): SSEStream
-      /**
-       * Streams every value of `source` (an event, or a string sent as data) and ends the stream
-       * when it ends. If `source` throws, the stream ends and the error goes to the app's error
-       * handlers as an `SSEError` `SOURCE_FAILED` whose `cause` is what was thrown.
-       *
-       * @example
        * app.get('/jobs/:id/progress', (req, res) => res.sse(progressOf(req.params.id)))
        */
-      sse(source: SSESource, options?: BrokerStreamOptions): SSEStream
+      sse: SSEMethod
     }
   }
 }
@@ -77,27 +58,22 @@ export function sseMiddleware(options: SSEMiddlewareOptions = {}): SSEMiddleware
   const { broker, ownsBroker, group } = setUpAdapter('@sse/express', options)
   let closing: Promise<void> | undefined
 
-  function open(req: Request, res: Response, next: NextFunction, arg: unknown, more: unknown) {
-    const source = isStreamSource(arg) ? arg : undefined
-    const given = source === undefined ? arg : more
-    if (given !== undefined && (typeof given !== 'object' || given === null)) {
-      throw new SSEError(
-        'INVALID_OPTION',
-        `@sse/express: res.sse() takes stream options or an (async) iterable, got ${typeof given}`,
-      )
-    }
-    const stream = group.stream(req, res, given as BrokerStreamOptions | undefined)
+  // One `sse` function for every response of this middleware: no closure per request.
+  const sse = function sse(this: Response, first?: unknown, second?: unknown): SSEStream {
+    const { source, options } = readSSECall('@sse/express', first, second)
+    const req = this.req
+    const stream = group.stream(req, this, options)
     if (source !== undefined) {
       // The innermost router's `next` at this point, so its error handlers see the failure.
-      const forward = req.next ?? next
-      stream.pipe(source).catch(forward)
+      const forward: NextFunction | undefined = req.next
+      stream.pipe(source).catch((error: unknown) => forward?.(error))
     }
     return stream
-  }
+  } as SSEMethod
 
   const middleware: RequestHandler = (req, res, next) => {
     req.broker = broker
-    res.sse = (arg?: unknown, more?: unknown) => open(req, res, next, arg, more)
+    res.sse = sse
     next()
   }
 

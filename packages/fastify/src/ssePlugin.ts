@@ -1,8 +1,8 @@
 import type { Broker } from '@sse/core'
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { type SSEPluginOptions, setUpPlugin } from './ssePluginOptions.js'
-import { guardHandler, type ReplySSE, type SSEReplyContext, sseReply } from './sseReply.js'
+import { guardHandler, type ReplySSE, sseReply } from './sseReply.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,56 +23,41 @@ declare module 'fastify' {
   }
 }
 
-interface LogController {
-  requestCompleted(error: null, request: FastifyRequest, reply: FastifyReply): void
-  isLogDisabled?(request: FastifyRequest): boolean
-}
-
-function findLogController(fastify: FastifyInstance): LogController | undefined {
-  for (let at: object | null = fastify; at !== null; at = Object.getPrototypeOf(at)) {
-    for (const key of Object.getOwnPropertySymbols(at)) {
-      if (key.description !== 'fastify.logController') continue
-      const controller = (at as Record<symbol, unknown>)[key] as Partial<LogController> | undefined
-      if (typeof controller?.requestCompleted === 'function') return controller as LogController
-    }
-  }
-  return undefined
-}
-
 /**
- * How to log a stream the client ended (Fastify only logs responses that finish). Fastify 5.12+
- * routes request logs through its log controller (honouring `logController`); before that, the
- * top-level `disableRequestLogging` option decides.
+ * Whether a stream that ends is logged as "request completed": the plugin's `logCompletion`, else
+ * Fastify's public `disableRequestLogging`. With no logger, or a silent one, every level is the
+ * same no-op function, and nothing is logged.
  */
-function completionLogger(
+function completionLogged(
   fastify: FastifyInstance,
-): Pick<SSEReplyContext, 'logsCompletion' | 'logCompleted'> {
-  const controller = findLogController(fastify)
-  const disabled = fastify.initialConfig.disableRequestLogging
-  const quiet: (request: FastifyRequest) => boolean =
-    controller?.isLogDisabled !== undefined
-      ? (request) => controller.isLogDisabled?.(request) === true
-      : typeof disabled === 'function'
-        ? disabled
-        : () => disabled === true
-  return {
-    // With no logger, or a silent one, every level is the same no-op function.
-    logsCompletion: (request) => request.log.info !== request.log.fatal && !quiet(request),
-    logCompleted:
-      controller !== undefined
-        ? (request, reply) => controller.requestCompleted(null, request, reply)
-        : (_request, reply) =>
-            reply.log.info({ res: reply, responseTime: reply.elapsedTime }, 'request completed'),
+  option: SSEPluginOptions['logCompletion'],
+): (request: FastifyRequest) => boolean {
+  let logs: (request: FastifyRequest) => boolean
+  if (typeof option === 'function') logs = option
+  else if (option !== undefined) logs = () => option
+  else {
+    const disabled = fastify.initialConfig.disableRequestLogging
+    logs =
+      typeof disabled === 'function' ? (request) => !disabled(request) : () => disabled !== true
   }
+  return (request) => request.log.info !== request.log.fatal && logs(request)
 }
 
 const plugin: FastifyPluginAsync<SSEPluginOptions> = async (fastify, options) => {
-  const { broker, ownsBroker, group } = setUpPlugin(options)
+  const { broker, ownsBroker, group, logCompletion } = setUpPlugin(options)
 
   fastify.decorate('broker', { getter: () => broker })
   fastify.decorateRequest('broker', { getter: () => broker })
-  fastify.decorateReply('sse', sseReply({ group, ...completionLogger(fastify) }))
+  fastify.decorateReply(
+    'sse',
+    sseReply({ group, logsCompletion: completionLogged(fastify, logCompletion) }),
+  )
 
+  // Fastify has no hook that sees what a handler returns: a handler that returns the stream (the
+  // common `(request, reply) => reply.sse(...)`) would make Fastify warn that the reply was sent,
+  // and an error thrown after `reply.sse()` would leave the stream open. So every route added
+  // after the plugin gets a thin guard: one more call per request, and a WeakMap lookup when
+  // the handler returns a value (see the README for the measured cost).
   fastify.addHook('onRoute', (route) => {
     route.handler = guardHandler(route.handler)
   })

@@ -1,35 +1,15 @@
-import {
-  type BrokerStreamOptions,
-  isStreamSource,
-  type SSEStream,
-  type SSEStreamOptions,
-  type StreamGroup,
-  type StreamSource,
-} from '@sse/core'
+import type { SSEMethod, SSEStream, StreamGroup } from '@sse/core'
+import { readSSECall } from '@sse/core/kit'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
-/** What `reply.sse()` can stream from: each value is sent as an event (a string becomes `data`). */
-export type SSESource = StreamSource
-
-/** The `reply.sse()` method. */
-export interface ReplySSE {
-  /**
-   * Answers the request with an event stream subscribed to `options.topics` (none: the stream is
-   * for your own `send()` calls). Headers set with `reply.header()` before are kept. The stream stays
-   * open until the client leaves or the app closes; the handler may return it or nothing.
-   */
-  (options?: BrokerStreamOptions): SSEStream
-  /** Sends each value of `source` as an event and ends the stream when the source ends. */
-  (source: SSESource, options?: SSEStreamOptions): SSEStream
-}
+/** The `reply.sse()` method: the same contract as `res.sse()` in `@sse/express`. */
+export type ReplySSE = SSEMethod
 
 /** What `reply.sse()` needs from the plugin that decorates the reply. */
 export interface SSEReplyContext {
   readonly group: StreamGroup
-  /** Whether the completion of this request's stream is logged at all (decided when it opens). */
+  /** Whether Fastify logs requests at all (its public `disableRequestLogging` option). */
   readonly logsCompletion: (request: FastifyRequest) => boolean
-  /** Logs the completion of a stream the client ended, as Fastify's request logging would. */
-  readonly logCompleted: (request: FastifyRequest, reply: FastifyReply) => void
 }
 
 type Handler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => unknown
@@ -40,29 +20,24 @@ const guarded = new WeakSet<Handler>()
 /** Builds the `reply.sse()` method of one plugin instance. */
 export function sseReply(context: SSEReplyContext): ReplySSE {
   const { group } = context
-  return function sse(
-    this: FastifyReply,
-    arg?: BrokerStreamOptions | SSESource,
-    options?: SSEStreamOptions,
-  ): SSEStream {
-    const source = isStreamSource(arg) ? arg : undefined
-    const streamOptions = source === undefined ? (arg as BrokerStreamOptions | undefined) : options
+  return function sse(this: FastifyReply, first?: unknown, second?: unknown): SSEStream {
+    const { source, options } = readSSECall('@sse/fastify', first, second)
     const raw = this.raw
     const headers = this.getHeaders()
     for (const name of Object.keys(headers)) {
       const value = headers[name]
       if (value !== undefined) raw.setHeader(name, value)
     }
-    // Opened before hijacking: an invalid topic or option throws before any byte is written, and
-    // Fastify still answers the error.
-    const stream = group.stream(this.request.raw, raw, streamOptions)
+    const stream = group.stream(this.request.raw, raw, options)
     this.hijack()
     streams.set(this, stream)
-    // Fastify logs a response that finishes; a client that leaves only closes it. The listener
-    // keeps the request and reply alive for the life of the stream: only add it when it logs.
+    // Fastify logs a response that finishes, not one the client ends. The listener keeps the
+    // request and reply alive for the life of the stream: only add it when requests are logged.
     if (context.logsCompletion(this.request)) {
       raw.once('close', () => {
-        if (!raw.writableFinished) context.logCompleted(this.request, this)
+        if (!raw.writableFinished) {
+          this.log.info({ res: this, responseTime: this.elapsedTime }, 'request completed')
+        }
       })
     }
     if (source !== undefined) {

@@ -2,6 +2,7 @@ import ssePlugin, { type SSEPluginOptions, type SSEStream } from '@sse/fastify'
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
   type FastifyServerOptions,
   LogController,
 } from 'fastify'
@@ -279,15 +280,14 @@ describe('request logging', () => {
     expect(logs.lines.filter((l) => l.msg === 'request completed')).toHaveLength(2)
   })
 
-  test('a log controller that disables request logging is honoured for streams the client leaves', async () => {
+  test('logCompletion carries a log controller’s choice to streams the client leaves', async () => {
     const logs = logCapture()
+    const quietOnes = (request: FastifyRequest) => request.url === '/quiet'
     const app = Fastify({
       logger: { level: 'info', stream: logs.stream },
-      logController: new LogController({
-        disableRequestLogging: (request) => request.url === '/quiet',
-      }),
+      logController: new LogController({ disableRequestLogging: quietOnes }),
     })
-    await app.register(ssePlugin, { keepAlive: 0 })
+    await app.register(ssePlugin, { keepAlive: 0, logCompletion: (request) => !quietOnes(request) })
     app.get('/quiet', (_request, reply) => reply.sse({ topics: ['t'] }))
     app.get('/loud', (_request, reply) => reply.sse({ topics: ['t'] }))
     cleanups.push(() => app.close())

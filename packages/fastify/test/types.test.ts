@@ -26,6 +26,7 @@ test('reply.sse, request.broker and app.broker are typed', async () => {
       yield 'done'
     }
     expectTypeOf(reply.sse(['a', { data: 1 }])).toEqualTypeOf<SSEStream>()
+    expectTypeOf(reply.sse(['a'], { topics: ['b'] })).toEqualTypeOf<SSEStream>()
     return reply.sse(progress(), { retry: 1000 })
   })
 
@@ -34,8 +35,8 @@ test('reply.sse, request.broker and app.broker are typed', async () => {
     reply.sse({ topic: 'a' })
     // @ts-expect-error topics are strings
     reply.sse({ topics: [1] })
-    // @ts-expect-error an iterable's options have no topics
-    reply.sse(['a'], { topics: ['b'] })
+    // @ts-expect-error the second argument is options, not a topic
+    reply.sse(['a'], 'b')
     // @ts-expect-error brokers are read-only
     app.broker = createBroker()
   }

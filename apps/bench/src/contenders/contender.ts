@@ -1,3 +1,4 @@
+import type { BrokerStats } from '@sse/core'
 import type { ServerConfig } from '../protocol.js'
 
 /** The topic (or channel) every benchmark client subscribes to. */
@@ -25,3 +26,9 @@ export interface ContenderServer {
 export type StartContender = (config: ServerConfig) => Promise<ContenderServer>
 
 export function ignore(): void {}
+
+/** A broker's stats as the flat numbers the harness reports (history as its byte count). */
+export function brokerCounts(stats: BrokerStats): Record<string, number> {
+  const { history, ...counts } = stats
+  return { ...counts, historyBytes: history?.bytes ?? 0 }
+}

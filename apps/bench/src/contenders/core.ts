@@ -1,9 +1,11 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type BrokerOptions, createBroker, type Transport } from '@sse/core'
+import { type BrokerOptions, createBroker } from '@sse/core'
+import type { Transport } from '@sse/core/kit'
 import type { ServerConfig } from '../protocol.js'
 import {
   BENCH_MAX_CONNECTIONS,
+  brokerCounts,
   type ContenderServer,
   EVENTS_PATH,
   ignore,
@@ -48,7 +50,7 @@ export async function startCore(config: ServerConfig): Promise<ContenderServer> 
       broker.publish(TOPIC, payload).catch(ignore)
     },
     subscribers: () => broker.subscribers(TOPIC),
-    stats: () => ({ ...broker.stats() }),
+    stats: () => brokerCounts(broker.stats()),
     async close() {
       await broker.close()
       server.closeAllConnections()

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { sseMiddleware } from '@sse/express'
 import type { ServerConfig } from '../protocol.js'
-import { type ContenderServer, EVENTS_PATH, ignore, TOPIC } from './contender.js'
+import { brokerCounts, type ContenderServer, EVENTS_PATH, ignore, TOPIC } from './contender.js'
 import { ourBrokerOptions } from './core.js'
 import { listen } from './listen.js'
 import { importUntyped } from './untypedImport.js'
@@ -31,7 +31,7 @@ export async function startExpressAdapter(config: ServerConfig): Promise<Contend
       sse.broker.publish(TOPIC, payload).catch(ignore)
     },
     subscribers: () => sse.broker.subscribers(TOPIC),
-    stats: () => ({ ...sse.broker.stats() }),
+    stats: () => brokerCounts(sse.broker.stats()),
     async close() {
       await sse.close()
       server.closeAllConnections()

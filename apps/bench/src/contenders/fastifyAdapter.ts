@@ -1,7 +1,7 @@
 import ssePlugin from '@sse/fastify'
 import fastify from 'fastify'
 import type { ServerConfig } from '../protocol.js'
-import { type ContenderServer, EVENTS_PATH, ignore, TOPIC } from './contender.js'
+import { brokerCounts, type ContenderServer, EVENTS_PATH, ignore, TOPIC } from './contender.js'
 import { ourBrokerOptions } from './core.js'
 
 /** `@sse/fastify`: `reply.sse({ topics })` and `app.broker.publish()`. */
@@ -19,7 +19,7 @@ export async function startFastifyAdapter(config: ServerConfig): Promise<Contend
       app.broker.publish(TOPIC, payload).catch(ignore)
     },
     subscribers: () => app.broker.subscribers(TOPIC),
-    stats: () => ({ ...app.broker.stats() }),
+    stats: () => brokerCounts(app.broker.stats()),
     async close() {
       await app.close()
     },

@@ -1,0 +1,26 @@
+/**
+ * `@sse/core/kit`: for authors of framework adapters and transports. Apps need only `@sse/core`.
+ *
+ * - Adapters: {@link setUpAdapter} (options, broker and stream group) and {@link readSSECall} (the
+ *   one `sse()` contract), with {@link createOptionsValidator} for their own options.
+ * - Transports: the {@link Transport} contract and the types that cross it.
+ * @packageDocumentation
+ */
+export {
+  brokerOptionsProperties,
+  createOptionsValidator,
+  type OptionsSchema,
+  type OptionsValidator,
+  streamOptionsProperties,
+} from './options.js'
+export { type AdapterSetup, setUpAdapter } from './setUpAdapter.js'
+export { readSSECall, type SSECall } from './sseCall.js'
+export type {
+  Delivery,
+  HistoryStats,
+  OutgoingMessage,
+  ReplayLimits,
+  ReplayResult,
+  Transport,
+  TransportSink,
+} from './types.js'
