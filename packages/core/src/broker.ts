@@ -7,6 +7,7 @@ import {
   type BrokerOptions,
   type BrokerStreamOptions,
   type PublishOptions,
+  type SnapshotFunction,
 } from './brokerOptions.js'
 import { diagnostics } from './diagnostics.js'
 import { readResumeId } from './lastEventId.js'
@@ -270,6 +271,22 @@ export class Broker {
     return this.#stream(request, response, options, undefined)
   }
 
+  /**
+   * The id of "now": render it into a page's stream URL (`?lastEventId=<cursor>`) together with the
+   * state the page shows, and the stream starts exactly after it: nothing published between the
+   * render and the connection is missed, nothing is sent twice. Valid for every topic, on any
+   * instance sharing the transport. Cheap (no round trip to Redis). `undefined` while the
+   * transport cannot tell yet.
+   *
+   * @example
+   * const cursor = broker.cursor()
+   * const notes = store.latest()   // read in the same tick as the cursor
+   * html`<div hx-ext="sse" sse-connect="/events?topics=notes&lastEventId=${cursor}">…`
+   */
+  cursor(): string | undefined {
+    return this.#transport.cursor()
+  }
+
   /** Current counters and gauges, for metrics and alerts. */
   stats(): BrokerStats {
     let bufferedBytes = 0
@@ -319,6 +336,7 @@ export class Broker {
     group: GroupState | undefined,
   ): SSEStream {
     let requested: unknown
+    let snapshot: SnapshotFunction | undefined
     let streamOptions = this.#streamDefaults
     let invalid: SSEError | undefined
     try {
@@ -329,8 +347,15 @@ export class Broker {
             `@sse/core: stream options must be an object, got ${kindOf(options)}`,
           )
         }
-        const { topics, ...overrides } = options
+        const { topics, snapshot: givenSnapshot, ...overrides } = options
         requested = topics
+        if (givenSnapshot !== undefined && typeof givenSnapshot !== 'function') {
+          throw new SSEError(
+            'INVALID_OPTION',
+            `@sse/core: option "snapshot" must be a function, got ${kindOf(givenSnapshot)}`,
+          )
+        }
+        snapshot = givenSnapshot
         if (Object.keys(overrides).length > 0) {
           streamOptionsValidator.assert(overrides)
           streamOptions = { ...this.#streamDefaults, ...overrides }
@@ -352,7 +377,7 @@ export class Broker {
       this.#refuse(stream, 400, message, undefined, topics)
       return stream
     }
-    const subscriber = new Subscriber(stream, topics, group)
+    const subscriber = new Subscriber(stream, topics, group, snapshot)
     if (stream.queued) {
       this.#waiting.set(stream, subscriber)
       stream.awaitConnection()

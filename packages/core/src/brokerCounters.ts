@@ -7,6 +7,7 @@ export interface BrokerCounters {
   slowDisconnects: number
   replayed: number
   resets: number
+  snapshots: number
   replaysCapped: number
   replaysCut: number
   refused: number
@@ -21,6 +22,7 @@ export function createCounters(): BrokerCounters {
     slowDisconnects: 0,
     replayed: 0,
     resets: 0,
+    snapshots: 0,
     replaysCapped: 0,
     replaysCut: 0,
     refused: 0,

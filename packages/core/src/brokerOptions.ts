@@ -1,6 +1,6 @@
 import type { AuthorizeResult } from './authorizeVerdict.js'
 import type { SSEError } from './sseError.js'
-import type { SSERequest, SSEStreamOptions, Transport } from './types.js'
+import type { SSEEvent, SSERequest, SSEStreamOptions, Transport } from './types.js'
 
 /** Decides whether a request may subscribe to `topics`; runs before any byte is written. */
 export type AuthorizeHook = (
@@ -78,10 +78,41 @@ export interface BrokerOptions extends SSEStreamOptions {
   onError?: (error: SSEError) => void
 }
 
+/** What a {@link SnapshotFunction} is called with. */
+export interface SnapshotContext {
+  readonly request: SSERequest
+  readonly topics: readonly string[]
+  /**
+   * The id of "now" when the snapshot is asked for: the last snapshot event carries it, and only
+   * events after it follow on the stream.
+   */
+  readonly cursor: string | undefined
+}
+
+/**
+ * The whole state a page shows, as one or more events, for a client whose `Last-Event-ID` cannot
+ * be resumed from. Read the state synchronously, or before anything can change it: events published
+ * after the call begins follow the snapshot on the stream.
+ */
+export type SnapshotFunction = (
+  context: SnapshotContext,
+) => SSEEvent | readonly SSEEvent[] | Promise<SSEEvent | readonly SSEEvent[]>
+
 /** Options of one stream opened through a broker. */
 export interface BrokerStreamOptions extends SSEStreamOptions {
   /** Topics the stream receives, e.g. `['notifications', `project:${id}`]`. */
   topics?: string | readonly string[]
+  /**
+   * Sent instead of the reset event when the client's `Last-Event-ID` cannot be resumed from
+   * (unknown, evicted, over a replay cap, from before a restart): the page gets its whole state on
+   * the stream itself, with no second request and no gap. Live events published meanwhile are held
+   * and follow it, none twice. If it throws or rejects, the reset event is sent instead and the
+   * error goes to `onError` (`SNAPSHOT_FAILED`).
+   *
+   * @example
+   * reply.sse({ topics: ['notifications'], snapshot: () => ({ event: 'notes', data: renderNotes(store) }) })
+   */
+  snapshot?: SnapshotFunction
 }
 
 /** Options of one publish. */

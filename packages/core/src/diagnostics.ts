@@ -21,7 +21,7 @@ export const diagnostics = {
   drop: channel('sse:drop'),
   /** `{ broker, stream, duringReplay }` when a slow client is disconnected. */
   slowDisconnect: channel('sse:slow-disconnect'),
-  /** `{ broker, stream, count, reset, capped }` when a replay (or the reset event instead) is handed to a stream. */
+  /** `{ broker, stream, count, reset, capped, snapshot? }` when a replay (or the reset event, or a snapshot, instead) is handed to a stream. */
   replay: channel('sse:replay'),
   /**
    * `{ transport, topic, bytes, total }` when the in-memory history drops a whole topic to stay

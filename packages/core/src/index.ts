@@ -11,6 +11,8 @@ export type {
   BrokerOptions,
   BrokerStreamOptions,
   PublishOptions,
+  SnapshotContext,
+  SnapshotFunction,
 } from './brokerOptions.js'
 export { diagnostics } from './diagnostics.js'
 export { escapeHtml, html, isSafeHtml, raw, refreshEvent, SafeHtml, stateEvent } from './html.js'

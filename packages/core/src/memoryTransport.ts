@@ -200,6 +200,11 @@ export class MemoryTransport implements Transport {
   }
 
   /** An id for "everything published so far", resumable even before the first publish. */
+  /** The id of the last event published, or `<epoch>-0` before the first. */
+  cursor(): string {
+    return this.#headId()
+  }
+
   #headId(): string {
     return `${this.#epoch}-${this.#seq}`
   }

@@ -5,7 +5,7 @@ import { handOff } from './replayHandoff.js'
 import { encodeEvent } from './serializeEvent.js'
 import { SSEError } from './sseError.js'
 import type { Subscriber } from './subscriber.js'
-import type { ReplayLimits, ReplayResult, Transport } from './types.js'
+import type { ReplayLimits, ReplayResult, SSEEvent, Transport } from './types.js'
 
 /** What a replay needs of the broker. */
 export interface ReplayContext {
@@ -60,7 +60,17 @@ function answered(
   subscriber: Subscriber,
   lastEventId: string,
   result: ReplayResult,
+  withSnapshot = true,
 ): void {
+  if (
+    withSnapshot &&
+    result.reset &&
+    subscriber.snapshot !== undefined &&
+    !subscriber.stream.isClosed
+  ) {
+    snapshotTo(context, subscriber, lastEventId, result)
+    return
+  }
   const held = subscriber.stopHolding()
   const stream = subscriber.stream
   if (stream.isClosed) return
@@ -101,4 +111,92 @@ function failed(context: ReplayContext, subscriber: Subscriber, cause: unknown):
   // Without history the client cannot be told what it missed: close so it retries later.
   subscriber.stopHolding()
   subscriber.stream.close()
+}
+
+/**
+ * Instead of the reset event: the stream's snapshot, atomically with respect to live events. Live
+ * events are still held; the cursor is taken and the snapshot asked for; events held before the
+ * cursor was taken are in the snapshot's state and are left out, later ones follow it.
+ */
+function snapshotTo(
+  context: ReplayContext,
+  subscriber: Subscriber,
+  lastEventId: string,
+  result: ReplayResult & { reset: true },
+): void {
+  const cursor = context.transport.cursor()
+  const covered = subscriber.heldCount
+  const { stream, topics } = subscriber
+  const fallBack = (cause: unknown) => {
+    context.report(
+      new SSEError(
+        'SNAPSHOT_FAILED',
+        '@sse/core: the stream’s snapshot failed; sent the reset event',
+        {
+          cause,
+        },
+      ),
+    )
+    answered(context, subscriber, lastEventId, result, false)
+  }
+  let value: unknown
+  let pending = false
+  try {
+    value = subscriber.snapshot!({ request: stream.request, topics, cursor })
+    pending = isThenable(value)
+  } catch (cause) {
+    fallBack(cause)
+    return
+  }
+  const send = (events: unknown) => {
+    if (stream.isClosed) {
+      subscriber.stopHolding()
+      return
+    }
+    let frames: Buffer[]
+    try {
+      frames = snapshotFrames(events, cursor)
+    } catch (cause) {
+      fallBack(cause)
+      return
+    }
+    const held = subscriber.stopHolding()
+    context.counters.snapshots++
+    if (result.capped === true) context.counters.replaysCapped++
+    stream.sendReplay(frames)
+    for (let i = covered; i < held.length; i++) {
+      if (stream.sendFrame(held[i]!.frame)) context.counters.delivered++
+    }
+    if (diagnostics.replay.hasSubscribers) {
+      diagnostics.replay.publish({
+        broker: context.broker,
+        stream,
+        count: 0,
+        reset: true,
+        capped: result.capped === true,
+        snapshot: true,
+      })
+    }
+  }
+  if (!pending) send(value)
+  else Promise.resolve(value).then(send, fallBack)
+}
+
+/** The snapshot's frames; the last carries the cursor as its id. Throws for a value that is not events. */
+function snapshotFrames(value: unknown, cursor: string | undefined): Buffer[] {
+  const events = (Array.isArray(value) ? value : [value]) as unknown[]
+  if (events.length === 0)
+    throw new SSEError('INVALID_EVENT', '@sse/core: a snapshot needs at least one event')
+  return events.map((event, i) => {
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+      throw new SSEError(
+        'INVALID_EVENT',
+        `@sse/core: a snapshot is an event or a list of events, got ${event === null ? 'null' : typeof event}`,
+      )
+    }
+    const last = i === events.length - 1
+    return encodeEvent(
+      last && cursor !== undefined ? { ...(event as SSEEvent), id: cursor } : (event as SSEEvent),
+    )
+  })
 }

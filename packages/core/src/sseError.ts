@@ -24,6 +24,8 @@ export type SSEErrorCode =
   | 'SOURCE_FAILED'
   /** A stream asked for more topics than the broker's `maxTopicsPerStream` (answered 400). */
   | 'TOO_MANY_TOPICS'
+  /** A stream's `snapshot` function threw or rejected (the reset event was sent instead). */
+  | 'SNAPSHOT_FAILED'
   /** Writing a stream's status and headers failed, e.g. a header value Node refuses (answered 500). */
   | 'OPEN_FAILED'
   /** An `html` value has no usable `toString()`, or is an array that contains itself. */

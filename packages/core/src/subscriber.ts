@@ -1,3 +1,4 @@
+import type { SnapshotFunction } from './brokerOptions.js'
 import type { HeldFrame } from './replayHandoff.js'
 import type { SSEStream } from './sseStream.js'
 import type { GroupState } from './streamGroup.js'
@@ -9,16 +10,29 @@ export class Subscriber implements Subscription {
   readonly stream: SSEStream
   readonly topics: readonly string[]
   readonly group: GroupState | undefined
+  /** Sent instead of the reset event, when given. */
+  readonly snapshot: SnapshotFunction | undefined
   /** Multi-topic fan-out stamp (see `TopicIndex.visit`). */
   stamp = 0
   /** Live frames held while the replay is read; `null` once live. */
   #held: HeldFrame[] | null = null
   #heldBytes = 0
 
-  constructor(stream: SSEStream, topics: readonly string[], group: GroupState | undefined) {
+  constructor(
+    stream: SSEStream,
+    topics: readonly string[],
+    group: GroupState | undefined,
+    snapshot: SnapshotFunction | undefined,
+  ) {
     this.stream = stream
     this.topics = topics
     this.group = group
+    this.snapshot = snapshot
+  }
+
+  /** Live frames held so far (while holding). */
+  get heldCount(): number {
+    return this.#held?.length ?? 0
   }
 
   /** A `HEAD` request: answered with the head alone, never subscribed, never counted. */

@@ -77,7 +77,9 @@ export interface BrokerStats {
   replayed: number
   /** Reset events sent: the client's id could not be resumed from, or its replay was over a cap. */
   resets: number
-  /** Of {@link resets}, those for a replay over `maxReplayEvents` or `maxReplayBytes`. */
+  /** Snapshots sent instead of the reset event (streams opened with `snapshot`). */
+  snapshots: number
+  /** Resets and snapshots answering a replay over `maxReplayEvents` or `maxReplayBytes`. */
   replaysCapped: number
   /** Of {@link slowDisconnects}, those cut while their replay was still being written. */
   replaysCut: number
@@ -184,6 +186,12 @@ export interface Transport {
   ): ReplayResult | Promise<ReplayResult>
   /** What the transport holds in memory for replay, where it keeps history in this process. */
   historyStats?(): HistoryStats
+  /**
+   * An id that stands for "now" on this instance: every event delivered here so far is at or before
+   * it, and replaying from it returns exactly the events delivered after it, on any instance. Cheap:
+   * no round trip. `undefined` when the transport cannot tell yet (not started, not connected).
+   */
+  cursor(): string | undefined
   /** Releases what the transport created. */
   close(): void | Promise<void>
 }

@@ -213,6 +213,14 @@ export class RedisTransport implements Transport {
     return this.#closing
   }
 
+  /**
+   * The last stream id this instance's reader delivered (`0-0` for an empty stream): no round trip
+   * to Redis. `undefined` until the reader has found the end of the stream.
+   */
+  cursor(): string | undefined {
+    return this.#reader.position
+  }
+
   /** This instance's counters. */
   stats(): RedisTransportStats {
     return {

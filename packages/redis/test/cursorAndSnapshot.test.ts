@@ -1,0 +1,82 @@
+import { type BrokerStreamOptions, createBroker, type SSEError } from '@sse/core'
+import { redisTransport } from '@sse/redis'
+import { listen, rawClient, useCleanups, waitFor } from '@sse/testkit'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { uniquePrefix } from './helpers.js'
+import { type RedisServer, redisAvailable, startRedis } from './redisServer.js'
+
+describe.runIf(redisAvailable)('cursor and snapshot over Redis, across instances', () => {
+  let redis: RedisServer
+  const cleanups = useCleanups()
+  beforeAll(async () => {
+    redis = await startRedis()
+  })
+  afterAll(() => redis?.stop())
+
+  /** Instances on one key prefix; each serves `/` as a stream on topic `t` with `streamOptions`. */
+  async function cluster(count: number, streamOptions: BrokerStreamOptions = {}) {
+    const keyPrefix = uniquePrefix()
+    return Promise.all(
+      Array.from({ length: count }, async () => {
+        const errors: SSEError[] = []
+        const broker = createBroker({
+          keepAlive: 0,
+          onError: (error) => errors.push(error),
+          transport: redisTransport({ url: redis.url, keyPrefix }),
+        })
+        await broker.ready
+        const server = await listen((req, res) =>
+          broker.stream(req, res, { topics: ['t'], ...streamOptions }),
+        )
+        cleanups.push(
+          () => server.close(),
+          () => broker.close(),
+        )
+        return { broker, url: server.url, errors }
+      }),
+    )
+  }
+
+  test('a cursor rendered on one instance resumes on another: the events in between, each once', async () => {
+    const [a, b] = await cluster(2)
+    await a!.broker.publish('t', 'before')
+    await waitFor(() => a!.broker.cursor() === b!.broker.cursor())
+    const cursor = a!.broker.cursor()!
+    const between = [await b!.broker.publish('t', 'x'), await a!.broker.publish('t', 'y')]
+    const client = await rawClient(`${b!.url}/?lastEventId=${encodeURIComponent(cursor)}`)
+    cleanups.push(() => client.close())
+    await client.until((c) => c.events.length === 2)
+    const live = await a!.broker.publish('t', 'z')
+    await client.until((c) => c.events.length === 3)
+    expect(client.events.map((event) => [event.id, event.data])).toEqual([
+      [between[0], 'x'],
+      [between[1], 'y'],
+      [live, 'z'],
+    ])
+  })
+
+  test('the cursor of an empty stream resumes: every later event arrives', async () => {
+    const [a] = await cluster(1)
+    const cursor = a!.broker.cursor()!
+    expect(cursor).toBe('0-0')
+    const first = await a!.broker.publish('t', 'first')
+    const client = await rawClient(`${a!.url}/?lastEventId=${cursor}`)
+    cleanups.push(() => client.close())
+    await client.until((c) => c.events.length === 1)
+    expect(client.events[0]).toMatchObject({ id: first, data: 'first' })
+  })
+
+  test('a client whose id is gone gets the snapshot with the cursor, then live events from any instance', async () => {
+    const [a, b] = await cluster(2, { snapshot: () => ({ event: 'state', data: 'all of it' }) })
+    await a!.broker.publish('t', 'old')
+    const client = await rawClient(`${b!.url}/`, { 'last-event-id': '1-1' })
+    cleanups.push(() => client.close())
+    await client.until((c) => c.events.length === 1)
+    expect(client.events[0]).toMatchObject({ event: 'state', data: 'all of it' })
+    expect(client.events[0]!.id).toBe(b!.broker.cursor())
+    const live = await a!.broker.publish('t', 'new')
+    await client.until((c) => c.events.length === 2)
+    expect(client.events[1]).toMatchObject({ id: live, data: 'new' })
+    expect(b!.broker.stats()).toMatchObject({ snapshots: 1, resets: 0 })
+  })
+})
