@@ -15,6 +15,11 @@ export {
 } from './options.js'
 export { type AdapterSetup, setUpAdapter } from './setUpAdapter.js'
 export { readSSECall, type SSECall } from './sseCall.js'
+export {
+  type ContractCheck,
+  type TransportContractOptions,
+  transportContract,
+} from './transportContract.js'
 export type {
   Delivery,
   HistoryStats,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { diagnostics } from './diagnostics.js'
 import { HistoryRing, mergeRings, type RingCursor } from './historyRing.js'
 import { type KeepAliveTarget, keepAlive } from './keepAlive.js'
@@ -104,15 +105,18 @@ const NO_LIMITS: ReplayLimits = {
 
 /**
  * The default transport: delivers in process and keeps a bounded history per topic.
- * Ids look like `<epoch>-<n>` (epoch: the transport's start time in base 36, n: a counter), so they
- * increase across topics, and an id from another process (or a restarted one) is recognised as
- * unknown and answered with a reset rather than a silent gap.
+ * Ids look like `<epoch>-<n>` (epoch: the transport's start time in base 36 and 24 random bits,
+ * n: a counter), so they increase across topics, and an id from another process, a restarted one or
+ * another instance started in the same millisecond is recognised as unknown and answered with a
+ * reset rather than a silent gap.
  */
 export class MemoryTransport implements Transport {
   readonly #size: number
   readonly #maxAge: number
   readonly #maxBytes: number
-  readonly #epoch = Date.now().toString(36)
+  // The start time, plus random bits: two instances started in the same millisecond (cluster
+  // workers behind one balancer) must not take each other's ids for their own.
+  readonly #epoch = Date.now().toString(36) + randomBytes(3).toString('hex')
   #sink: TransportSink | undefined
   #seq = 0
   /** Ids chosen by publishers, which cannot be parsed into a sequence number. */

@@ -1,6 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { MemoryTransport, type MemoryTransportOptions, SSEError } from '@sse/core'
 import type { Delivery, ReplayResult } from '@sse/core/kit'
+import { errorOf, useCleanups } from '@sse/testkit'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { HistoryRing } from '../src/historyRing.js'
 import { keepAlive } from '../src/keepAlive.js'
@@ -12,11 +13,11 @@ import {
 
 const NO_LIMITS = { maxEvents: Number.POSITIVE_INFINITY, maxBytes: Number.POSITIVE_INFINITY }
 
-const cleanups: Array<() => unknown> = []
+const cleanups = useCleanups()
+// Hooks run in reverse: real timers are back before the cleanups run.
 afterEach(() => {
   vi.restoreAllMocks()
   vi.useRealTimers()
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup()
 })
 
 /** A started transport, what it delivered, and shorthands to publish and replay. */
@@ -61,15 +62,6 @@ const zeroOf = (id: string) => id.replace(/-\d+$/, '-0')
 /** Bytes accounted for a topic holding frames of these lengths. */
 const topicBytes = (...frames: number[]) =>
   HISTORY_TOPIC_OVERHEAD + frames.reduce((sum, length) => sum + length + HISTORY_ENTRY_OVERHEAD, 0)
-
-function errorOf(fn: () => unknown): SSEError | undefined {
-  try {
-    fn()
-  } catch (error) {
-    return error as SSEError
-  }
-  return undefined
-}
 
 describe('publishing and replay', () => {
   test('ids are <epoch>-<n>, increasing across topics, and each frame starts with its id line', () => {
@@ -117,6 +109,19 @@ describe('publishing and replay', () => {
     const id = publish(['t', 't'])
     expect(replayed('t', start)).toEqual([id])
     expect(stats().events).toBe(2)
+  })
+})
+
+describe('ids of another instance', () => {
+  test('an id from an instance started in the same millisecond is unknown here: a reset, not its events', () => {
+    vi.spyOn(Date, 'now').mockReturnValue(1_700_000_000_000)
+    const one = setup()
+    const other = setup()
+    vi.restoreAllMocks()
+    const foreign = one.publish('t')
+    other.publish('t')
+    other.publish('t')
+    expect(other.replayed('t', foreign)).toBe('reset')
   })
 })
 
@@ -387,14 +392,13 @@ describe('options and lifecycle', () => {
       [{ historyMaxBytes: '32MB' as never }, 'option "historyMaxBytes" must be of type integer'],
     ]
     for (const [options, message] of cases) {
-      const error = errorOf(() => new MemoryTransport(options))
-      expect(error).toBeInstanceOf(SSEError)
+      const error = errorOf(() => new MemoryTransport(options), SSEError)
       expect(error?.code).toBe('INVALID_OPTION')
       expect(error?.message).toContain(message)
     }
-    expect(errorOf(() => new MemoryTransport({ histroySize: 5 } as never))?.message).toContain(
-      'unknown option "histroySize"',
-    )
+    expect(
+      errorOf(() => new MemoryTransport({ histroySize: 5 } as never), SSEError)?.message,
+    ).toContain('unknown option "histroySize"')
   })
 
   test('close() releases the history, the sweep timer and publisher-chosen ids', () => {

@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict'
+import type { SSEError } from './sseError.js'
+import type {
+  Delivery,
+  OutgoingMessage,
+  ReplayLimits,
+  ReplayResult,
+  Transport,
+  TransportSink,
+} from './types.js'
+
+/** The broker's default replay caps: roomy for every replay the checks ask for. */
+export const ROOMY: ReplayLimits = { maxEvents: 1000, maxBytes: 1024 * 1024 }
+
+/** Records what a transport delivers; checks await deliveries with a bounded wait, never a sleep. */
+export class RecordingSink implements TransportSink {
+  readonly deliveries: Delivery[] = []
+  readonly errors: SSEError[] = []
+  readonly #timeout: number
+  readonly #waiters = new Set<() => void>()
+
+  constructor(timeout: number) {
+    this.#timeout = timeout
+  }
+
+  deliver(delivery: Delivery): void {
+    this.deliveries.push(delivery)
+    for (const waiter of [...this.#waiters]) waiter()
+  }
+
+  error(error: SSEError): void {
+    this.errors.push(error)
+  }
+
+  /** Resolves to the delivery of `id` once it arrived; fails after the timeout, saying what did. */
+  delivered(id: string): Promise<Delivery> {
+    const find = () => this.deliveries.find((delivery) => delivery.id === id)
+    const found = find()
+    if (found !== undefined) return Promise.resolve(found)
+    return new Promise((resolve, reject) => {
+      const waiter = () => {
+        const delivery = find()
+        if (delivery === undefined) return
+        clearTimeout(timer)
+        this.#waiters.delete(waiter)
+        resolve(delivery)
+      }
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter)
+        const got = show(this.deliveries.map((delivery) => delivery.id))
+        const errors = this.errors.map((error) => error.message).join('; ') || 'none'
+        reject(
+          new assert.AssertionError({
+            message: `event ${show(id)} was not delivered to the sink within ${this.#timeout} ms (delivered: ${got}; sink errors: ${errors})`,
+          }),
+        )
+      }, this.#timeout)
+      this.#waiters.add(waiter)
+    })
+  }
+}
+
+/** One transport under test, started with a {@link RecordingSink}. */
+export class Session {
+  readonly transport: Transport
+  readonly sink: RecordingSink
+  /** Events this session published (for a foreign transport to outnumber). */
+  published = 0
+  readonly #timeout: number
+  #count = 0
+  #closed: Promise<void> | undefined
+
+  constructor(transport: Transport, timeout: number) {
+    this.transport = transport
+    this.sink = new RecordingSink(timeout)
+    this.#timeout = timeout
+  }
+
+  start(): Promise<void> {
+    return within(() => this.transport.start(this.sink), this.#timeout, 'start()')
+  }
+
+  /** A message with a body unique in this session: one shared, or one per topic. */
+  message(topics: readonly string[], perTopic = false, id?: string): OutgoingMessage {
+    const n = ++this.#count
+    const bodies = perTopic
+      ? topics.map((topic) => `event: ${topic}\ndata: ${n} ✓ ${'.'.repeat(n)}\n\n`)
+      : [`data: ${n} ✓\n\n`]
+    return id === undefined ? { topics, bodies } : { topics, bodies, id }
+  }
+
+  async send(message: OutgoingMessage): Promise<string> {
+    const id = await within(() => this.transport.publish(message), this.#timeout, 'publish()')
+    this.published++
+    return id
+  }
+
+  /** Publishes and waits for the delivery. */
+  async publish(topics: readonly string[], perTopic = false): Promise<Delivery> {
+    return this.sink.delivered(await this.send(this.message(topics, perTopic)))
+  }
+
+  replay(topics: readonly string[], lastEventId: string, limits = ROOMY): Promise<ReplayResult> {
+    const what = `replay(${show(topics)}, ${show(lastEventId)})`
+    return within(() => this.transport.replay(topics, lastEventId, limits), this.#timeout, what)
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= within(() => this.transport.close(), this.#timeout, 'close()')
+    return this.#closed
+  }
+}
+
+/** Opens a session on `create()`'s transport, or on another factory's. */
+export type Open = (create?: () => Transport | Promise<Transport>) => Promise<Session>
+
+export async function runCheck(
+  body: (open: Open) => Promise<void>,
+  create: () => Transport | Promise<Transport>,
+  timeout: number,
+): Promise<void> {
+  const sessions: Session[] = []
+  const open: Open = async (factory = create) => {
+    const session = new Session(await within(factory, timeout, 'create()'), timeout)
+    sessions.push(session)
+    await session.start()
+    return session
+  }
+  try {
+    await body(open)
+    for (const { sink } of sessions) {
+      const errors = sink.errors.map((error) => error.message)
+      assert.deepEqual(errors, [], 'errors the transport reported to its sink')
+    }
+  } finally {
+    await Promise.allSettled(sessions.map((session) => session.close()))
+  }
+}
+
+/** Asserts that a replay from `lastEventId` answers exactly `expected` (deliveries seen live). */
+export async function expectEvents(
+  s: Session,
+  topics: readonly string[],
+  lastEventId: string,
+  expected: readonly Delivery[],
+  limits = ROOMY,
+  context = '',
+): Promise<void> {
+  const what = `${context}replay(${show(topics)}, ${show(lastEventId)}, ${show(limits)})`
+  const result = await s.replay(topics, lastEventId, limits)
+  if (result.reset) assert.fail(`${what} answered ${describe(result)}, not ${show(ids(expected))}`)
+  assert.deepEqual(ids(result.deliveries), ids(expected), `the ids ${what} answered`)
+  result.deliveries.forEach((delivery, i) => {
+    const live = expected[i]!
+    assert.deepEqual(delivery.topics, live.topics, `the topics of ${show(live.id)} in ${what}`)
+    const frame = String(frameFor(delivery, topics))
+    assert.equal(frame, String(frameFor(live, topics)), `the frame of ${show(live.id)} in ${what}`)
+  })
+}
+
+export interface ResetCase {
+  readonly lastEventId: string
+  readonly limits?: ReplayLimits
+  readonly capped?: boolean
+}
+
+/**
+ * Asserts that each replay answers a reset (capped or not, as given), and that its `headId` resumes:
+ * a replay from it answers no events, then exactly the one event published next.
+ */
+export async function expectResets(
+  s: Session,
+  topics: readonly string[],
+  cases: readonly ResetCase[],
+  when = '',
+): Promise<void> {
+  const heads: Array<readonly [head: string, what: string]> = []
+  for (const { lastEventId, limits = ROOMY, capped = false } of cases) {
+    const what = `replay(${show(topics)}, ${show(lastEventId)}, ${show(limits)})${when && ` ${when}`}`
+    const result = await s.replay(topics, lastEventId, limits)
+    if (!result.reset) assert.fail(`${what} answered ${describe(result)}, not a reset`)
+    assert.equal(result.capped === true, capped, `whether the reset of ${what} is capped`)
+    assert.equal(typeof result.headId, 'string', `the headId of ${what}`)
+    heads.push([result.headId, `(resuming from the headId of ${what}) `])
+  }
+  for (const [head, what] of heads) await expectEvents(s, topics, head, [], ROOMY, what)
+  const next = await s.publish([topics[0]!])
+  for (const [head, what] of heads) await expectEvents(s, topics, head, [next], ROOMY, what)
+}
+
+/** The frame a subscriber of `topics` gets for `delivery` (the broker's rule): that of its first topic among them. */
+export function frameFor(delivery: Delivery, topics: readonly string[]): Buffer {
+  const { frames } = delivery
+  const index = frames.length === 1 ? 0 : delivery.topics.findIndex((t) => topics.includes(t))
+  const frame = frames[index]
+  if (frame === undefined) {
+    assert.fail(`${show(delivery.id)} has no frame for ${show(topics)} (${frames.length} frames)`)
+  }
+  return frame
+}
+
+/** Runs `step` (sync or async), failing when it takes longer than `timeout` ms. */
+export function within<TResult>(
+  step: () => TResult | Promise<TResult>,
+  timeout: number,
+  what: string,
+): Promise<TResult> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new assert.AssertionError({ message: `${what} did not settle within ${timeout} ms` }))
+    }, timeout)
+  })
+  return Promise.race([Promise.resolve().then(step), late]).finally(() => clearTimeout(timer))
+}
+
+export function ids(deliveries: readonly Delivery[]): string[] {
+  return deliveries.map((delivery) => delivery.id)
+}
+
+export function describe(result: ReplayResult): string {
+  if (!result.reset) return `the events ${show(ids(result.deliveries))}`
+  return `a reset${result.capped === true ? ' (capped)' : ''} to ${show(result.headId)}`
+}
+
+export function show(value: unknown): string {
+  const text = JSON.stringify(value, (_, v) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v))
+  return text ?? String(value)
+}

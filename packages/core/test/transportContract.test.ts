@@ -1,0 +1,134 @@
+import { AssertionError } from 'node:assert'
+import { MemoryTransport } from '@sse/core'
+import {
+  type ContractCheck,
+  type Transport,
+  type TransportContractOptions,
+  type TransportSink,
+  transportContract,
+} from '@sse/core/kit'
+import { describe, expect, test } from 'vitest'
+
+const memory: TransportContractOptions = {
+  create: () => new MemoryTransport(),
+  createWithHistorySize: (historySize) => new MemoryTransport({ historySize }),
+  resumesFromPublisherIds: true,
+}
+
+describe('MemoryTransport meets the Transport contract', () => {
+  for (const check of transportContract(memory)) test(check.name, check.run)
+})
+
+/** The contract's options for MemoryTransports with one behaviour broken by `tamper`. */
+function broken(tamper: (inner: MemoryTransport) => Partial<Transport>): TransportContractOptions {
+  const create = (historySize?: number) => {
+    const inner = new MemoryTransport(historySize === undefined ? {} : { historySize })
+    const transport: Transport = {
+      start: (sink) => inner.start(sink),
+      publish: (message) => inner.publish(message),
+      replay: (topics, lastEventId, limits) => inner.replay(topics, lastEventId, limits),
+      historyStats: () => inner.historyStats(),
+      cursor: () => inner.cursor(),
+      close: () => inner.close(),
+    }
+    return Object.assign(transport, tamper(inner))
+  }
+  return { ...memory, create: () => create(), createWithHistorySize: create }
+}
+
+/** Runs the checks whose names contain `fragment` (at least one) and returns how each ended. */
+async function outcomes(checks: readonly ContractCheck[], fragment: string) {
+  const matching = checks.filter((check) => check.name.includes(fragment))
+  expect(matching.length, `checks named "${fragment}"`).toBeGreaterThan(0)
+  return Promise.all(
+    matching.map((check) =>
+      check.run().then(
+        () => 'passed',
+        (error: unknown) => (error instanceof AssertionError ? 'failed' : error),
+      ),
+    ),
+  )
+}
+
+describe('the contract catches a broken transport', () => {
+  test('one that delivers every event twice fails "exactly once"', async () => {
+    const checks = transportContract(
+      broken((inner) => ({
+        start(sink: TransportSink) {
+          inner.start({
+            deliver: (delivery) => {
+              sink.deliver(delivery)
+              sink.deliver(delivery)
+            },
+            error: (error) => sink.error(error),
+          })
+        },
+      })),
+    )
+    expect(await outcomes(checks, 'exactly once')).toEqual(['failed'])
+  })
+
+  test('one that resets to headId "" fails the checks of unusable and unknown ids', async () => {
+    const checks = transportContract(
+      broken((inner) => ({
+        replay(topics, lastEventId, limits) {
+          const result = inner.replay(topics, lastEventId, limits)
+          return result.reset ? { reset: true, headId: '' } : result
+        },
+      })),
+    )
+    expect(await outcomes(checks, 'whose headId resumes')).toEqual([
+      'failed', // no id at all
+      'failed', // never issued
+      'failed', // older than the history
+      'failed', // capped
+    ])
+  })
+
+  test('one that answers no events for an unknown id (a silent gap) fails', async () => {
+    const checks = transportContract(
+      broken((inner) => ({
+        replay(topics, lastEventId, limits) {
+          const result = inner.replay(topics, lastEventId, limits)
+          return result.reset && result.capped !== true ? { reset: false, deliveries: [] } : result
+        },
+      })),
+    )
+    expect(await outcomes(checks, 'never issued')).toEqual(['failed'])
+    expect(await outcomes(checks, 'no id at all')).toEqual(['failed'])
+  })
+
+  test('one that ignores the replay limits fails the limits check', async () => {
+    const checks = transportContract(
+      broken((inner) => ({
+        replay: (topics, lastEventId) => inner.replay(topics, lastEventId),
+      })),
+    )
+    expect(await outcomes(checks, 'limits.maxEvents')).toEqual(['failed'])
+  })
+
+  test('one that keeps delivering after close() fails the close check', async () => {
+    const checks = transportContract(broken(() => ({ close() {} })))
+    expect(await outcomes(checks, 'close() resolves')).toEqual(['failed'])
+  })
+
+  test('one that claims not to resume from publisher ids, yet does, fails that check', async () => {
+    const checks = transportContract({ ...memory, resumesFromPublisherIds: false })
+    expect(await outcomes(checks, 'its own id')).toEqual(['failed'])
+  })
+
+  test('one whose historyStats() miscounts fails the historyStats check', async () => {
+    const checks = transportContract(
+      broken((inner) => ({
+        historyStats: () => ({ ...inner.historyStats(), topics: 0 }),
+      })),
+    )
+    expect(await outcomes(checks, 'historyStats()')).toEqual(['failed'])
+  })
+
+  test('bad options are refused with INVALID_OPTION naming the option', () => {
+    expect(() => transportContract({ ...memory, resumesFromPublisherIds: 'yes' as never })).toThrow(
+      '@sse/core: transportContract option "resumesFromPublisherIds" must be a boolean, got "yes"',
+    )
+  })
+})
