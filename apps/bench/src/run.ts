@@ -14,12 +14,12 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { REDIS_SERVER, redisServerInstalled, startRedis } from '@sse/testkit/redisServer'
 import { applyOverride, type BenchConfig, configFor, type Mode } from './benchConfig.js'
 import type { BenchContext } from './benchContext.js'
 import { LoadGenerator } from './loadGenerator.js'
 import { markdownReport } from './markdownReport.js'
 import { CONTENDER_IDS, type ContenderId, FLOOR_IDS } from './protocol.js'
-import { RedisServer } from './redisServer.js'
 import type { BenchResult, ScenarioResult } from './results.js'
 import { fanOutThroughput } from './scenarios/fanOutThroughput.js'
 import { idleCapacity } from './scenarios/idleCapacity.js'
@@ -152,11 +152,11 @@ async function main(): Promise<void> {
       else if (id === 'S5') scenarios.push(await replay(context, options.config.s5))
       else if (id === 'redis') {
         if (!options.contenders.includes('core')) continue
-        if (!RedisServer.available()) {
-          warnings.push('Redis scenario skipped: /usr/bin/redis-server not found.')
+        if (!redisServerInstalled()) {
+          warnings.push(`Redis scenario skipped: ${REDIS_SERVER} not found.`)
           continue
         }
-        const redis = await RedisServer.start()
+        const redis = await startRedis()
         try {
           const { memory, redis: overRedis } = await redisScenario(
             context,

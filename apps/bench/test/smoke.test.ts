@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { redisAvailable } from '@sse/testkit/redisServer'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { CONTENDER_IDS, OURS } from '../src/protocol.js'
-import { RedisServer } from '../src/redisServer.js'
 import type { BenchResult, ScenarioResult } from '../src/results.js'
-import { bundleFromSources } from './bundleFromSources.js'
+import { bundleBench } from './bundleBench.js'
 
 /** Runs the bundled orchestrator in smoke mode; every child it starts dies with it. */
 function runSmoke(dir: string, jsonFile: string): Promise<{ code: number | null; output: string }> {
@@ -36,7 +36,7 @@ describe('the benchmark harness (smoke run, nothing timed)', () => {
   let output = ''
 
   beforeAll(async () => {
-    const dir = await bundleFromSources()
+    const dir = await bundleBench()
     const jsonFile = join(tmpdir(), `sse-bench-smoke-${process.pid}.json`)
     const run = await runSmoke(dir, jsonFile)
     output = run.output
@@ -98,10 +98,8 @@ describe('the benchmark harness (smoke run, nothing timed)', () => {
   })
 
   it('carries events and history between two instances over Redis (or says why not)', () => {
-    if (!RedisServer.available()) {
-      // Under CI the Redis scenario must run, not be skipped: fail here instead.
-      const ci = process.env.CI === 'true' || process.env.CI === '1'
-      expect(ci, 'redis-server is required under CI (apt-get install -y redis-server)').toBe(false)
+    // Under CI the Redis scenario must run, not be skipped: redisAvailable() throws there instead.
+    if (!redisAvailable("the bench's Redis scenario")) {
       expect(result.warnings.join(' ')).toContain('redis-server not found')
       return
     }

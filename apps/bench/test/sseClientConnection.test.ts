@@ -1,16 +1,11 @@
 import type { AddressInfo } from 'node:net'
-import { createServer, type Server, type Socket } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+import { createServer, type Socket } from 'node:net'
+import { useCleanups } from '@sse/testkit'
+import { describe, expect, it } from 'vitest'
 import { LatencyHistogram } from '../src/latencyHistogram.js'
 import { SSEClientConnection } from '../src/sseClientConnection.js'
 
-const servers: Server[] = []
-
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))),
-  )
-})
+const cleanups = useCleanups()
 
 /** A raw TCP server that answers the first request with `parts`, written one by one. */
 async function rawServer(parts: readonly string[]): Promise<number> {
@@ -25,7 +20,7 @@ async function rawServer(parts: readonly string[]): Promise<number> {
       socket.end()
     })
   })
-  servers.push(server)
+  cleanups.push(() => new Promise((resolve) => server.close(resolve)))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return (server.address() as AddressInfo).port
 }

@@ -1,16 +1,15 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { SSEMiddleware } from '@sse/express'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-// The browser kit is shared with apps/demo's tests (as the adapters share core's test kit).
 import {
   describeInBrowser,
   launchBrowser,
   openPage,
   type WatchedPage,
   waitForStream,
-} from '../../demo/test/browser.js'
+} from '@sse/testkit/browser'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
 
 describe('the Express demo', () => {

@@ -3,11 +3,6 @@ import { mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { FastifyInstance } from 'fastify'
-import type { Browser, BrowserContext } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
-import { buildApp } from '../src/app.js'
-import { assistantReply, tokenize } from '../src/features/chat.js'
 import {
   describeInBrowser,
   launchBrowser,
@@ -16,9 +11,21 @@ import {
   sseLog,
   type WatchedPage,
   waitForStream,
-} from './browser.js'
+} from '@sse/testkit/browser'
+import type { FastifyInstance } from 'fastify'
+import type { Browser, BrowserContext } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { buildApp } from '../src/app.js'
+import { assistantReply, tokenize } from '../src/features/chat.js'
 
+/**
+ * The README's screenshot. The dashboard test always takes it, in memory; it writes this tracked
+ * file only when asked: `SCREENSHOT=1 npx vitest run --config vitest.workspace.ts --project demo`.
+ */
 const SCREENSHOT = fileURLToPath(new URL('../../../docs/dashboard.png', import.meta.url))
+const WRITE_SCREENSHOT = process.env.SCREENSHOT === '1'
+/** The eight bytes every PNG file starts with. */
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
 const XSS = '<img src=x onerror=alert(1)>'
 
 describeInBrowser('the demo in a real browser', () => {
@@ -90,9 +97,13 @@ describeInBrowser('the demo in a real browser', () => {
       undefined,
       { timeout: 45_000 },
     )
-    mkdirSync(dirname(SCREENSHOT), { recursive: true })
     await page.setViewportSize({ width: 1280, height: 660 })
-    await page.screenshot({ path: SCREENSHOT, animations: 'disabled' })
+    if (WRITE_SCREENSHOT) mkdirSync(dirname(SCREENSHOT), { recursive: true })
+    const png = await page.screenshot({
+      animations: 'disabled',
+      ...(WRITE_SCREENSHOT && { path: SCREENSHOT }),
+    })
+    expect(png.subarray(0, 8)).toEqual(PNG_SIGNATURE)
   }, 90_000)
 
   it('a note posted in one tab appears in every open tab, and an XSS payload stays inert text', async () => {

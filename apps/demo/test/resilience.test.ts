@@ -2,11 +2,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type Broker, createBroker } from '@sse/core'
-import type { FastifyInstance } from 'fastify'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
-import { buildApp } from '../src/app.js'
-import { publishNote } from '../src/features/notifications.js'
 import {
   describeInBrowser,
   launchBrowser,
@@ -15,7 +10,12 @@ import {
   sseLog,
   type WatchedPage,
   waitForStream,
-} from './browser.js'
+} from '@sse/testkit/browser'
+import type { FastifyInstance } from 'fastify'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { buildApp } from '../src/app.js'
+import { publishNote } from '../src/features/notifications.js'
 
 /**
  * What a dropped stream and its reconnect attempts legitimately print in the console. htmx logs

@@ -1,61 +1,45 @@
-import { connect } from 'node:net'
-import { type AuthorizeHook, type BrokerOptions, createBroker, type SSEError } from '@sse/core'
-import { afterEach, describe, expect, test } from 'vitest'
-import { listen, rawClient } from './helpers.js'
-import { runIsolated } from './isolatedProcess.js'
+import type { AuthorizeHook, BrokerOptions, SSEError } from '@sse/core'
+import {
+  authorizeVerdicts,
+  httpRequests,
+  openClient,
+  openSocket,
+  rawClient,
+  rawSocket,
+  runIsolated,
+  useCleanups,
+  waitFor,
+} from '@sse/testkit'
+import { describe, expect, test } from 'vitest'
+import { serveBroker } from './helpers.js'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
+const cleanups = useCleanups()
 
 /** A broker behind a real server; `?name=` becomes a response header of the stream. */
 async function setup(options: BrokerOptions) {
   const errors: SSEError[] = []
-  const broker = createBroker({ keepAlive: 0, onError: (error) => errors.push(error), ...options })
-  const server = await listen((req, res) => {
-    const name = new URL(req.url ?? '/', 'http://x').searchParams.get('name')
-    broker.stream(req, res, {
-      topics: ['t'],
-      ...(name !== null && { headers: { 'x-name': name } }),
-    })
-  })
-  cleanups.push(
-    () => server.close(),
-    () => broker.close(),
+  const { broker, url } = await serveBroker(
+    cleanups,
+    { onError: (error) => errors.push(error), ...options },
+    (broker, req, res) => {
+      const name = new URL(req.url ?? '/', 'http://x').searchParams.get('name')
+      broker.stream(req, res, {
+        topics: ['t'],
+        ...(name !== null && { headers: { 'x-name': name } }),
+      })
+    },
   )
-  const connect = async (path = '/') => {
-    const client = await rawClient(`${server.url}${path}`)
-    cleanups.push(() => client.close())
-    return client
-  }
+  const connect = (path = '/') => openClient(cleanups, `${url}${path}`)
   return { broker, errors, connect }
 }
 
-async function until(predicate: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !predicate(); i++) await new Promise((r) => setTimeout(r, 5))
-  expect(predicate()).toBe(true)
-}
-
-const verdicts: Array<[string, unknown, number, string, string | undefined]> = [
-  ['null', null, 403, 'Forbidden.', undefined],
-  ['undefined', undefined, 403, 'Forbidden.', undefined],
-  ['false', false, 403, 'Forbidden.', undefined],
-  ['{ status: 401, message }', { status: 401, message: 'Sign in.' }, 401, 'Sign in.', undefined],
-  ['{ status: 429 }', { status: 429 }, 429, 'Too Many Requests.', undefined],
-  ['{ status: 99 }', { status: 99 }, 500, 'Authorization failed.', 'AUTHORIZE_FAILED'],
-  ['{ status: 200 }', { status: 200 }, 500, 'Authorization failed.', 'AUTHORIZE_FAILED'],
-  ['{ message: 123 }', { message: 123 }, 500, 'Authorization failed.', 'AUTHORIZE_FAILED'],
-  ["'yes'", 'yes', 500, 'Authorization failed.', 'AUTHORIZE_FAILED'],
-]
-
 describe.each([
-  ['a sync hook', (verdict: unknown) => () => verdict],
-  ['an async hook', (verdict: unknown) => async () => verdict],
+  ['a sync hook', (verdict: () => unknown) => () => verdict()],
+  ['an async hook', (verdict: () => unknown) => async () => verdict()],
 ] as const)('%s', (_, hook) => {
-  test.each(verdicts)(
-    'answering %s gives %i, and leaves nothing counted',
-    async (_name, verdict, status, body, code) => {
+  test.each(authorizeVerdicts.map((c) => [c.name, c.status, c] as const))(
+    '%s gives %i, and leaves nothing counted',
+    async (_name, status, { verdict, body, code }) => {
       const { broker, errors, connect } = await setup({ authorize: hook(verdict) as AuthorizeHook })
       const client = await connect()
       await client.ended
@@ -63,22 +47,24 @@ describe.each([
       expect(client.headers['content-type']).toBe('text/plain; charset=utf-8')
       expect(client.text()).toBe(body)
       expect(errors.map((error) => error.code)).toEqual(code === undefined ? [] : [code])
-      await until(() => broker.stats().streams === 0)
+      await waitFor(() => broker.stats().streams === 0)
       expect(broker.stats()).toMatchObject({ streams: 0, topics: 0, refused: 1 })
     },
   )
 
   test('answering true admits the stream', async () => {
-    const { broker, connect } = await setup({ authorize: hook(true) as AuthorizeHook })
+    const { broker, connect } = await setup({ authorize: hook(() => true) as AuthorizeHook })
     const client = await connect()
     expect(client.status).toBe(200)
-    await until(() => broker.subscribers('t') === 1)
+    await waitFor(() => broker.subscribers('t') === 1)
     await broker.publish('t', 'in')
     await client.until((c) => c.events.length === 1)
   })
 
   test('a header value Node refuses (non-Latin-1, from the query) answers 500 and reports INVALID_OPTION', async () => {
-    const { broker, errors, connect } = await setup({ authorize: hook(true) as AuthorizeHook })
+    const { broker, errors, connect } = await setup({
+      authorize: hook(() => true) as AuthorizeHook,
+    })
     const client = await connect(`/?name=${encodeURIComponent('✓ ok')}`)
     await client.ended
     expect(client.status).toBe(500)
@@ -89,25 +75,17 @@ describe.each([
 
   test('a head that cannot be written (the app already sent one) reports OPEN_FAILED, ends the response and counts nothing', async () => {
     const errors: SSEError[] = []
-    const broker = createBroker({
-      keepAlive: 0,
-      onError: (error) => errors.push(error),
-      authorize: hook(true) as AuthorizeHook,
-    })
-    const server = await listen((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain' })
-      res.write('already answering\n')
-      broker.stream(req, res, { topics: ['t'] })
-    })
-    cleanups.push(
-      () => server.close(),
-      () => broker.close(),
+    const { broker, url } = await serveBroker(
+      cleanups,
+      { onError: (error) => errors.push(error), authorize: hook(() => true) as AuthorizeHook },
+      (broker, req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' })
+        res.write('already answering\n')
+        broker.stream(req, res, { topics: ['t'] })
+      },
     )
-    const socket = connect(Number(new URL(server.url).port), '127.0.0.1')
-    socket.on('error', () => {})
-    socket.resume()
-    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n')
-    await new Promise((resolve) => socket.on('close', resolve))
+    const socket = openSocket(cleanups, url, httpRequests(1))
+    await socket.closed()
     expect(errors.map((error) => error.code)).toEqual(['OPEN_FAILED'])
     expect(broker.stats()).toMatchObject({ streams: 0, topics: 0 })
   })
@@ -133,20 +111,13 @@ test('a hook that throws answers 500 and reports AUTHORIZE_FAILED with the cause
 
 test('a client that leaves while its async verdict is pending holds nothing once it arrives', async () => {
   let admit: (value: boolean) => void = () => {}
-  const broker = createBroker({
-    keepAlive: 0,
+  const { broker, url } = await serveBroker(cleanups, {
     authorize: () => new Promise<boolean>((resolve) => (admit = resolve)),
   })
-  const server = await listen((req, res) => broker.stream(req, res, { topics: ['t'] }))
-  cleanups.push(
-    () => server.close(),
-    () => broker.close(),
-  )
-  const socket = connect(Number(new URL(server.url).port), '127.0.0.1')
-  socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n')
-  await until(() => broker.stats().streams === 1)
+  const socket = rawSocket(url, httpRequests(1))
+  await waitFor(() => broker.stats().streams === 1)
   socket.destroy()
-  await until(() => broker.stats().streams === 0)
+  await waitFor(() => broker.stats().streams === 0)
   admit(true)
   await new Promise((resolve) => setImmediate(resolve))
   expect(broker.stats()).toMatchObject({ streams: 0, topics: 0 })
@@ -155,16 +126,15 @@ test('a client that leaves while its async verdict is pending holds nothing once
 
 test('stream options built from the request never throw into the handler: 500 and INVALID_OPTION', async () => {
   const errors: SSEError[] = []
-  const broker = createBroker({ keepAlive: 0, onError: (error) => errors.push(error) })
-  const server = await listen((req, res) => {
-    const retry = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('retry'))
-    broker.stream(req, res, { topics: ['t'], retry })
-  })
-  cleanups.push(
-    () => server.close(),
-    () => broker.close(),
+  const { broker, url } = await serveBroker(
+    cleanups,
+    { onError: (error) => errors.push(error) },
+    (broker, req, res) => {
+      const retry = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('retry'))
+      broker.stream(req, res, { topics: ['t'], retry })
+    },
   )
-  const client = await rawClient(`${server.url}/?retry=soon`)
+  const client = await rawClient(`${url}/?retry=soon`)
   await client.ended
   expect(client.status).toBe(500)
   expect(errors.map((error) => error.code)).toEqual(['INVALID_OPTION'])

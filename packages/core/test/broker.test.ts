@@ -7,49 +7,39 @@ import type {
   Transport,
   TransportSink,
 } from '@sse/core/kit'
+import {
+  errorOf,
+  listen,
+  openClient,
+  type RawClient,
+  rawClient,
+  useCleanups,
+  waitFor,
+} from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, test, vi } from 'vitest'
-import { listen, type RawClient, rawClient } from './helpers.js'
+import { serveBroker } from './helpers.js'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
+const cleanups = useCleanups()
+// Hooks run in reverse: mocks and real timers are back before the cleanups run.
+afterEach(() => {
   vi.restoreAllMocks()
   vi.useRealTimers()
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
 /** A broker behind a real server: GET /?topics=a,b opens a stream on those topics. */
 async function setup(options: BrokerOptions = {}) {
-  const broker = createBroker({ keepAlive: 0, ...options })
-  const server = await listen((req, res) => {
+  const { broker, server, url } = await serveBroker(cleanups, options, (broker, req, res) => {
     const topics = new URL(req.url ?? '/', 'http://x').searchParams.get('topics')
     broker.stream(req, res, { topics: topics ? topics.split(',') : [] })
   })
-  cleanups.push(
-    () => server.close(),
-    () => broker.close(),
-  )
-  const connect = async (topics: string, headers: Record<string, string> = {}, query = '') => {
-    const client = await rawClient(`${server.url}/?topics=${topics}${query}`, headers)
-    cleanups.push(() => client.close())
-    return client
-  }
-  return { broker, url: server.url, server: server.server, connect }
+  const connect = (topics: string, headers: Record<string, string> = {}, query = '') =>
+    openClient(cleanups, `${url}/?topics=${topics}${query}`, headers)
+  return { broker, url, server: server.server, connect }
 }
 
-async function waitFor(predicate: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !predicate(); i++) await new Promise((r) => setTimeout(r, 5))
-  expect(predicate()).toBe(true)
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (error) {
-    return (error as SSEError).code
-  }
-  return undefined
-}
+/** The code of the SSEError `fn` throws (anything else fails the test), or `undefined`. */
+const codeOf = (fn: () => unknown) => errorOf(fn, SSEError)?.code
 
 describe('publishing', () => {
   test('every subscriber of a topic gets the exact bytes of each event, in order', async () => {
@@ -241,6 +231,9 @@ describe('replay after reconnect', () => {
           this.release = () => resolve(this.inner.replay(topics, lastEventId))
         })
       }
+      cursor() {
+        return this.inner.cursor()
+      }
       close() {}
     }
     const transport = new SlowReplay()
@@ -290,6 +283,9 @@ describe('replay after reconnect', () => {
         return new Promise((resolve) => {
           this.release = () => resolve(this.inner.replay(topics, lastEventId))
         })
+      }
+      cursor() {
+        return this.inner.cursor()
       }
       close() {}
     }
@@ -378,7 +374,7 @@ describe('authorization and limits', () => {
     const { connect } = await setup({
       onError: (error) => errors.push(error),
       authorize: async (_req, topics) => {
-        await new Promise((r) => setTimeout(r, 1))
+        await new Promise((r) => setImmediate(r))
         if (topics.includes('boom')) throw new Error('db down')
         return topics.includes('ok') ? true : { status: 401, message: 'Log in first.' }
       },
@@ -484,25 +480,21 @@ describe('closing the broker', () => {
   test('a group ends only its own streams and leaves the broker open', async () => {
     const broker = createBroker({ keepAlive: 0 })
     const group = broker.group()
-    const server = await listen((req, res) =>
+    const { url, close } = await listen((req, res) =>
       req.url === '/group'
         ? group.stream(req, res, { topics: ['t'] })
         : broker.stream(req, res, { topics: ['t'] }),
     )
-    cleanups.push(
-      () => server.close(),
-      () => broker.close(),
-    )
-    const inGroup = await rawClient(`${server.url}/group`)
-    const outside = await rawClient(`${server.url}/`)
-    cleanups.push(() => outside.close())
+    cleanups.push(close, () => broker.close())
+    const inGroup = await rawClient(`${url}/group`)
+    const outside = await openClient(cleanups, `${url}/`)
     expect(group.size).toBe(1)
     group.close()
     await inGroup.ended
     expect(group.size).toBe(0)
     await broker.publish('t', 'still here')
     await outside.until((c) => c.events.length === 1)
-    const late = await rawClient(`${server.url}/group`)
+    const late = await rawClient(`${url}/group`)
     await late.ended
     expect([late.status, late.headers['retry-after'], group.isClosed]).toEqual([503, '5', true])
   })
@@ -527,6 +519,7 @@ describe('visibility', () => {
       slowDisconnects: 0,
       replayed: 0,
       resets: 0,
+      snapshots: 0,
       replaysCapped: 0,
       replaysCut: 0,
       refused: 0,
@@ -570,6 +563,7 @@ describe('visibility', () => {
       start() {},
       publish: () => Promise.reject(new Error('connection reset')),
       replay: (): ReplayResult => ({ reset: true, headId: '' }),
+      cursor: () => undefined,
       close() {},
     }
     const broker: Broker = createBroker({ transport: failing, onError: (e) => errors.push(e) })
@@ -589,6 +583,7 @@ describe('visibility', () => {
         return '1'
       },
       replay: (): ReplayResult => ({ reset: false, deliveries: [] as Delivery[] }),
+      cursor: () => undefined,
       close() {},
     }
     const broker = createBroker({ transport: flaky, onError: (error) => errors.push(error) })
@@ -608,9 +603,8 @@ describe('visibility', () => {
 
 describe('batching', () => {
   test("a tick's events for one subscriber go out in one write", async () => {
-    const broker = createBroker({ keepAlive: 0 })
     const writes: number[] = []
-    const server = await listen((req, res) => {
+    const { broker, url } = await serveBroker(cleanups, {}, (broker, req, res) => {
       const write = res.write.bind(res) as (chunk: Buffer) => boolean
       res.write = ((chunk: Buffer) => {
         writes.push(chunk.length)
@@ -618,12 +612,7 @@ describe('batching', () => {
       }) as typeof res.write
       broker.stream(req, res, { topics: ['a', 'b'] })
     })
-    cleanups.push(
-      () => server.close(),
-      () => broker.close(),
-    )
-    const client = await rawClient(server.url)
-    cleanups.push(() => client.close())
+    const client = await openClient(cleanups, url)
     for (let i = 0; i < 50; i++) broker.publish(i % 2 ? 'a' : 'b', `event ${i}`)
     await client.until((c) => c.events.length === 50)
     expect(writes).toHaveLength(1)
@@ -633,9 +622,8 @@ describe('batching', () => {
   })
 
   test('subscribers holding the same frames in a tick get one shared chunk; the others their own', async () => {
-    const broker = createBroker({ keepAlive: 0 })
     const chunks = new Map<string, Buffer[]>()
-    const server = await listen((req, res) => {
+    const { broker, server } = await serveBroker(cleanups, {}, (broker, req, res) => {
       const url = new URL(req.url ?? '/', 'http://x')
       const name = url.searchParams.get('name')!
       const written: Buffer[] = []
@@ -647,15 +635,8 @@ describe('batching', () => {
       }) as typeof res.write
       broker.stream(req, res, { topics: url.searchParams.get('topics')!.split(',') })
     })
-    cleanups.push(
-      () => server.close(),
-      () => broker.close(),
-    )
-    const open = async (name: string, topics: string) => {
-      const client = await rawClient(`${server.url}/?name=${name}&topics=${topics}`)
-      cleanups.push(() => client.close())
-      return client
-    }
+    const open = (name: string, topics: string) =>
+      openClient(cleanups, `${server.url}/?name=${name}&topics=${topics}`)
     const a = await open('a', 'x')
     const b = await open('b', 'x,y')
     const c = await open('c', 'x')

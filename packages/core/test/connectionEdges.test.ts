@@ -1,92 +1,64 @@
 import { connect as connectH2 } from 'node:http2'
-import { connect, type Socket } from 'node:net'
 import { type BrokerOptions, createBroker, SSEStream } from '@sse/core'
-import { afterEach, describe, expect, test } from 'vitest'
-import { listen, listenH2, rawClient } from './helpers.js'
+import {
+  httpRequests,
+  listen,
+  listenH2,
+  openClient,
+  openSocket,
+  rawClient,
+  useCleanups,
+  waitFor,
+} from '@sse/testkit'
+import { describe, expect, test } from 'vitest'
+import { serveBroker } from './helpers.js'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function until(predicate: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !predicate(); i++) await new Promise((r) => setTimeout(r, 5))
-  expect(predicate()).toBe(true)
-}
+const cleanups = useCleanups()
 
 async function setup(options: BrokerOptions = {}) {
-  const broker = createBroker({ keepAlive: 0, ...options })
-  const server = await listen((req, res) => broker.stream(req, res, { topics: ['t'] }))
-  cleanups.push(
-    () => server.close(),
-    () => broker.close(),
-  )
-  const port = Number(new URL(server.url).port)
+  const { broker, url } = await serveBroker(cleanups, options)
   /** A raw socket that sends `requests` in one write and collects what comes back. */
-  const raw = (requests: string) => {
-    const socket: Socket & { received?: string } = connect(port, '127.0.0.1')
-    socket.received = ''
-    socket.setEncoding('latin1')
-    socket.on('data', (chunk: string) => {
-      socket.received += chunk
-    })
-    socket.on('error', () => {})
-    socket.write(requests)
-    cleanups.push(() => socket.destroy())
-    return socket as Socket & { received: string }
-  }
-  return { broker, server, url: server.url, raw }
+  const raw = (requests: string) => openSocket(cleanups, url, requests)
+  return { broker, url, raw }
 }
 
-const GET = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'
-const HEAD = 'HEAD / HTTP/1.1\r\nHost: x\r\n\r\n'
+const GET = httpRequests(1, 'GET')
+const HEAD = httpRequests(1, 'HEAD')
 
 describe('pipelined requests', () => {
   test('20 pipelined requests hold one stream; when the client leaves nothing stays counted', async () => {
     const { broker, raw } = await setup()
     const socket = raw(GET.repeat(20))
-    await until(() => broker.stats().streams === 1)
+    await waitFor(() => broker.stats().streams === 1)
     await broker.publish('t', 'x')
-    await until(() => socket.received.includes('data: x'))
+    await waitFor(() => socket.text().includes('data: x'))
     expect(broker.subscribers('t')).toBe(1)
     socket.destroy()
-    await until(() => broker.stats().streams === 0)
+    await waitFor(() => broker.stats().streams === 0)
     expect(broker.subscribers('t')).toBe(0)
   })
 
   test('one socket with 60 pipelined requests does not lock 5 new clients out of maxConnections: 50', async () => {
     const { broker, raw, url } = await setup({ maxConnections: 50 })
     raw(GET.repeat(60))
-    await until(() => broker.stats().streams === 1)
-    const clients = await Promise.all(Array.from({ length: 5 }, () => rawClient(url)))
-    for (const client of clients) cleanups.push(() => client.close())
+    await waitFor(() => broker.stats().streams === 1)
+    const clients = await Promise.all(Array.from({ length: 5 }, () => openClient(cleanups, url)))
     expect(clients.map((client) => client.status)).toEqual([200, 200, 200, 200, 200])
     expect(broker.stats().streams).toBe(6)
   })
 
   test('a request queued behind a stream opens once that stream ends, and only then counts', async () => {
-    const broker = createBroker({ keepAlive: 0 })
     const streams: SSEStream[] = []
-    const server = await listen((req, res) => {
+    const { broker, url } = await serveBroker(cleanups, {}, (broker, req, res) => {
       streams.push(broker.stream(req, res, { topics: ['t'] }))
     })
-    cleanups.push(
-      () => server.close(),
-      () => broker.close(),
-    )
-    const socket = connect(Number(new URL(server.url).port), '127.0.0.1')
-    cleanups.push(() => socket.destroy())
-    let received = ''
-    socket.setEncoding('latin1').on('data', (chunk: string) => {
-      received += chunk
-    })
-    socket.write(GET.repeat(2))
-    await until(() => streams.length === 2 && broker.stats().streams === 1)
+    const socket = openSocket(cleanups, url, GET.repeat(2))
+    await waitFor(() => streams.length === 2 && broker.stats().streams === 1)
     streams[0]!.close()
-    await until(() => broker.stats().streams === 1 && streams[1]!.isOpen)
+    await waitFor(() => broker.stats().streams === 1 && streams[1]!.isOpen)
     await broker.publish('t', 'second')
-    await until(() => received.includes('data: second'))
-    expect(received.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2)
+    await waitFor(() => socket.text().includes('data: second'))
+    expect(socket.text().match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2)
   })
 })
 
@@ -99,18 +71,17 @@ describe('HEAD', () => {
     expect(head.headers['content-type']).toBe('text/event-stream; charset=utf-8')
     expect(head.complete()).toBe(true)
     expect(broker.stats()).toMatchObject({ streams: 0, topics: 0, refused: 0 })
-    const get = await rawClient(url)
-    cleanups.push(() => get.close())
+    const get = await openClient(cleanups, url)
     expect(get.status).toBe(200)
   })
 
   test('a request pipelined after a HEAD on the same connection is answered', async () => {
     const { broker, raw } = await setup()
     const socket = raw(HEAD + GET)
-    await until(() => broker.stats().streams === 1)
+    await waitFor(() => broker.stats().streams === 1)
     await broker.publish('t', 'after head')
-    await until(() => socket.received.includes('data: after head'))
-    expect(socket.received.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2)
+    await waitFor(() => socket.text().includes('data: after head'))
+    expect(socket.text().match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2)
   })
 
   test('HEAD over HTTP/2 gets the head and an ended stream', async () => {

@@ -1,30 +1,20 @@
-import {
-  type BrokerOptions,
-  type BrokerStreamOptions,
-  createBroker,
-  type SSEError,
-} from '@sse/core'
-import { listen, rawClient, useCleanups } from '@sse/testkit'
+import type { BrokerOptions, BrokerStreamOptions, SSEError } from '@sse/core'
+import { openClient, useCleanups } from '@sse/testkit'
 import { describe, expect, test } from 'vitest'
+import { serveBroker } from './helpers.js'
 
 const cleanups = useCleanups()
 
 /** A broker behind a real server; `streamOptions` are given to every stream on topic `t`. */
 async function setup(options: BrokerOptions = {}, streamOptions: BrokerStreamOptions = {}) {
   const errors: SSEError[] = []
-  const broker = createBroker({ keepAlive: 0, onError: (error) => errors.push(error), ...options })
-  const server = await listen((req, res) =>
-    broker.stream(req, res, { topics: ['t'], ...streamOptions }),
+  const { broker, url } = await serveBroker(
+    cleanups,
+    { onError: (error) => errors.push(error), ...options },
+    (broker, req, res) => broker.stream(req, res, { topics: ['t'], ...streamOptions }),
   )
-  cleanups.push(
-    () => server.close(),
-    () => broker.close(),
-  )
-  const connect = async (query = '', headers: Record<string, string> = {}) => {
-    const client = await rawClient(`${server.url}/${query}`, headers)
-    cleanups.push(() => client.close())
-    return client
-  }
+  const connect = (query = '', headers: Record<string, string> = {}) =>
+    openClient(cleanups, `${url}/${query}`, headers)
   return { broker, errors, connect }
 }
 
@@ -140,7 +130,11 @@ describe('a snapshot instead of the reset event', () => {
 
   test('a client that can be resumed gets its replay, not the snapshot', async () => {
     let asked = 0
-    const { broker, connect } = await setup({}, { snapshot: () => (asked++, { data: 'state' }) })
+    const snapshot = () => {
+      asked++
+      return { data: 'state' }
+    }
+    const { broker, connect } = await setup({}, { snapshot })
     const from = await broker.publish('t', '1')
     await broker.publish('t', '2')
     const client = await connect('', { 'last-event-id': from })

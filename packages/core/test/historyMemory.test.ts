@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { MemoryTransport, type MemoryTransportOptions } from '@sse/core'
+import { useCleanups } from '@sse/testkit'
 import { afterEach, expect, test, vi } from 'vitest'
 import { sweepInterval } from '../src/memoryTransport.js'
 
@@ -19,16 +20,16 @@ function memoryAfterGc(): number {
   return heapUsed + arrayBuffers
 }
 
-const transports: MemoryTransport[] = []
+const cleanups = useCleanups()
+// Hooks run in reverse: real timers are back before the cleanups run.
 afterEach(() => {
   vi.useRealTimers()
-  for (const transport of transports.splice(0)) transport.close()
 })
 
 function started(options: MemoryTransportOptions): MemoryTransport {
   const transport = new MemoryTransport(options)
   transport.start({ deliver: () => {}, error: () => {} })
-  transports.push(transport)
+  cleanups.push(() => transport.close())
   return transport
 }
 

@@ -3,9 +3,9 @@ import { connect, constants } from 'node:http2'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { createBroker } from '@sse/core'
+import { listen, listenH2, waitFor } from '@sse/testkit'
 import { expect, test } from 'vitest'
 import { keepAlive } from '../src/keepAlive.js'
-import { listen, listenH2 } from './helpers.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -41,8 +41,9 @@ test('after 100,000 connect/disconnect cycles no stream, topic, timer or listene
       }
       await Promise.all(Array.from({ length: 100 }, (_, k) => cycle(i + k)))
     }
-    for (let i = 0; i < 1000 && broker.stats().streams > 0; i++)
-      await new Promise((r) => setTimeout(r, 2))
+    await waitFor(() => broker.stats().streams === 0, 'every stream to be closed', {
+      intervalMs: 2,
+    })
   }
   await run(0, 2000) // warm up before taking the baseline
   const baseline = heapAfterGc()
@@ -80,8 +81,7 @@ test('HTTP/1.1 clients that leave are unsubscribed as well', async () => {
       ),
     )
   }
-  for (let i = 0; i < 1000 && broker.stats().streams > 0; i++)
-    await new Promise((r) => setTimeout(r, 2))
+  await waitFor(() => broker.stats().streams === 0, 'every stream to be closed', { intervalMs: 2 })
   expect(broker.stats()).toMatchObject({ streams: 0, topics: 0 })
   expect(keepAlive.timers()).toBe(0)
   await broker.close()

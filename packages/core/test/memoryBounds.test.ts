@@ -1,9 +1,9 @@
-import { connect, type Socket } from 'node:net'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { type BrokerOptions, createBroker, REPLAY_PAGE_BYTES } from '@sse/core'
-import { afterEach, expect, test } from 'vitest'
-import { listen, rawClient } from './helpers.js'
+import { type BrokerOptions, REPLAY_PAGE_BYTES, type SSEStream } from '@sse/core'
+import { httpRequests, openClient, openSocket, rawClient, useCleanups, waitFor } from '@sse/testkit'
+import { expect, test } from 'vitest'
+import { serveBroker } from './helpers.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -20,42 +20,31 @@ const KiB = 1024
 /** Room for what the test itself, V8 and Node allocate around the measured workload. */
 const SLACK = 4 * MiB
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
+const cleanups = useCleanups()
 
-async function until(predicate: () => boolean, tries = 4000): Promise<void> {
-  for (let i = 0; i < tries && !predicate(); i++) await new Promise((r) => setTimeout(r, 5))
-  expect(predicate()).toBe(true)
-}
+/** Waits up to 20 s: thousands of connections open here. */
+const until = (predicate: () => boolean, what?: string) =>
+  waitFor(predicate, what, { timeoutMs: 20_000 })
 
-async function setup(options: BrokerOptions) {
-  const broker = createBroker({ keepAlive: 0, ...options })
-  const server = await listen((req, res) => broker.stream(req, res, { topics: ['t'] }))
-  cleanups.push(
-    () => server.close(),
-    () => broker.close(),
-  )
-  const port = Number(new URL(server.url).port)
+/** With `keepStreams`, the server's streams are kept in `streams` (held here, they would count as memory otherwise). */
+async function setup(options: BrokerOptions, { keepStreams = false } = {}) {
+  const streams: SSEStream[] = []
+  const { broker, url } = await serveBroker(cleanups, options, (broker, req, res) => {
+    const stream = broker.stream(req, res, { topics: ['t'] })
+    if (keepStreams) streams.push(stream)
+  })
   /** A client that sends its request and never reads a byte. */
-  const silent = (headers = ''): Socket => {
-    const socket = connect(port, '127.0.0.1')
-    socket.on('error', () => {})
-    socket.write(`GET / HTTP/1.1\r\nHost: x\r\n${headers}\r\n`)
-    cleanups.push(() => socket.destroy())
-    return socket
-  }
-  return { broker, url: server.url, silent }
+  const silent = (headers = '') =>
+    openSocket(cleanups, url, httpRequests(1, 'GET', '/', headers), { read: false })
+  return { broker, url, streams, silent }
 }
 
 test('20 clients that replay 4 MB each and never read hold at most maxBufferedBytes plus one page each', async () => {
   const maxBufferedBytes = 512 * KiB
-  const { broker, silent } = await setup({
-    maxBufferedBytes,
-    maxReplayEvents: 10_000,
-    maxReplayBytes: 64 * MiB,
-  })
+  const { broker, streams, silent } = await setup(
+    { maxBufferedBytes, maxReplayEvents: 10_000, maxReplayBytes: 64 * MiB },
+    { keepStreams: true },
+  )
   const payload = 'x'.repeat(4000)
   const first = await broker.publish('t', payload)
   for (let i = 1; i < 1000; i++) await broker.publish('t', payload)
@@ -64,7 +53,10 @@ test('20 clients that replay 4 MB each and never read hold at most maxBufferedBy
   await until(() => broker.stats().streams === 20)
   // Each replay goes as far as the socket takes it, then waits for 'drain' that never comes.
   await until(() => broker.stats().bufferedBytes >= 20 * 1024)
-  await new Promise((r) => setTimeout(r, 100))
+  await until(
+    () => streams.every((stream) => stream.bufferedBytes > 0),
+    'every replay to hold a page the socket has not taken',
+  )
   const growth = heldAfterGc() - baseline
   const bound = 20 * (maxBufferedBytes + REPLAY_PAGE_BYTES)
   console.log(
@@ -100,8 +92,12 @@ test('a client that stops reading during its replay is cut at the bound and resu
   expect(got.length).toBeGreaterThan(0)
   expect(got).toEqual(ids.slice(1, 1 + got.length))
   // Reconnecting from the last event it received brings the rest: no gap, no duplicate.
-  const rest = await rawClient(url, { 'last-event-id': got[got.length - 1]! }, { mode: 'count' })
-  cleanups.push(() => rest.close())
+  const rest = await openClient(
+    cleanups,
+    url,
+    { 'last-event-id': got[got.length - 1]! },
+    { mode: 'count' },
+  )
   const missing = ids.length - 1 - got.length
   await rest.until((c) => c.frames === missing)
   expect(rest.text().endsWith(`${n - 1} ${payload}\n\n`)).toBe(true)

@@ -1,14 +1,6 @@
-import { createBroker, type SSEError, SSEStream } from '@sse/core'
+import { createBroker, SSEError, SSEStream } from '@sse/core'
+import { errorOf } from '@sse/testkit'
 import { describe, expect, test } from 'vitest'
-
-function errorOf(fn: () => unknown): SSEError | undefined {
-  try {
-    fn()
-  } catch (error) {
-    return error as SSEError
-  }
-  return undefined
-}
 
 describe('every option that is accepted works: the rest is INVALID_OPTION naming the key', () => {
   test.each([
@@ -28,7 +20,7 @@ describe('every option that is accepted works: the rest is INVALID_OPTION naming
     ['historyMaxBytes', { historyMaxBytes: 0 }],
     ['maxBufferedBytes', { maxBufferedBytes: 0 }],
   ])('createBroker refuses a bad %s', (key, options) => {
-    const error = errorOf(() => createBroker(options as never))
+    const error = errorOf(() => createBroker(options as never), SSEError)
     expect(error?.code).toBe('INVALID_OPTION')
     expect(error?.message).toContain(`"${key}`)
   })
@@ -43,15 +35,19 @@ describe('every option that is accepted works: the rest is INVALID_OPTION naming
       start() {},
       publish: () => '1',
       replay: () => ({ reset: false as const, deliveries: [] }),
+      cursor: () => undefined,
       close() {},
     }
-    expect(errorOf(() => createBroker({ transport, historyMaxBytes: 1024 }))?.message).toContain(
-      '"historyMaxBytes"',
-    )
+    expect(
+      errorOf(() => createBroker({ transport, historyMaxBytes: 1024 }), SSEError)?.message,
+    ).toContain('"historyMaxBytes"')
   })
 
   test('a stream of your own refuses a keep-alive Node would run every millisecond', () => {
-    const error = errorOf(() => new SSEStream({} as never, {} as never, { keepAlive: 2 ** 32 }))
+    const error = errorOf(
+      () => new SSEStream({} as never, {} as never, { keepAlive: 2 ** 32 }),
+      SSEError,
+    )
     expect(error?.code).toBe('INVALID_OPTION')
     expect(error?.message).toContain('"keepAlive"')
   })

@@ -1,16 +1,9 @@
 import { createBroker, html, SSEError } from '@sse/core'
+import { errorOf, runIsolated } from '@sse/testkit'
 import { describe, expect, test } from 'vitest'
-import { runIsolated } from './isolatedProcess.js'
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(SSEError)
-    return (error as SSEError).code
-  }
-  return undefined
-}
+/** The code of the SSEError `fn` throws (anything else fails the test), or `undefined`. */
+const codeOf = (fn: () => unknown) => errorOf(fn, SSEError)?.code
 
 describe('publishing refuses programming errors synchronously with a coded error', () => {
   const broker = createBroker({ keepAlive: 0 })
@@ -87,7 +80,9 @@ test('with no unhandledRejection handler, fire-and-forget publishes through a fa
         }
       }, 1)
     })
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // Until every publish has settled, counted one way or the other.
+    const settled = () => broker.stats().published + broker.stats().publishFailures === 100
+    while (!settled()) await new Promise((resolve) => setImmediate(resolve))
     console.log(JSON.stringify({ reported, stats: broker.stats() }))
     await broker.close()
   `)

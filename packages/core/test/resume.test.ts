@@ -1,26 +1,16 @@
-import { type BrokerOptions, createBroker, MAX_LAST_EVENT_ID_LENGTH } from '@sse/core'
+import { type BrokerOptions, MAX_LAST_EVENT_ID_LENGTH } from '@sse/core'
+import { openClient, useCleanups } from '@sse/testkit'
 import { EventSource } from 'eventsource'
-import { afterEach, describe, expect, test } from 'vitest'
-import { listen, rawClient } from './helpers.js'
+import { describe, expect, test } from 'vitest'
+import { serveBroker } from './helpers.js'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
+const cleanups = useCleanups()
 
 async function setup(options: BrokerOptions = {}) {
-  const broker = createBroker({ keepAlive: 0, ...options })
-  const server = await listen((req, res) => broker.stream(req, res, { topics: ['t'] }))
-  cleanups.push(
-    () => server.close(),
-    () => broker.close(),
-  )
-  const connect = async (headers: Record<string, string> = {}, query = '') => {
-    const client = await rawClient(`${server.url}/${query}`, headers)
-    cleanups.push(() => client.close())
-    return client
-  }
-  return { broker, url: server.url, connect }
+  const { broker, url } = await serveBroker(cleanups, options)
+  const connect = (headers: Record<string, string> = {}, query = '') =>
+    openClient(cleanups, `${url}/${query}`, headers)
+  return { broker, url, connect }
 }
 
 describe('resuming never fails silently', () => {
@@ -78,8 +68,10 @@ describe('resuming never fails silently', () => {
       })
     })
     expect(seen).toEqual(['zero', 'two'])
-    const resumed = await rawClient(`${url}/?lastEventId=${encodeURIComponent('note-ü-0')}`)
-    cleanups.push(() => resumed.close())
+    const resumed = await openClient(
+      cleanups,
+      `${url}/?lastEventId=${encodeURIComponent('note-ü-0')}`,
+    )
     await resumed.until((c) => c.events.length === 1)
     expect(resumed.events[0]).toMatchObject({ id: 'note-ü-2', data: 'two' })
   })

@@ -1,4 +1,5 @@
 import { encodeEvent, SSEError, type SSEEvent, serializeEvent } from '@sse/core'
+import { errorOf } from '@sse/testkit'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
@@ -16,15 +17,8 @@ function parse(text: string) {
   return { events, comments, retries }
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(SSEError)
-    return (error as SSEError).code
-  }
-  return undefined
-}
+/** The code of the SSEError `fn` throws (anything else fails the test), or `undefined`. */
+const codeOf = (fn: () => unknown) => errorOf(fn, SSEError)?.code
 
 describe('serializeEvent writes exact bytes', () => {
   test('a string payload goes out raw, not JSON-quoted', () => {

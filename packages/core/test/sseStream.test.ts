@@ -1,14 +1,23 @@
 import type { ServerResponse } from 'node:http'
 import { SSEError, SSEStream } from '@sse/core'
+import {
+  endlessSource,
+  h2Client,
+  listen,
+  listenH2,
+  once,
+  openClient,
+  rawClient,
+  useCleanups,
+} from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { keepAlive } from '../src/keepAlive.js'
-import { h2Client, listen, listenH2, once, rawClient } from './helpers.js'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
+const cleanups = useCleanups()
+// Hooks run in reverse: real timers are back before the cleanups run.
+afterEach(() => {
   vi.useRealTimers()
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
 /** Starts a server whose handler opens an SSEStream and hands it to `onStream`. */
@@ -34,16 +43,14 @@ describe('opening a stream over HTTP/1.1', () => {
       new SSEStream(req, res)
     })
     cleanups.push(() => seen.close())
-    const client = await rawClient(url)
-    cleanups.push(() => client.close())
+    const client = await openClient(cleanups, url)
     expect(client.status).toBe(200)
     expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8')
     expect(client.headers['cache-control']).toBe('no-cache, no-transform')
     expect(client.headers['x-accel-buffering']).toBe('no')
     expect(client.headers.connection).toBe('keep-alive')
     expect(client.headers['x-custom']).toBe('yes')
-    const cors = await rawClient(seen.url)
-    cleanups.push(() => cors.close())
+    const cors = await openClient(cleanups, seen.url)
     expect(cors.headers['access-control-allow-origin']).toBe('https://app.example')
     expect(cors.headers['content-type']).toBe('text/event-stream; charset=utf-8')
     expect(cors.headers.connection).toBe('keep-alive')
@@ -51,8 +58,7 @@ describe('opening a stream over HTTP/1.1', () => {
 
   test('an optional retry hint goes out with the first bytes', async () => {
     const { url } = await serve((stream) => stream.send({ data: 'x' }), { retry: 2500 })
-    const client = await rawClient(url)
-    cleanups.push(() => client.close())
+    const client = await openClient(cleanups, url)
     await client.until((c) => c.events.length === 1)
     expect(client.text()).toBe('retry: 2500\n\ndata: x\n\n')
   })
@@ -63,8 +69,7 @@ describe('opening a stream over HTTP/1.1', () => {
       stream.comment('hello')
       stream.sendFrame(Buffer.from('id: 9\ndata: {"x":1}\n\n'))
     })
-    const client = await rawClient(url)
-    cleanups.push(() => client.close())
+    const client = await openClient(cleanups, url)
     await client.until((c) => c.events.length === 2)
     expect(client.text()).toBe(
       'event: a\ndata: one\ndata: two\n\n: hello\n\nid: 9\ndata: {"x":1}\n\n',
@@ -105,8 +110,7 @@ describe('opening a stream over HTTP/1.1', () => {
 
   test('Accept: */* clients get the stream too', async () => {
     const { url } = await serve((stream) => stream.send({ data: 'hi' }))
-    const client = await rawClient(url, { accept: '*/*' })
-    cleanups.push(() => client.close())
+    const client = await openClient(cleanups, url, { accept: '*/*' })
     await client.until((c) => c.events.length === 1)
     expect(client.status).toBe(200)
   })
@@ -151,27 +155,17 @@ describe('opening a stream over HTTP/2', () => {
 describe('lastEventId', () => {
   test('comes from the Last-Event-ID header, else from the lastEventId query parameter', async () => {
     const { url, streams } = await serve(() => {})
-    const byHeader = await rawClient(`${url}/?lastEventId=query`, { 'last-event-id': 'header' })
-    const byQuery = await rawClient(`${url}/?topics=a&lastEventId=from%20query`)
-    const none = await rawClient(`${url}/`)
-    cleanups.push(
-      () => byHeader.close(),
-      () => byQuery.close(),
-      () => none.close(),
-    )
+    await openClient(cleanups, `${url}/?lastEventId=query`, { 'last-event-id': 'header' })
+    await openClient(cleanups, `${url}/?topics=a&lastEventId=from%20query`)
+    await openClient(cleanups, `${url}/`)
     expect(streams.map((s) => s.lastEventId)).toEqual(['header', 'from query', undefined])
   })
 
   test('a value over 256 characters or with control characters counts as absent', async () => {
     const { url, streams } = await serve(() => {})
-    const long = await rawClient(url, { 'last-event-id': 'x'.repeat(257) })
-    const control = await rawClient(`${url}/?lastEventId=a%01b`)
-    const limit = await rawClient(url, { 'last-event-id': 'y'.repeat(256) })
-    cleanups.push(
-      () => long.close(),
-      () => control.close(),
-      () => limit.close(),
-    )
+    await openClient(cleanups, url, { 'last-event-id': 'x'.repeat(257) })
+    await openClient(cleanups, `${url}/?lastEventId=a%01b`)
+    await openClient(cleanups, url, { 'last-event-id': 'y'.repeat(256) })
     expect(streams.map((s) => s.lastEventId)).toEqual([undefined, undefined, 'y'.repeat(256)])
   })
 })
@@ -180,12 +174,7 @@ describe('keep-alive', () => {
   test('a comment goes out every 30 s by default, from one shared timer for all streams', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
     const { url } = await serve(() => {})
-    const clients = await Promise.all([rawClient(url), rawClient(url), rawClient(url)])
-    cleanups.push(() =>
-      clients.forEach((c) => {
-        c.close()
-      }),
-    )
+    const clients = await Promise.all([1, 2, 3].map(() => openClient(cleanups, url)))
     expect(keepAlive.timers()).toBe(1)
     vi.advanceTimersByTime(29_999)
     vi.advanceTimersByTime(1)
@@ -198,12 +187,8 @@ describe('keep-alive', () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
     const fast = await serve(() => {}, { keepAlive: 1000 })
     const off = await serve((stream) => stream.send({ data: 'x' }), { keepAlive: 0 })
-    const a = await rawClient(fast.url)
-    const b = await rawClient(off.url)
-    cleanups.push(
-      () => a.close(),
-      () => b.close(),
-    )
+    const a = await openClient(cleanups, fast.url)
+    const b = await openClient(cleanups, off.url)
     await b.until((c) => c.events.length === 1)
     vi.advanceTimersByTime(1000)
     await a.until((c) => c.text() === ':\n\n')
@@ -239,31 +224,16 @@ describe('streaming from an async iterable', () => {
   })
 
   test("when the client leaves, the iterator's return() runs so the producer stops", async () => {
-    let produced = 0
-    let finished = false
-    let release: () => void = () => {}
-    const stopped = new Promise<void>((resolve) => (release = resolve))
-    async function* forever() {
-      try {
-        for (;;) {
-          produced++
-          yield { data: String(produced) }
-          await new Promise((r) => setTimeout(r, 5))
-        }
-      } finally {
-        finished = true
-        release()
-      }
-    }
-    const { url } = await serve((stream) => void stream.pipe(forever()))
+    const forever = endlessSource()
+    const { url } = await serve((stream) => void stream.pipe(forever.source))
     const client = await rawClient(url)
     await client.until((c) => c.events.length >= 3)
     client.close()
-    await stopped
-    expect(finished).toBe(true)
-    const count = produced
-    await new Promise((r) => setTimeout(r, 30))
-    expect(produced).toBe(count)
+    await forever.stopped
+    const count = forever.produced()
+    // The generator has returned: asking it for more finds it done, and it produces nothing.
+    await expect(forever.source.next()).resolves.toEqual({ done: true, value: undefined })
+    expect(forever.produced()).toBe(count)
   })
 
   test('an error thrown by the iterator ends the stream cleanly and rejects with SOURCE_FAILED', async () => {
@@ -290,12 +260,8 @@ describe('a client that stops reading', () => {
   test('is disconnected past its bound while another client keeps receiving, and memory stays bounded', async () => {
     const bound = 256 * 1024
     const { url, streams } = await serve(() => {}, { maxBufferedBytes: bound })
-    const slow = await rawClient(url)
-    const fast = await rawClient(url)
-    cleanups.push(
-      () => slow.close(),
-      () => fast.close(),
-    )
+    const slow = await openClient(cleanups, url)
+    const fast = await openClient(cleanups, url)
     slow.pause()
     const [slowStream, fastStream] = streams as [SSEStream, SSEStream]
     const frame = Buffer.from(`data: ${'x'.repeat(1000)}\n\n`)
@@ -317,8 +283,7 @@ describe('a client that stops reading', () => {
 
   test('gets everything in order once it reads again; the stream listens for drain only while blocked', async () => {
     const { url, streams } = await serve(() => {}, { maxBufferedBytes: 64 * 1024 * 1024 })
-    const client = await rawClient(url, {}, { mode: 'count' })
-    cleanups.push(() => client.close())
+    const client = await openClient(cleanups, url, {}, { mode: 'count' })
     const stream = streams[0]!
     const drainListeners = () => (stream.response as ServerResponse).listenerCount('drain')
     expect(drainListeners()).toBe(0)
@@ -341,8 +306,7 @@ describe('a client that stops reading', () => {
   test('under the drop policy, frames past the bound are dropped and counted', async () => {
     const bound = 64 * 1024
     const { url, streams } = await serve(() => {}, { maxBufferedBytes: bound, onOverflow: 'drop' })
-    const slow = await rawClient(url)
-    cleanups.push(() => slow.close())
+    const slow = await openClient(cleanups, url)
     slow.pause()
     const stream = streams[0]!
     const frame = Buffer.from(`data: ${'y'.repeat(1000)}\n\n`)

@@ -1,17 +1,22 @@
 import { type Broker, createBroker, escapeHtml, SSEError, type SSEStream } from '@sse/core'
 import { type SSEMiddleware, type SSEMiddlewareOptions, sseMiddleware } from '@sse/express'
+import {
+  endlessSource,
+  errorOf,
+  listen,
+  once,
+  openClient,
+  type RawClient,
+  useCleanups,
+} from '@sse/testkit'
 import compression from 'compression'
 import { EventSource } from 'eventsource'
 import express5, { type ErrorRequestHandler, type Express } from 'express'
 import express4 from 'express4'
 import request from 'supertest'
-import { afterEach, describe, expect, test } from 'vitest'
-import { once, type RawClient, rawClient, serve } from './helpers.js'
+import { describe, expect, test } from 'vitest'
 
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
+const cleanups = useCleanups()
 
 /** An error handler, placed last, that records every error reaching it and lets Express finish. */
 function errorRecorder() {
@@ -25,15 +30,6 @@ function errorRecorder() {
   }
   const next = () => new Promise<void>((resolve) => (signal = resolve))
   return { errors, handler, next }
-}
-
-function errorOf(fn: () => unknown): SSEError | undefined {
-  try {
-    fn()
-  } catch (error) {
-    return error as SSEError
-  }
-  return undefined
 }
 
 describe.each([
@@ -50,16 +46,13 @@ describe.each([
     app.use(express.json())
     app.use(sse)
     routes(app, sse)
-    const server = await serve(app)
+    const server = await listen(app)
     cleanups.push(
       () => server.close(),
       () => sse.close(),
     )
-    const connect = async (path: string, headers: Record<string, string> = {}) => {
-      const client = await rawClient(`${server.url}${path}`, headers)
-      cleanups.push(() => client.close())
-      return client
-    }
+    const connect = (path: string, headers: Record<string, string> = {}) =>
+      openClient(cleanups, `${server.url}${path}`, headers)
     return { app, sse, broker: sse.broker, server, connect }
   }
 
@@ -73,7 +66,7 @@ describe.each([
         req.broker.publish('notifications', { data: escapeHtml(req.body.title) })
         res.status(201).end()
       })
-      const server = await serve((req, res) => {
+      const server = await listen((req, res) => {
         if (req.url === '/events') sse.broker.stream(req, res, { topics: ['notifications'] })
         else app(req, res)
       })
@@ -81,8 +74,7 @@ describe.each([
         () => server.close(),
         () => sse.close(),
       )
-      const client = await rawClient(`${server.url}/events`)
-      cleanups.push(() => client.close())
+      const client = await openClient(cleanups, `${server.url}/events`)
       expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8')
       const answer = await fetch(`${server.url}/notes`, {
         method: 'POST',
@@ -189,28 +181,14 @@ describe.each([
     })
 
     test('when the client leaves, the iterable is stopped', async () => {
-      let stopped!: () => void
-      const stoppedPromise = new Promise<void>((resolve) => (stopped = resolve))
+      const ticks = endlessSource()
       const { connect } = await setup((app) => {
-        app.get('/ticks', (_req, res) =>
-          res.sse(
-            (async function* () {
-              try {
-                for (let i = 0; i < 1_000_000; i++) {
-                  yield String(i)
-                  await new Promise((resolve) => setImmediate(resolve))
-                }
-              } finally {
-                stopped()
-              }
-            })(),
-          ),
-        )
+        app.get('/ticks', (_req, res) => res.sse(ticks.source))
       })
       const client = await connect('/ticks')
       await client.until((c) => c.events.length > 0)
       client.close()
-      await stoppedPromise
+      await ticks.stopped
     })
   })
 
@@ -421,7 +399,7 @@ describe.each([
       for (const client of clients) expect(client.text()).toBe('event: bye\ndata: see you\n\n')
       expect(broker.stats().streams).toBe(0)
       expect(broker.isClosed).toBe(true)
-      expect(errorOf(() => broker.publish('feed', 'late'))?.code).toBe('BROKER_CLOSED')
+      expect(errorOf(() => broker.publish('feed', 'late'), SSEError)?.code).toBe('BROKER_CLOSED')
     })
 
     test('a broker passed in stays open after sse.close(): only this middleware’s streams end', async () => {
@@ -431,10 +409,9 @@ describe.each([
         (app) => app.get('/events', (_req, res) => res.sse({ topics: ['feed'] })),
         { broker },
       )
-      const other = await serve((req, res) => broker.stream(req, res, { topics: ['feed'] }))
+      const other = await listen((req, res) => broker.stream(req, res, { topics: ['feed'] }))
       cleanups.push(() => other.close())
-      const outsider = await rawClient(`${other.url}/`)
-      cleanups.push(() => outsider.close())
+      const outsider = await openClient(cleanups, `${other.url}/`)
       const client = await connect('/events')
 
       await sse.close()
@@ -475,14 +452,13 @@ describe('express 5 only', () => {
       throw new Error('later')
     })
     app.use(recorder.handler)
-    const server = await serve(app)
+    const server = await listen(app)
     cleanups.push(
       () => server.close(),
       () => sse.close(),
     )
     const reached = recorder.next()
-    const client = await rawClient(`${server.url}/events`)
-    cleanups.push(() => client.close())
+    const client = await openClient(cleanups, `${server.url}/events`)
     await Promise.all([client.ended, reached])
     expect(recorder.errors).toMatchObject([{ message: 'later' }])
     expect(sse.broker.subscribers('feed')).toBe(0)
@@ -491,14 +467,13 @@ describe('express 5 only', () => {
 
 describe('options', () => {
   test('an unknown option throws INVALID_OPTION naming the key', () => {
-    const error = errorOf(() => sseMiddleware({ keepalive: 10 } as never))
-    expect(error).toBeInstanceOf(SSEError)
+    const error = errorOf(() => sseMiddleware({ keepalive: 10 } as never), SSEError)
     expect(error?.code).toBe('INVALID_OPTION')
     expect(error?.message).toMatch(/^@sse\/express: unknown option "keepalive" \(known options: /)
   })
 
   test('an option of the wrong type throws INVALID_OPTION naming the key, the type and the value', () => {
-    const error = errorOf(() => sseMiddleware({ keepAlive: 'soon' } as never))
+    const error = errorOf(() => sseMiddleware({ keepAlive: 'soon' } as never), SSEError)
     expect(error?.code).toBe('INVALID_OPTION')
     expect(error?.message).toBe(
       '@sse/express: option "keepAlive" must be of type integer, got "soon"',
@@ -508,7 +483,7 @@ describe('options', () => {
   test('a broker option given together with a broker throws INVALID_OPTION', () => {
     const broker = createBroker()
     cleanups.push(() => broker.close())
-    const error = errorOf(() => sseMiddleware({ broker, historySize: 10 } as never))
+    const error = errorOf(() => sseMiddleware({ broker, historySize: 10 } as never), SSEError)
     expect(error?.code).toBe('INVALID_OPTION')
     expect(error?.message).toBe(
       '@sse/express: option "historySize" cannot be combined with "broker"; give it to createBroker() instead',
@@ -516,7 +491,7 @@ describe('options', () => {
   })
 
   test('a broker that is not a broker throws INVALID_OPTION', () => {
-    const error = errorOf(() => sseMiddleware({ broker: {} as Broker }))
+    const error = errorOf(() => sseMiddleware({ broker: {} as Broker }), SSEError)
     expect(error?.code).toBe('INVALID_OPTION')
     expect(error?.message).toBe(
       '@sse/express: option "broker" must be an object with methods publish, stream, group, close, got an object',

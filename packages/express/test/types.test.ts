@@ -1,16 +1,14 @@
 import type { Broker, SSEStream } from '@sse/core'
 import { type SSEMiddleware, sseMiddleware } from '@sse/express'
+import { useCleanups } from '@sse/testkit'
 import express, { type Request, type RequestHandler, type Response } from 'express'
-import { afterEach, describe, expectTypeOf, test } from 'vitest'
+import { describe, expectTypeOf, test } from 'vitest'
 
-const middlewares: SSEMiddleware[] = []
-afterEach(async () => {
-  for (const sse of middlewares.splice(0)) await sse.close()
-})
+const cleanups = useCleanups()
 
 function make(...args: Parameters<typeof sseMiddleware>): SSEMiddleware {
   const sse = sseMiddleware(...args)
-  middlewares.push(sse)
+  cleanups.push(() => sse.close())
   return sse
 }
 

@@ -1,7 +1,8 @@
 import ssePlugin, { type Broker, createBroker } from '@sse/fastify'
+import { useCleanups } from '@sse/testkit'
 import Fastify from 'fastify'
 import { expect, test } from 'vitest'
-import { rawClient, useCleanups } from './helpers.js'
+import { listenApp } from './helpers.js'
 
 const cleanups = useCleanups()
 
@@ -36,15 +37,10 @@ test('each encapsulation context that registers the plugin has its own broker an
       { prefix: `/${name}` },
     )
   }
-  cleanups.push(() => app.close())
-  const origin = await app.listen({ port: 0, host: '127.0.0.1' })
+  const { connect } = await listenApp(cleanups, app)
   expect(brokers.red).not.toBe(brokers.blue)
-  const red = await rawClient(`${origin}/red/events`)
-  const blue = await rawClient(`${origin}/blue/events`)
-  cleanups.push(
-    () => red.close(),
-    () => blue.close(),
-  )
+  const red = await connect('/red/events')
+  const blue = await connect('/blue/events')
   const id = await brokers.red!.publish('news', 'for red only')
   await red.until((c) => c.events.length === 1)
   expect(red.text()).toBe(`id: ${id}\nevent: news\ndata: for red only\n\n`)
@@ -83,15 +79,10 @@ test('a broker passed in is used, with the stream options given alongside as str
     return reply.sse({ topics: ['t'] })
   })
   app.get('/override', (_request, reply) => reply.sse({ topics: ['t'], retry: 20 }))
-  cleanups.push(() => app.close())
-  const origin = await app.listen({ port: 0, host: '127.0.0.1' })
+  const { connect } = await listenApp(cleanups, app)
   expect(app.broker).toBe(broker)
-  const client = await rawClient(`${origin}/events`)
-  const override = await rawClient(`${origin}/override`)
-  cleanups.push(
-    () => client.close(),
-    () => override.close(),
-  )
+  const client = await connect('/events')
+  const override = await connect('/override')
   const id = await broker.publish('t', 'shared')
   await client.until((c) => c.events.length === 1)
   await override.until((c) => c.events.length === 1)
@@ -103,10 +94,8 @@ test('broker options reach the broker the plugin creates', async () => {
   const app = Fastify()
   await app.register(ssePlugin, { keepAlive: 0, retry: 700, defaultEventName: 'none' })
   app.get('/events', (_request, reply) => reply.sse({ topics: ['t'] }))
-  cleanups.push(() => app.close())
-  const origin = await app.listen({ port: 0, host: '127.0.0.1' })
-  const client = await rawClient(`${origin}/events`)
-  cleanups.push(() => client.close())
+  const { connect } = await listenApp(cleanups, app)
+  const client = await connect('/events')
   const id = await app.broker.publish('t', 'unnamed')
   await client.until((c) => c.events.length === 1)
   expect(client.text()).toBe(`retry: 700\n\nid: ${id}\ndata: unnamed\n\n`)

@@ -1,70 +1,19 @@
-import { type ClientHttp2Session, connect } from 'node:http2'
-import { afterEach } from 'vitest'
-
-// The HTTP/1.1 client is shared with the other packages' tests.
-export { once, type RawClient, rawClient } from '../../core/test/helpers.js'
-
-/** One HTTP/2 request, with the body collected as text. */
-export interface H2Stream {
-  response: Promise<Record<string, string | string[] | number | undefined>>
-  /** Resolves when the stream has closed. */
-  ended: Promise<void>
-  text(): string
-  /** Resolves once `predicate` holds for the body; rejects if the stream ends before. */
-  until(predicate: (text: string) => boolean): Promise<void>
-  close(): void
-}
-
-function h2Stream(
-  session: ClientHttp2Session,
-  path: string,
-  headers: Record<string, string>,
-): H2Stream {
-  const stream = session.request({ ':path': path, accept: 'text/event-stream', ...headers })
-  stream.on('error', () => {})
-  let body = ''
-  stream.setEncoding('utf8')
-  stream.on('data', (chunk: string) => {
-    body += chunk
-  })
-  const ended = new Promise<void>((resolve) => stream.on('close', resolve))
-  return {
-    response: new Promise((resolve) => stream.on('response', (h) => resolve(h))),
-    ended,
-    text: () => body,
-    async until(predicate) {
-      while (!predicate(body)) {
-        const more = await Promise.race([
-          new Promise<boolean>((r) => stream.once('data', () => r(true))),
-          ended.then(() => false),
-        ])
-        if (!more && !predicate(body)) throw new Error(`the stream ended; received:\n${body}`)
-      }
-    },
-    close: () => stream.close(),
-  }
-}
+import { type Cleanups, openClient, type RawClient, type RawClientOptions } from '@sse/testkit'
+import type { FastifyInstance } from 'fastify'
 
 /**
- * An HTTP/2 (h2c) session with one request on it; `request()` opens more on the same session.
- * `close()` closes the request and the session.
+ * Listens with `app` on an ephemeral loopback port, closed by `cleanups` after the test, and
+ * returns its origin with `connect(path)`, a raw client closed after the test as well.
  */
-export function h2Client(
-  origin: string,
-  path: string,
-  headers: Record<string, string> = {},
-): H2Stream & { request(path: string): H2Stream } {
-  const session = connect(origin)
-  session.on('error', () => {})
-  const first = h2Stream(session, path, headers)
-  return {
-    ...first,
-    request: (more) => h2Stream(session, more, headers),
-    close: () => {
-      first.close()
-      session.close()
-    },
-  }
+export async function listenApp(cleanups: Cleanups, app: FastifyInstance) {
+  cleanups.push(() => app.close())
+  const origin = await app.listen({ port: 0, host: '127.0.0.1' })
+  const connect = (
+    path: string,
+    headers: Record<string, string> = {},
+    options: RawClientOptions = {},
+  ): Promise<RawClient> => openClient(cleanups, `${origin}${path}`, headers, options)
+  return { origin, connect }
 }
 
 /** A log line written by Fastify's logger. */
@@ -105,16 +54,4 @@ export function logCapture() {
       })
     },
   }
-}
-
-/**
- * Registers an `afterEach` that runs the cleanups a test pushed, newest first (clients before the
- * app they talk to), and returns the list to push to.
- */
-export function useCleanups(): Array<() => unknown> {
-  const cleanups: Array<() => unknown> = []
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-  })
-  return cleanups
 }

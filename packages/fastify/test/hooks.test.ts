@@ -1,22 +1,14 @@
 import fastifyCompress from '@fastify/compress'
 import fastifyCors from '@fastify/cors'
 import ssePlugin from '@sse/fastify'
+import { useCleanups } from '@sse/testkit'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { expect, test } from 'vitest'
-import { rawClient, useCleanups } from './helpers.js'
+import { listenApp } from './helpers.js'
 
 const cleanups = useCleanups()
 
-async function start(app: FastifyInstance) {
-  cleanups.push(() => app.close())
-  const origin = await app.listen({ port: 0, host: '127.0.0.1' })
-  const connect = async (path: string, headers: Record<string, string> = {}) => {
-    const client = await rawClient(`${origin}${path}`, headers)
-    cleanups.push(() => client.close())
-    return client
-  }
-  return { origin, connect }
-}
+const start = (app: FastifyInstance) => listenApp(cleanups, app)
 
 test('an onRequest auth hook refuses before the stream opens', async () => {
   const app = Fastify()

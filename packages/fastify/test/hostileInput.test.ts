@@ -1,27 +1,21 @@
-import { once } from 'node:events'
-import { createConnection } from 'node:net'
 import ssePlugin, { type SSEError, type SSEPluginOptions, type SSEStream } from '@sse/fastify'
+import {
+  h2Client,
+  httpRequests,
+  openSocket,
+  recordUnhandledRejections,
+  useCleanups,
+  authorizeVerdicts as verdicts,
+  waitFor,
+} from '@sse/testkit'
 import Fastify from 'fastify'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { h2Client, rawClient, useCleanups } from './helpers.js'
+import { describe, expect, test } from 'vitest'
+import { listenApp } from './helpers.js'
 
 const cleanups = useCleanups()
 
 /** Rejections nobody handled while this file runs: a hostile request must never cause one. */
-const unhandled: unknown[] = []
-const recordUnhandled = (reason: unknown) => unhandled.push(reason)
-beforeAll(() => {
-  process.on('unhandledRejection', recordUnhandled)
-})
-afterAll(() => {
-  process.off('unhandledRejection', recordUnhandled)
-})
-
-/** Waits, in bounded steps, until `predicate` holds; fails the test if it never does. */
-async function eventually(predicate: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !predicate(); i++) await new Promise((r) => setTimeout(r, 5))
-  expect(predicate()).toBe(true)
-}
+const unhandled = recordUnhandledRejections()
 
 interface EventsQuery {
   /** Comma-separated topics; `t` when absent. */
@@ -54,87 +48,16 @@ async function setup(options: SSEPluginOptions = {}) {
     streams.push(stream)
     return stream
   })
-  cleanups.push(() => app.close())
-  const origin = await app.listen({ port: 0, host: '127.0.0.1' })
-  const connect = async (path = '/events', method = 'GET') => {
-    const client = await rawClient(`${origin}${path}`, {}, { method })
-    cleanups.push(() => client.close())
-    return client
-  }
+  const { origin, connect: open } = await listenApp(cleanups, app)
+  const connect = (path = '/events', method = 'GET') => open(path, {}, { method })
   return { app, broker: app.broker, origin, errors, streams, handled: () => handled, connect }
 }
 
-/** `count` copies of one HTTP/1.1 request, to be sent back to back on one connection. */
-function requests(count: number, method = 'GET', path = '/events'): string {
-  return `${method} ${path} HTTP/1.1\r\nHost: x\r\n\r\n`.repeat(count)
-}
+/** `count` copies of one HTTP/1.1 request to `/events`, to be sent back to back on one connection. */
+const requests = (count: number, method = 'GET') => httpRequests(count, method, '/events')
 
 /** A raw TCP client that sends `payload` in one write and keeps everything it receives. */
-async function pipeline(origin: string, payload: string) {
-  const { hostname, port } = new URL(origin)
-  const socket = createConnection({ host: hostname, port: Number(port) })
-  socket.on('error', () => {})
-  socket.setEncoding('utf8')
-  let text = ''
-  socket.on('data', (chunk: string) => {
-    text += chunk
-  })
-  await once(socket, 'connect')
-  socket.write(payload)
-  cleanups.push(() => socket.destroy())
-  return {
-    text: () => text,
-    /** Status lines received so far. */
-    statuses: () => text.match(/^HTTP\/1\.1 \d{3}/gm) ?? [],
-    leave: () => socket.destroy(),
-  }
-}
-
-/** What an authorize hook does, and what the client must then get. */
-interface VerdictCase {
-  name: string
-  verdict: () => unknown
-  status: number
-  body: string
-  /** The `onError` code reported, if any. */
-  code?: string
-}
-
-const refused = (status: number, body: string) => ({ status, body })
-const failed = { status: 500, body: 'Authorization failed.', code: 'AUTHORIZE_FAILED' }
-
-const verdicts: VerdictCase[] = [
-  { name: 'answering null', verdict: () => null, ...refused(403, 'Forbidden.') },
-  { name: 'answering undefined', verdict: () => undefined, ...refused(403, 'Forbidden.') },
-  { name: 'answering false', verdict: () => false, ...refused(403, 'Forbidden.') },
-  {
-    name: 'answering { status: 401, message }',
-    verdict: () => ({ status: 401, message: 'Sign in.' }),
-    ...refused(401, 'Sign in.'),
-  },
-  {
-    name: 'answering { status: 429 }',
-    verdict: () => ({ status: 429 }),
-    ...refused(429, 'Too Many Requests.'),
-  },
-  {
-    name: 'answering { status: 599, message }',
-    verdict: () => ({ status: 599, message: 'Busy.' }),
-    ...refused(599, 'Busy.'),
-  },
-  { name: 'answering { status: 99 }', verdict: () => ({ status: 99 }), ...failed },
-  { name: 'answering { status: 200 }', verdict: () => ({ status: 200 }), ...failed },
-  { name: 'answering { message: 123 }', verdict: () => ({ message: 123 }), ...failed },
-  { name: "answering 'yes'", verdict: () => 'yes', ...failed },
-  { name: 'answering {}', verdict: () => ({}), ...failed },
-  {
-    name: 'throwing (rejecting, when async)',
-    verdict: () => {
-      throw new Error('token store down')
-    },
-    ...failed,
-  },
-]
+const pipeline = (origin: string, payload: string) => openSocket(cleanups, origin, payload)
 
 type Hook = (verdict: () => unknown) => NonNullable<SSEPluginOptions['authorize']>
 
@@ -153,7 +76,7 @@ describe.each([
       expect(client.headers['content-type']).toBe('text/plain; charset=utf-8')
       expect(client.text()).toBe(body)
       expect(errors.map((error) => error.code)).toEqual(code === undefined ? [] : [code])
-      await eventually(() => broker.stats().streams === 0)
+      await waitFor(() => broker.stats().streams === 0)
       expect(broker.stats()).toMatchObject({ streams: 0, topics: 0, refused: 1 })
       expect(unhandled).toEqual([])
     },
@@ -166,7 +89,7 @@ describe.each([
     const client = await connect()
     expect(client.status).toBe(200)
     expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8')
-    await eventually(() => broker.subscribers('t') === 1)
+    await waitFor(() => broker.subscribers('t') === 1)
     await broker.publish('t', 'in')
     await client.until((c) => c.events.length === 1)
     expect(broker.stats().streams).toBe(1)
@@ -190,7 +113,7 @@ describe.each([
     expect(broker.stats()).toMatchObject({ streams: 0, refused: verdicts.length })
     const admitted = await connect()
     expect(admitted.status).toBe(200)
-    await eventually(() => broker.subscribers('t') === 1)
+    await waitFor(() => broker.subscribers('t') === 1)
     expect(unhandled).toEqual([])
   })
 })
@@ -226,7 +149,7 @@ describe('a response header the stream head cannot carry', () => {
       expect(client.headers['content-type']).toBe('text/plain; charset=utf-8')
       expect(client.text()).toBe('The event stream could not be opened.')
       expect(errors.map((error) => error.code)).toEqual(['INVALID_OPTION'])
-      await eventually(() => broker.stats().streams === 0)
+      await waitFor(() => broker.stats().streams === 0)
       expect(broker.stats()).toMatchObject({ streams: 0, topics: 0 })
       expect(broker.subscribers('t')).toBe(0)
       expect(unhandled).toEqual([])
@@ -280,22 +203,22 @@ describe('a response header the stream head cannot carry', () => {
 describe('pipelined requests', () => {
   test('20 pipelined GETs hold one stream; when the client leaves, nothing stays counted or subscribed', async () => {
     const { broker, origin, handled } = await setup()
-    const client = await pipeline(origin, requests(20))
-    await eventually(() => handled() === 20 && client.statuses().length === 1)
+    const client = pipeline(origin, requests(20))
+    await waitFor(() => handled() === 20 && client.statuses().length === 1)
     expect(client.statuses()).toEqual(['HTTP/1.1 200'])
     expect(broker.stats().streams).toBe(1)
     expect(broker.subscribers('t')).toBe(1)
 
-    client.leave()
-    await eventually(() => broker.stats().streams === 0)
+    client.destroy()
+    await waitFor(() => broker.stats().streams === 0)
     expect(broker.subscribers('t')).toBe(0)
     expect(broker.stats().topics).toBe(0)
   })
 
   test('60 pipelined GETs on a connection that stays open take one slot of maxConnections: 50, and new clients get 200', async () => {
     const { broker, origin, handled, connect } = await setup({ maxConnections: 50 })
-    const hog = await pipeline(origin, requests(60))
-    await eventually(() => handled() === 60 && hog.statuses().length === 1)
+    const hog = pipeline(origin, requests(60))
+    await waitFor(() => handled() === 60 && hog.statuses().length === 1)
     expect(broker.stats().streams).toBe(1)
 
     const clients = await Promise.all(Array.from({ length: 5 }, () => connect()))
@@ -303,21 +226,21 @@ describe('pipelined requests', () => {
     expect(broker.stats().streams).toBe(6)
     expect(broker.subscribers('t')).toBe(6)
 
-    hog.leave()
-    await eventually(() => broker.stats().streams === 5)
+    hog.destroy()
+    await waitFor(() => broker.stats().streams === 5)
     expect(broker.subscribers('t')).toBe(5)
   })
 
   test('a request queued behind a stream is admitted once the stream in front of it ends', async () => {
     const { broker, origin, streams, handled } = await setup()
-    const client = await pipeline(origin, requests(2))
-    await eventually(() => handled() === 2 && client.statuses().length === 1)
+    const client = pipeline(origin, requests(2))
+    await waitFor(() => handled() === 2 && client.statuses().length === 1)
     expect(broker.stats().streams).toBe(1)
     streams[0]!.close()
-    await eventually(() => client.statuses().length === 2 && broker.subscribers('t') === 1)
+    await waitFor(() => client.statuses().length === 2 && broker.subscribers('t') === 1)
     expect(broker.stats().streams).toBe(1)
     await broker.publish('t', 'to the second')
-    await eventually(() => client.text().includes('data: to the second'))
+    await waitFor(() => client.text().includes('data: to the second'))
   })
 })
 
@@ -360,13 +283,13 @@ describe('HEAD requests', () => {
 
   test('a GET pipelined after a HEAD on the same connection gets its own 200 stream', async () => {
     const { broker, origin } = await setup()
-    const client = await pipeline(origin, requests(1, 'HEAD') + requests(1, 'GET'))
-    await eventually(() => client.statuses().length === 2 && broker.subscribers('t') === 1)
+    const client = pipeline(origin, requests(1, 'HEAD') + requests(1, 'GET'))
+    await waitFor(() => client.statuses().length === 2 && broker.subscribers('t') === 1)
     expect(client.statuses()).toEqual(['HTTP/1.1 200', 'HTTP/1.1 200'])
     expect(client.text()).toMatch(/content-type: text\/event-stream; charset=utf-8/i)
     expect(broker.stats().streams).toBe(1)
     await broker.publish('t', 'after the head')
-    await eventually(() => client.text().includes('data: after the head'))
+    await waitFor(() => client.text().includes('data: after the head'))
   })
 })
 
@@ -387,7 +310,7 @@ describe('topics from the request', () => {
     const { broker, connect } = await setup({ maxTopicsPerStream: 3 })
     const client = await connect('/events?topics=a,a,b,b,c,c,a')
     expect(client.status).toBe(200)
-    await eventually(() => broker.subscribers('c') === 1)
+    await waitFor(() => broker.subscribers('c') === 1)
     expect(broker.stats().topics).toBe(3)
   })
 
@@ -399,7 +322,7 @@ describe('topics from the request', () => {
     expect([refused.status, refused.text()]).toEqual([400, 'Too many topics.'])
     const admitted = await connect(`/events?topics=${names(64)}`)
     expect(admitted.status).toBe(200)
-    await eventually(() => broker.stats().topics === 64)
+    await waitFor(() => broker.stats().topics === 64)
   })
 
   test.each([

@@ -1,7 +1,7 @@
 import ssePlugin, { createBroker, type SSEPluginOptions } from '@sse/fastify'
+import { useCleanups } from '@sse/testkit'
 import Fastify from 'fastify'
 import { describe, expect, test } from 'vitest'
-import { useCleanups } from './helpers.js'
 
 const cleanups = useCleanups()
 

@@ -1,4 +1,5 @@
 import ssePlugin, { type SSEPluginOptions, type SSEStream } from '@sse/fastify'
+import { endlessSource, useCleanups, waitFor } from '@sse/testkit'
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -7,7 +8,7 @@ import Fastify, {
   LogController,
 } from 'fastify'
 import { describe, expect, test } from 'vitest'
-import { type LogLine, logCapture, rawClient, useCleanups } from './helpers.js'
+import { type LogLine, listenApp, logCapture } from './helpers.js'
 
 const cleanups = useCleanups()
 
@@ -20,13 +21,7 @@ async function setup(
   const app = Fastify({ logger: { level: 'info', stream: logs.stream } })
   await app.register(ssePlugin, options)
   routes(app)
-  cleanups.push(() => app.close())
-  const origin = await app.listen({ port: 0, host: '127.0.0.1' })
-  const connect = async (path: string, headers: Record<string, string> = {}) => {
-    const client = await rawClient(`${origin}${path}`, headers)
-    cleanups.push(() => client.close())
-    return client
-  }
+  const { origin, connect } = await listenApp(cleanups, app)
   return { app, origin, logs, connect }
 }
 
@@ -111,25 +106,14 @@ describe('reply.sse()', () => {
   })
 
   test('when the client leaves, the async iterable is told to stop', async () => {
-    let stopped!: () => void
-    const stop = new Promise<void>((resolve) => (stopped = resolve))
-    async function* endless() {
-      try {
-        for (let i = 0; i < 1000; i++) {
-          yield String(i)
-          await new Promise((resolve) => setTimeout(resolve, 10))
-        }
-      } finally {
-        stopped()
-      }
-    }
+    const endless = endlessSource()
     const { connect } = await setup((app) =>
-      app.get('/endless', (_request, reply) => reply.sse(endless())),
+      app.get('/endless', (_request, reply) => reply.sse(endless.source)),
     )
     const client = await connect('/endless')
     await client.until((c) => c.events.length >= 2)
     client.close()
-    await stop
+    await endless.stopped
   })
 
   test('a source that throws closes the stream and the failure is logged', async () => {
@@ -290,12 +274,12 @@ describe('request logging', () => {
     await app.register(ssePlugin, { keepAlive: 0, logCompletion: (request) => !quietOnes(request) })
     app.get('/quiet', (_request, reply) => reply.sse({ topics: ['t'] }))
     app.get('/loud', (_request, reply) => reply.sse({ topics: ['t'] }))
-    cleanups.push(() => app.close())
-    const origin = await app.listen({ port: 0, host: '127.0.0.1' })
-    const quiet = await rawClient(`${origin}/quiet`)
+    const { connect } = await listenApp(cleanups, app)
+    const quiet = await connect('/quiet')
     quiet.close()
-    await new Promise((resolve) => setImmediate(resolve))
-    const loud = await rawClient(`${origin}/loud`)
+    // The server has seen it leave: had it logged the quiet stream, the line would be there now.
+    await waitFor(() => app.broker.stats().streams === 0)
+    const loud = await connect('/loud')
     loud.close()
     await logs.find((l) => l.msg === 'request completed')
     const urls = logs.lines
@@ -314,10 +298,7 @@ describe('request logging', () => {
         reply.sse({ topics: ['t'] })
         count = reply.raw.listenerCount('close')
       })
-      cleanups.push(() => app.close())
-      const origin = await app.listen({ port: 0, host: '127.0.0.1' })
-      const client = await rawClient(`${origin}/events`)
-      cleanups.push(() => client.close())
+      const client = await (await listenApp(cleanups, app)).connect('/events')
       expect(client.status).toBe(200)
       return count
     }

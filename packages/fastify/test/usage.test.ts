@@ -1,8 +1,9 @@
 import ssePlugin, { escapeHtml, ssePlugin as namedPlugin, type SSEEvent } from '@sse/fastify'
+import { once, rawClient, useCleanups } from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import Fastify from 'fastify'
 import { expect, test } from 'vitest'
-import { once, rawClient, useCleanups } from './helpers.js'
+import { listenApp } from './helpers.js'
 
 const cleanups = useCleanups()
 
@@ -15,7 +16,7 @@ test('the plugin is the default export and is also exported by name', () => {
   expect(namedPlugin).toBe(ssePlugin)
 })
 
-test('the usage from the issue works as written, against a real server and real clients', async () => {
+test('the README usage works as written, against a real server and real clients', async () => {
   const app = Fastify()
   await app.register(ssePlugin, {
     /* options, all optional */
@@ -33,8 +34,7 @@ test('the usage from the issue works as written, against a real server and real 
   app.get<{ Params: { id: string } }>('/jobs/:id/progress', (request, reply) =>
     reply.sse(progressOf(request.params.id)),
   )
-  cleanups.push(() => app.close())
-  const origin = await app.listen({ port: 0, host: '127.0.0.1' })
+  const { origin, connect } = await listenApp(cleanups, app)
 
   // A browser-style EventSource receives a note posted by another request, HTML-escaped.
   const source = new EventSource(`${origin}/events`)
@@ -50,10 +50,8 @@ test('the usage from the issue works as written, against a real server and real 
   expect((await note).data).toBe('<li>&lt;script&gt;x&lt;/script&gt; &amp; co</li>')
 
   // A background job reaches the same broker through app.broker.
-  const project = await rawClient(`${origin}/projects/42/events`)
-  cleanups.push(() => project.close())
-  const other = await rawClient(`${origin}/projects/43/events`)
-  cleanups.push(() => other.close())
+  const project = await connect('/projects/42/events')
+  const other = await connect('/projects/43/events')
   const id = await app.broker.publish('project:42', { event: 'deployed', data: 'v2' })
   await project.until((c) => c.events.length === 1)
   expect(project.text()).toBe(`id: ${id}\nevent: deployed\ndata: v2\n\n`)

@@ -1,28 +1,21 @@
 import type { BrokerOptions } from '@sse/core'
 import type { RedisTransportOptions } from '@sse/redis'
+import { openClient, useCleanups, waitFor } from '@sse/testkit'
 import { EventSource } from 'eventsource'
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import {
   allRead,
-  type Cleanups,
   frame,
+  hasRedis,
   type Instance,
-  rawClient,
-  runCleanups,
   startInstance,
   uniquePrefix,
-  waitFor,
+  useRedis,
 } from './helpers.js'
-import { type RedisServer, redisAvailable, startRedis } from './redisServer.js'
 
-describe.runIf(redisAvailable)('several instances sharing one Redis', () => {
-  let redis: RedisServer
-  const cleanups: Cleanups = []
-  beforeAll(async () => {
-    redis = await startRedis()
-  })
-  afterAll(() => redis?.stop())
-  afterEach(() => runCleanups(cleanups))
+describe.runIf(hasRedis)('several instances sharing one Redis', () => {
+  const redis = useRedis()
+  const cleanups = useCleanups()
 
   /** `count` instances on one fresh key prefix. */
   function cluster(
@@ -41,9 +34,9 @@ describe.runIf(redisAvailable)('several instances sharing one Redis', () => {
   test('an event published on any instance reaches every subscriber of its topic on every instance, same bytes, in order', async () => {
     const [a, b, c] = (await cluster(3)) as [Instance, Instance, Instance]
     const clients = await Promise.all(
-      [a, b, c, a].map((instance) => rawClient(cleanups, `${instance.url}/events?topics=news`)),
+      [a, b, c, a].map((instance) => openClient(cleanups, `${instance.url}/events?topics=news`)),
     )
-    const sports = await rawClient(cleanups, `${b.url}/events?topics=sports`)
+    const sports = await openClient(cleanups, `${b.url}/events?topics=sports`)
     const browserLike = new EventSource(`${c.url}/events?topics=news`)
     cleanups.push(() => browserLike.close())
     const received: Array<{ id: string; data: string }> = []
@@ -73,8 +66,8 @@ describe.runIf(redisAvailable)('several instances sharing one Redis', () => {
 
   test('a publish to several topics reaches each subscriber once, with the frame of its topic', async () => {
     const [a, b, c] = (await cluster(3)) as [Instance, Instance, Instance]
-    const both = await rawClient(cleanups, `${c.url}/events?topics=a,b`)
-    const onlyB = await rawClient(cleanups, `${a.url}/events?topics=b`)
+    const both = await openClient(cleanups, `${c.url}/events?topics=a,b`)
+    const onlyB = await openClient(cleanups, `${a.url}/events?topics=b`)
     const named = await a.broker.publish(['a', 'b'], 'per topic')
     const shared = await b.broker.publish(['a', 'b'], { event: 'shared', data: 'one frame' })
     const expectedShared = `id: ${shared}\nevent: shared\ndata: one frame\n\n`
@@ -94,7 +87,7 @@ describe.runIf(redisAvailable)('several instances sharing one Redis', () => {
     'a client that reconnects to another instance with %s gets exactly what it missed, in order, then live events',
     async (_, resume) => {
       const [a, b, c] = (await cluster(3)) as [Instance, Instance, Instance]
-      const first = await rawClient(cleanups, `${a.url}/events?topics=news,sports`)
+      const first = await openClient(cleanups, `${a.url}/events?topics=news,sports`)
       const sent: Array<{ id: string; topic: string; data: string }> = []
       const publish = async (instance: Instance, topic: string, data: string) => {
         sent.push({ id: await instance.broker.publish(topic, data), topic, data })
@@ -112,7 +105,7 @@ describe.runIf(redisAvailable)('several instances sharing one Redis', () => {
       await allRead([a, b, c], sent[sent.length - 1]!.id)
 
       const { headers, query } = resume(lastSeen)
-      const second = await rawClient(
+      const second = await openClient(
         cleanups,
         `${b.url}/events?topics=news,sports${query}`,
         headers,

@@ -1,17 +1,12 @@
 import { type BrokerStreamOptions, createBroker, type SSEError } from '@sse/core'
 import { redisTransport } from '@sse/redis'
-import { listen, rawClient, useCleanups, waitFor } from '@sse/testkit'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { uniquePrefix } from './helpers.js'
-import { type RedisServer, redisAvailable, startRedis } from './redisServer.js'
+import { listen, openClient, useCleanups, waitFor } from '@sse/testkit'
+import { describe, expect, test } from 'vitest'
+import { hasRedis, uniquePrefix, useRedis } from './helpers.js'
 
-describe.runIf(redisAvailable)('cursor and snapshot over Redis, across instances', () => {
-  let redis: RedisServer
+describe.runIf(hasRedis)('cursor and snapshot over Redis, across instances', () => {
+  const redis = useRedis()
   const cleanups = useCleanups()
-  beforeAll(async () => {
-    redis = await startRedis()
-  })
-  afterAll(() => redis?.stop())
 
   /** Instances on one key prefix; each serves `/` as a stream on topic `t` with `streamOptions`. */
   async function cluster(count: number, streamOptions: BrokerStreamOptions = {}) {
@@ -43,8 +38,10 @@ describe.runIf(redisAvailable)('cursor and snapshot over Redis, across instances
     await waitFor(() => a!.broker.cursor() === b!.broker.cursor())
     const cursor = a!.broker.cursor()!
     const between = [await b!.broker.publish('t', 'x'), await a!.broker.publish('t', 'y')]
-    const client = await rawClient(`${b!.url}/?lastEventId=${encodeURIComponent(cursor)}`)
-    cleanups.push(() => client.close())
+    const client = await openClient(
+      cleanups,
+      `${b!.url}/?lastEventId=${encodeURIComponent(cursor)}`,
+    )
     await client.until((c) => c.events.length === 2)
     const live = await a!.broker.publish('t', 'z')
     await client.until((c) => c.events.length === 3)
@@ -60,8 +57,7 @@ describe.runIf(redisAvailable)('cursor and snapshot over Redis, across instances
     const cursor = a!.broker.cursor()!
     expect(cursor).toBe('0-0')
     const first = await a!.broker.publish('t', 'first')
-    const client = await rawClient(`${a!.url}/?lastEventId=${cursor}`)
-    cleanups.push(() => client.close())
+    const client = await openClient(cleanups, `${a!.url}/?lastEventId=${cursor}`)
     await client.until((c) => c.events.length === 1)
     expect(client.events[0]).toMatchObject({ id: first, data: 'first' })
   })
@@ -69,8 +65,7 @@ describe.runIf(redisAvailable)('cursor and snapshot over Redis, across instances
   test('a client whose id is gone gets the snapshot with the cursor, then live events from any instance', async () => {
     const [a, b] = await cluster(2, { snapshot: () => ({ event: 'state', data: 'all of it' }) })
     await a!.broker.publish('t', 'old')
-    const client = await rawClient(`${b!.url}/`, { 'last-event-id': '1-1' })
-    cleanups.push(() => client.close())
+    const client = await openClient(cleanups, `${b!.url}/`, { 'last-event-id': '1-1' })
     await client.until((c) => c.events.length === 1)
     expect(client.events[0]).toMatchObject({ event: 'state', data: 'all of it' })
     expect(client.events[0]!.id).toBe(b!.broker.cursor())

@@ -2,24 +2,15 @@ import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createBroker, type SSEError } from '@sse/core'
 import { redisTransport } from '@sse/redis'
+import { openClient, useCleanups, waitFor } from '@sse/testkit'
+import { startRedis } from '@sse/testkit/redisServer'
 import { Redis } from 'ioredis'
-import { afterEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { PUBLISH_SCRIPT } from '../src/publishScript.js'
-import {
-  type Cleanups,
-  frame,
-  publishError,
-  rawClient,
-  runCleanups,
-  startInstance,
-  uniquePrefix,
-  waitFor,
-} from './helpers.js'
-import { redisAvailable, startRedis } from './redisServer.js'
+import { frame, hasRedis, publishError, startInstance, uniquePrefix } from './helpers.js'
 
-describe.runIf(redisAvailable)('faults', () => {
-  const cleanups: Cleanups = []
-  afterEach(() => runCleanups(cleanups))
+describe.runIf(hasRedis)('faults', () => {
+  const cleanups = useCleanups()
 
   async function ownRedis() {
     const redis = await startRedis()
@@ -32,8 +23,8 @@ describe.runIf(redisAvailable)('faults', () => {
     const keyPrefix = uniquePrefix()
     const a = await startInstance(cleanups, { url: redis.url, keyPrefix })
     const b = await startInstance(cleanups, { url: redis.url, keyPrefix })
-    const onA = await rawClient(cleanups, `${a.url}/events?topics=news`)
-    const onB = await rawClient(cleanups, `${b.url}/events?topics=news`)
+    const onA = await openClient(cleanups, `${a.url}/events?topics=news`)
+    const onB = await openClient(cleanups, `${b.url}/events?topics=news`)
     const before = await a.broker.publish('news', 'before')
     await onA.until((x) => x.events.length === 1)
     await onB.until((x) => x.events.length === 1)
@@ -51,7 +42,7 @@ describe.runIf(redisAvailable)('faults', () => {
     expect(a.broker.stats().streams).toBe(1)
     expect(b.broker.stats().streams).toBe(1)
     // A client that comes back up to date is let in during the outage too: it has nothing to replay.
-    const upToDate = await rawClient(cleanups, `${b.url}/events?topics=news`, {
+    const upToDate = await openClient(cleanups, `${b.url}/events?topics=news`, {
       'last-event-id': before,
     })
     expect(upToDate.status).toBe(200)
@@ -83,7 +74,7 @@ describe.runIf(redisAvailable)('faults', () => {
     }
 
     // An id from before the restart is not in the stream any more: the client is told to refetch.
-    const late = await rawClient(cleanups, `${b.url}/events?topics=news`, {
+    const late = await openClient(cleanups, `${b.url}/events?topics=news`, {
       'last-event-id': before,
     })
     await late.until((x) => x.events.length === 1)
@@ -107,14 +98,20 @@ describe.runIf(redisAvailable)('faults', () => {
     })
 
     await redis.restart()
+    // Publishing is refused until the transport has reconnected: try again until it is accepted.
     let id: string | undefined
-    for (let i = 0; i < 1000 && id === undefined; i++) {
-      try {
-        id = await broker.publish('news', 'on time')
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 10))
-      }
-    }
+    await waitFor(
+      async () => {
+        try {
+          id = await broker.publish('news', 'on time')
+          return true
+        } catch {
+          return false
+        }
+      },
+      'a publish to be accepted',
+      { intervalMs: 10 },
+    )
     expect(id).toMatch(/^\d+-\d+$/)
   })
 
@@ -122,7 +119,7 @@ describe.runIf(redisAvailable)('faults', () => {
     const redis = await ownRedis()
     const keyPrefix = uniquePrefix()
     const instance = await startInstance(cleanups, { url: redis.url, keyPrefix })
-    const client = await rawClient(cleanups, `${instance.url}/events?topics=news`)
+    const client = await openClient(cleanups, `${instance.url}/events?topics=news`)
     const admin = new Redis(redis.url)
     cleanups.push(() => admin.quit())
     // An entry an hour ahead of the server clock moves the reader there (it is skipped as foreign).
@@ -140,7 +137,7 @@ describe.runIf(redisAvailable)('faults', () => {
   test('a broker closes promptly while Redis is down, ending its streams', async () => {
     const redis = await ownRedis()
     const instance = await startInstance(cleanups, { url: redis.url, keyPrefix: uniquePrefix() })
-    const client = await rawClient(cleanups, `${instance.url}/events?topics=news`)
+    const client = await openClient(cleanups, `${instance.url}/events?topics=news`)
     await redis.kill()
     await waitFor(() => !instance.transport.stats().connected, 'the outage to be noticed')
     await instance.close()
@@ -157,7 +154,7 @@ describe.runIf(redisAvailable)('faults', () => {
       historySize: 10,
       maxReaderLag: 0,
     })
-    const client = await rawClient(cleanups, `${instance.url}/events?topics=news`)
+    const client = await openClient(cleanups, `${instance.url}/events?topics=news`)
     await instance.broker.publish('news', 'first')
     await client.until((x) => x.events.length === 1)
 

@@ -1,16 +1,39 @@
 import { randomUUID } from 'node:crypto'
-import { createServer, request } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { type Broker, type BrokerOptions, createBroker, type SSEError } from '@sse/core'
 import { type RedisTransport, type RedisTransportOptions, redisTransport } from '@sse/redis'
-import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import { type Cleanups, listen, waitFor } from '@sse/testkit'
+import { type RedisServer, redisAvailable, startRedis } from '@sse/testkit/redisServer'
+import { afterAll, beforeAll } from 'vitest'
 import { compareStreamIds } from '../src/streamId.js'
 
-/** Things to close after each test, last opened first. */
-export type Cleanups = Array<() => unknown>
+/**
+ * Whether the suites that need Redis run here: `describe.runIf(hasRedis)`. Without a
+ * `redis-server`, they are skipped with a message, except on CI, where importing this throws.
+ */
+export const hasRedis: boolean = redisAvailable('@sse/redis tests')
 
-export async function runCleanups(cleanups: Cleanups): Promise<void> {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+/**
+ * One `redis-server` for the tests of the enclosing `describe`: started before them, stopped after.
+ * Read `url` (or `server`) inside a test or a hook that runs after this one.
+ */
+export function useRedis(): { readonly server: RedisServer; readonly url: string } {
+  let server: RedisServer | undefined
+  beforeAll(async () => {
+    server = await startRedis()
+  })
+  afterAll(() => server?.stop())
+  const started = () => {
+    if (server === undefined) throw new Error('redis-server starts in beforeAll: use it in a test')
+    return server
+  }
+  return {
+    get server() {
+      return started()
+    },
+    get url() {
+      return started().url
+    },
+  }
 }
 
 /** A key prefix no other test uses. */
@@ -46,99 +69,21 @@ export async function startInstance(
     ...brokerOptions,
     transport,
   })
-  const server = createServer((req, res) => {
+  const server = await listen((req, res) => {
     const topics = new URL(req.url ?? '/', 'http://x').searchParams.get('topics')
     broker.stream(req, res, { topics: topics ? topics.split(',') : [] })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
   let closed: Promise<void> | undefined
   const close = () => {
     closed ??= (async () => {
       await broker.close()
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await server.close()
     })()
     return closed
   }
   cleanups.push(close)
   await broker.ready
-  return { broker, transport, url: `http://127.0.0.1:${port}`, errors, close }
-}
-
-/** What a raw HTTP/1.1 client received on one stream. */
-export interface RawClient {
-  status: number
-  /** The body received so far, exactly. */
-  text(): string
-  events: EventSourceMessage[]
-  /** Resolves once `predicate` holds; rejects if the stream ends first. */
-  until(predicate: (client: RawClient) => boolean): Promise<void>
-  /** Resolves when the response ends or the connection closes. */
-  ended: Promise<void>
-  close(): void
-}
-
-/** Opens `url` with `http.request` (no agent) and parses the body with eventsource-parser. */
-export function rawClient(
-  cleanups: Cleanups,
-  url: string,
-  headers: Record<string, string> = {},
-): Promise<RawClient> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { accept: 'text/event-stream', ...headers }, agent: false })
-    req.on('error', reject)
-    req.on('response', (res) => {
-      let body = ''
-      const waiters = new Set<() => void>()
-      const ended = new Promise<void>((done) => {
-        res.on('end', done)
-        res.on('close', done)
-      })
-      const client: RawClient = {
-        status: res.statusCode ?? 0,
-        text: () => body,
-        events: [],
-        until(predicate) {
-          if (predicate(client)) return Promise.resolve()
-          return new Promise((done, fail) => {
-            const check = () => {
-              if (!predicate(client)) return
-              waiters.delete(check)
-              done()
-            }
-            waiters.add(check)
-            ended.then(() => {
-              if (!waiters.delete(check)) return
-              if (predicate(client)) done()
-              else fail(new Error(`the stream ended before the condition held; received:\n${body}`))
-            })
-          })
-        },
-        ended,
-        close: () => req.destroy(),
-      }
-      const parser = createParser({ onEvent: (event) => client.events.push(event) })
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        body += chunk
-        parser.feed(chunk)
-        for (const waiter of [...waiters]) waiter()
-      })
-      res.on('error', () => {})
-      cleanups.push(() => req.destroy())
-      resolve(client)
-    })
-    req.end()
-  })
-}
-
-/** Waits (bounded: about 10 s) until `predicate` holds, then asserts it. */
-export async function waitFor(predicate: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000 && !predicate(); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  if (!predicate()) throw new Error(`timed out waiting for ${what}`)
+  return { broker, transport, url: server.url, errors, close }
 }
 
 /** Waits until every instance's reader has read the stream up to `id`. */

@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { type IsolatedRun, runIsolated, useCleanups, waitFor } from '@sse/testkit'
+import { startRedis } from '@sse/testkit/redisServer'
 import { Redis } from 'ioredis'
-import { afterEach, describe, expect, test } from 'vitest'
-import { type IsolatedRun, runIsolated } from '../../core/test/isolatedProcess.js'
-import { type Cleanups, runCleanups, uniquePrefix } from './helpers.js'
-import { redisAvailable, startRedis } from './redisServer.js'
+import { describe, expect, test } from 'vitest'
+import { hasRedis, uniquePrefix } from './helpers.js'
 
 /**
  * A publisher as an app would write one: it publishes every 5 ms and ignores the promises, with no
@@ -74,9 +74,8 @@ function lastProgress(file: string): Progress | undefined {
   return last === undefined ? undefined : (JSON.parse(last) as Progress)
 }
 
-describe.runIf(redisAvailable)('publishing through a Redis outage', () => {
-  const cleanups: Cleanups = []
-  afterEach(() => runCleanups(cleanups))
+describe.runIf(hasRedis)('publishing through a Redis outage', () => {
+  const cleanups = useCleanups()
 
   test('a publisher that ignores its promises runs through Redis being killed and restarted without an unhandled rejection, hears of the outage once, and publishes again', async () => {
     const redis = await startRedis()
@@ -102,18 +101,20 @@ describe.runIf(redisAvailable)('publishing through a Redis outage', () => {
         },
       )
       /** Waits (about 20 s at most) until the publisher's counters satisfy `predicate`. */
-      const until = async (predicate: (progress: Progress) => boolean, what: string) => {
-        for (let i = 0; i < 2000; i++) {
-          const current = lastProgress(progress)
-          if (current !== undefined && predicate(current)) return
-          if (finished instanceof Error) throw finished
-          if (finished !== undefined) {
-            throw new Error(`the publisher exited before ${what}: ${JSON.stringify(finished)}`)
-          }
-          await new Promise((resolve) => setTimeout(resolve, 10))
-        }
-        throw new Error(`timed out waiting for ${what}`)
-      }
+      const until = (predicate: (progress: Progress) => boolean, what: string) =>
+        waitFor(
+          () => {
+            const current = lastProgress(progress)
+            if (current !== undefined && predicate(current)) return true
+            if (finished instanceof Error) throw finished
+            if (finished !== undefined) {
+              throw new Error(`the publisher exited before ${what}: ${JSON.stringify(finished)}`)
+            }
+            return false
+          },
+          what,
+          { timeoutMs: 20_000, intervalMs: 10 },
+        )
 
       await until((x) => x.published >= 20, 'publishing')
       await redis.kill()

@@ -1,32 +1,14 @@
-import { createBroker, type SSEError } from '@sse/core'
+import { createBroker, SSEError } from '@sse/core'
 import type { ReplayResult } from '@sse/core/kit'
 import { RedisTransport, redisTransport } from '@sse/redis'
+import { errorOf, openClient, useCleanups, waitFor } from '@sse/testkit'
 import { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import {
-  allRead,
-  type Cleanups,
-  frame,
-  rawClient,
-  runCleanups,
-  startInstance,
-  uniquePrefix,
-  waitFor,
-} from './helpers.js'
-import { type RedisServer, redisAvailable, startRedis } from './redisServer.js'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { allRead, frame, hasRedis, startInstance, uniquePrefix, useRedis } from './helpers.js'
 
 function deliveredIds(result: ReplayResult): string[] {
   if (result.reset) throw new Error(`unexpected reset to ${result.headId}`)
   return result.deliveries.map((delivery) => delivery.id)
-}
-
-function optionError(options: unknown): SSEError | undefined {
-  try {
-    redisTransport(options as never)
-  } catch (error) {
-    return error as SSEError
-  }
-  return undefined
 }
 
 describe('options', () => {
@@ -69,7 +51,7 @@ describe('options', () => {
       'unknown option "historysize" (known options: url, client, closeClient',
     ],
   ])('%s is refused with INVALID_OPTION naming the option', (_, options, message) => {
-    const error = optionError(options)
+    const error = errorOf(() => redisTransport(options as never), SSEError)
     expect(error?.code).toBe('INVALID_OPTION')
     expect(error?.message).toContain(`@sse/redis: ${message}`)
   })
@@ -81,19 +63,14 @@ describe('options', () => {
   })
 })
 
-describe.runIf(redisAvailable)('one Redis transport', () => {
-  let redis: RedisServer
+describe.runIf(hasRedis)('one Redis transport', () => {
+  const redis = useRedis()
   let admin: Redis
-  const cleanups: Cleanups = []
-  beforeAll(async () => {
-    redis = await startRedis()
+  beforeAll(() => {
     admin = new Redis(redis.url)
   })
-  afterAll(async () => {
-    await admin?.quit()
-    await redis?.stop()
-  })
-  afterEach(() => runCleanups(cleanups))
+  afterAll(() => admin?.quit())
+  const cleanups = useCleanups()
 
   test('each event is one stream entry whose frame holds the exact bytes, its stream id on the id line', async () => {
     const keyPrefix = uniquePrefix()
@@ -127,13 +104,13 @@ describe.runIf(redisAvailable)('one Redis transport', () => {
     const newest = ids[399]!
     await allRead([instance], newest)
 
-    const old = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+    const old = await openClient(cleanups, `${instance.url}/events?topics=news`, {
       'last-event-id': ids[0]!,
     })
     await old.until((x) => x.events.length === 1)
     expect(old.text()).toBe(`id: ${newest}\nevent: sse-reset\ndata: \n\n`)
 
-    const recent = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+    const recent = await openClient(cleanups, `${instance.url}/events?topics=news`, {
       'last-event-id': ids[389]!,
     })
     await recent.until((x) => x.events.length === 10)
@@ -180,12 +157,12 @@ describe.runIf(redisAvailable)('one Redis transport', () => {
     for (let i = 0; i < 30; i++) ids.push(await instance.broker.publish('news', `event ${i}`))
     expect(await admin.xlen(`${keyPrefix}:events`)).toBe(30)
     await allRead([instance], ids[29]!)
-    const tooFar = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+    const tooFar = await openClient(cleanups, `${instance.url}/events?topics=news`, {
       'last-event-id': ids[8]!,
     })
     await tooFar.until((x) => x.events.length === 1)
     expect(tooFar.text()).toBe(`id: ${ids[29]}\nevent: sse-reset\ndata: \n\n`)
-    const justInTime = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+    const justInTime = await openClient(cleanups, `${instance.url}/events?topics=news`, {
       'last-event-id': ids[9]!,
     })
     await justInTime.until((x) => x.events.length === 20)
@@ -204,7 +181,7 @@ describe.runIf(redisAvailable)('one Redis transport', () => {
       Array.from({ length: 1300 }, (_, i) => instance.broker.publish(topicsOf(i), `event ${i}`)),
     )
     await allRead([instance], ids[1299]!)
-    const client = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+    const client = await openClient(cleanups, `${instance.url}/events?topics=news`, {
       'last-event-id': ids[0]!,
     })
     const expected = ids
@@ -219,7 +196,7 @@ describe.runIf(redisAvailable)('one Redis transport', () => {
     const keyPrefix = uniquePrefix()
     const key = `${keyPrefix}:events`
     const instance = await startInstance(cleanups, { url: redis.url, keyPrefix })
-    const live = await rawClient(cleanups, `${instance.url}/events?topics=news`)
+    const live = await openClient(cleanups, `${instance.url}/events?topics=news`)
     const first = await instance.broker.publish('news', 'one')
     await admin.xadd(key, '*', 'foo', 'bar')
     await admin.xadd(key, '*', 't', 'news', 'n', '2', 'f', 'data: no id line\n\n')
@@ -233,7 +210,7 @@ describe.runIf(redisAvailable)('one Redis transport', () => {
     expect(instance.errors.map((error) => error.code)).toEqual(['TRANSPORT_ERROR'])
     expect(instance.errors[0]?.message).toContain('was not written by @sse/redis')
 
-    const replayed = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+    const replayed = await openClient(cleanups, `${instance.url}/events?topics=news`, {
       'last-event-id': first,
     })
     await replayed.until((x) => x.events.length === 1)
@@ -246,7 +223,7 @@ describe.runIf(redisAvailable)('one Redis transport', () => {
     const newest = await instance.broker.publish('news', 'hello')
     await allRead([instance], newest)
     for (const lastEventId of ['not-an-id', '1-1', '99999999999999999999-0']) {
-      const client = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+      const client = await openClient(cleanups, `${instance.url}/events?topics=news`, {
         'last-event-id': lastEventId,
       })
       await client.until((x) => x.events.length === 1)
@@ -256,7 +233,7 @@ describe.runIf(redisAvailable)('one Redis transport', () => {
 
   test('a client reset on an empty stream gets everything published after, when it comes back', async () => {
     const instance = await startInstance(cleanups, { url: redis.url, keyPrefix: uniquePrefix() })
-    const reset = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+    const reset = await openClient(cleanups, `${instance.url}/events?topics=news`, {
       'last-event-id': 'unknown',
     })
     await reset.until((x) => x.events.length === 1)
@@ -267,7 +244,7 @@ describe.runIf(redisAvailable)('one Redis transport', () => {
       await instance.broker.publish('news', 'two'),
     ]
     await allRead([instance], ids[1]!)
-    const back = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+    const back = await openClient(cleanups, `${instance.url}/events?topics=news`, {
       'last-event-id': '0-0',
     })
     await back.until((x) => x.events.length === 2)
@@ -276,14 +253,14 @@ describe.runIf(redisAvailable)('one Redis transport', () => {
 
   test("an event with the publisher's own id carries it on the wire; resuming from it answers a reset", async () => {
     const instance = await startInstance(cleanups, { url: redis.url, keyPrefix: uniquePrefix() })
-    const client = await rawClient(cleanups, `${instance.url}/events?topics=news`)
+    const client = await openClient(cleanups, `${instance.url}/events?topics=news`)
     expect(await instance.broker.publish('news', { id: 'order-7', data: 'shipped' })).toBe(
       'order-7',
     )
     await client.until((x) => x.events.length === 1)
     expect(client.text()).toBe(frame('order-7', 'news', 'shipped'))
     await waitFor(() => instance.transport.stats().delivered === 1, 'the event to be read')
-    const resumed = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+    const resumed = await openClient(cleanups, `${instance.url}/events?topics=news`, {
       'last-event-id': 'order-7',
     })
     await resumed.until((x) => x.events.length === 1)

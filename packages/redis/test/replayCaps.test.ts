@@ -1,18 +1,17 @@
 import type { ReplayLimits, ReplayResult } from '@sse/core/kit'
+import { openClient, useCleanups } from '@sse/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
 import { type HistoryRequest, readHistory } from '../src/readHistory.js'
 import {
   allRead,
-  type Cleanups,
   frame,
+  hasRedis,
   type Instance,
-  rawClient,
-  runCleanups,
   startInstance,
   uniquePrefix,
+  useRedis,
 } from './helpers.js'
-import { type RedisServer, redisAvailable, startRedis } from './redisServer.js'
 
 const UNLIMITED: ReplayLimits = {
   maxEvents: Number.POSITIVE_INFINITY,
@@ -28,14 +27,9 @@ function deliveredIds(result: ReplayResult): string[] {
   return result.deliveries.map((delivery) => delivery.id)
 }
 
-describe.runIf(redisAvailable)('replay caps through a broker', () => {
-  let redis: RedisServer
-  const cleanups: Cleanups = []
-  beforeAll(async () => {
-    redis = await startRedis()
-  })
-  afterAll(() => redis?.stop())
-  afterEach(() => runCleanups(cleanups))
+describe.runIf(hasRedis)('replay caps through a broker', () => {
+  const redis = useRedis()
+  const cleanups = useCleanups()
 
   async function publishMany(
     instance: Instance,
@@ -56,7 +50,7 @@ describe.runIf(redisAvailable)('replay caps through a broker', () => {
     )
     const ids = await publishMany(instance, 8)
     const newest = ids[7]!
-    const capped = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+    const capped = await openClient(cleanups, `${instance.url}/events?topics=news`, {
       'last-event-id': ids[1]!,
     })
     await capped.until((x) => x.events.length === 1)
@@ -64,7 +58,7 @@ describe.runIf(redisAvailable)('replay caps through a broker', () => {
     expect(instance.broker.stats()).toMatchObject({ resets: 1, replaysCapped: 1, replayed: 0 })
     capped.close()
 
-    const resumed = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+    const resumed = await openClient(cleanups, `${instance.url}/events?topics=news`, {
       'last-event-id': newest,
     })
     const next = await instance.broker.publish('news', 'next')
@@ -80,7 +74,7 @@ describe.runIf(redisAvailable)('replay caps through a broker', () => {
       { maxReplayEvents: 5 },
     )
     const ids = await publishMany(instance, 8)
-    const client = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+    const client = await openClient(cleanups, `${instance.url}/events?topics=news`, {
       'last-event-id': ids[2]!,
     })
     await client.until((x) => x.events.length === 5)
@@ -110,13 +104,13 @@ describe.runIf(redisAvailable)('replay caps through a broker', () => {
     )
     await allRead([instance], ids[5]!)
 
-    const whole = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+    const whole = await openClient(cleanups, `${instance.url}/events?topics=news`, {
       'last-event-id': ids[1]!,
     })
     await whole.until((x) => x.events.length === 4)
     expect(whole.text()).toBe(lastFour)
 
-    const capped = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+    const capped = await openClient(cleanups, `${instance.url}/events?topics=news`, {
       'last-event-id': ids[0]!,
     })
     await capped.until((x) => x.events.length === 1)
@@ -130,7 +124,7 @@ describe.runIf(redisAvailable)('replay caps through a broker', () => {
       { url: redis.url, keyPrefix: uniquePrefix() },
       { maxReplayEvents: 1 },
     )
-    const client = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+    const client = await openClient(cleanups, `${instance.url}/events?topics=news`, {
       'last-event-id': '0-0',
     })
     const ids = [
@@ -159,10 +153,13 @@ describe.runIf(redisAvailable)('replay caps through a broker', () => {
   test('an unusable Last-Event-ID gets the reset event naming the newest id, not counted as capped', async () => {
     const instance = await startInstance(cleanups, { url: redis.url, keyPrefix: uniquePrefix() })
     const [newest] = await publishMany(instance, 1)
-    const tooLong = await rawClient(cleanups, `${instance.url}/events?topics=news`, {
+    const tooLong = await openClient(cleanups, `${instance.url}/events?topics=news`, {
       'last-event-id': `1-${'0'.repeat(300)}`,
     })
-    const control = await rawClient(cleanups, `${instance.url}/events?topics=news&lastEventId=1%01`)
+    const control = await openClient(
+      cleanups,
+      `${instance.url}/events?topics=news&lastEventId=1%01`,
+    )
     for (const client of [tooLong, control]) {
       await client.until((x) => x.events.length === 1)
       expect(client.text()).toBe(resetFrame(newest!))
@@ -192,17 +189,13 @@ describe.runIf(redisAvailable)('replay caps through a broker', () => {
   })
 })
 
-describe.runIf(redisAvailable)('readHistory', () => {
-  let redis: RedisServer
+describe.runIf(hasRedis)('readHistory', () => {
+  const redis = useRedis()
   let client: Redis
-  beforeAll(async () => {
-    redis = await startRedis()
+  beforeAll(() => {
     client = new Redis(redis.url)
   })
-  afterAll(async () => {
-    await client?.quit()
-    await redis?.stop()
-  })
+  afterAll(() => client?.quit())
   afterEach(() => {
     vi.restoreAllMocks()
   })

@@ -3,22 +3,33 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { onCI } from './onCI.js'
+
+// Imported by the bench's own sources (apps/bench/src/run.ts): nothing here may import vitest.
 
 /** The `redis-server` binary: `REDIS_SERVER` if set, else the one on the PATH. */
-const BINARY = process.env.REDIS_SERVER ?? 'redis-server'
+export const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server'
+
+let installed: boolean | undefined
+
+/** Whether the {@link REDIS_SERVER} binary runs here (asked once). */
+export function redisServerInstalled(): boolean {
+  installed ??= spawnSync(REDIS_SERVER, ['--version'], { encoding: 'utf8' }).status === 0
+  return installed
+}
 
 /**
- * Whether a `redis-server` binary can run here. Under `CI=true` a missing binary throws, so the run
- * fails instead of skipping; elsewhere the Redis suites are skipped with a message.
+ * Whether suites that need Redis can run: for `describe.runIf(redisAvailable('@sse/redis tests'))`.
+ * Without the binary, on CI it throws, so the run fails instead of skipping; elsewhere it warns
+ * and returns `false`.
  */
-export const redisAvailable: boolean = (() => {
-  const probe = spawnSync(BINARY, ['--version'], { encoding: 'utf8' })
-  if (probe.status === 0) return true
-  const message = `@sse/redis tests need a redis-server binary (tried "${BINARY}"): install it (apt-get install -y redis-server) or set REDIS_SERVER`
-  if (process.env.CI === 'true' || process.env.CI === '1') throw new Error(message)
-  console.warn(`${message}. Skipping the Redis tests.`)
+export function redisAvailable(who = 'these tests'): boolean {
+  if (redisServerInstalled()) return true
+  const message = `${who} need a redis-server binary (tried "${REDIS_SERVER}"): install it (apt-get install -y redis-server) or set REDIS_SERVER`
+  if (onCI()) throw new Error(message)
+  console.warn(`${message}. Skipping them.`)
   return false
-})()
+}
 
 /** A throwaway `redis-server` on 127.0.0.1, without persistence, in its own temp dir. */
 export interface RedisServer {
@@ -62,9 +73,10 @@ function ping(port: number): Promise<boolean> {
   })
 }
 
+/** Starts the binary; it is killed with this process if nothing stopped it before. */
 function spawnRedis(port: number, dir: string): ChildProcess {
   const child = spawn(
-    BINARY,
+    REDIS_SERVER,
     [
       '--port',
       String(port),
@@ -82,9 +94,13 @@ function spawnRedis(port: number, dir: string): ChildProcess {
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )
   child.stderr?.resume()
+  const killWithUs = () => child.kill('SIGKILL')
+  process.once('exit', killWithUs)
+  child.once('exit', () => process.off('exit', killWithUs))
   return child
 }
 
+/** Waits (about 5 s at most) until the server answers PING; `false` if it exits or never does. */
 async function untilAnswering(port: number, child: ChildProcess): Promise<boolean> {
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) return false
@@ -113,7 +129,10 @@ export async function startRedis(): Promise<RedisServer> {
       await exited(candidate)
     }
   }
-  if (child === undefined) throw new Error(`could not start ${BINARY} on a free port`)
+  if (child === undefined) {
+    rmSync(dir, { recursive: true, force: true })
+    throw new Error(`could not start ${REDIS_SERVER} on a free port`)
+  }
   let current: ChildProcess = child
   const kill = async () => {
     current.kill('SIGKILL')
@@ -125,6 +144,7 @@ export async function startRedis(): Promise<RedisServer> {
     kill,
     async restart() {
       await kill()
+      // The port may linger in the kernel for a moment after the kill: try again on it.
       for (let attempt = 0; attempt < 20; attempt++) {
         const candidate = spawnRedis(port, dir)
         if (await untilAnswering(port, candidate)) {
@@ -135,7 +155,7 @@ export async function startRedis(): Promise<RedisServer> {
         await exited(candidate)
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
-      throw new Error(`could not restart ${BINARY} on port ${port}`)
+      throw new Error(`could not restart ${REDIS_SERVER} on port ${port}`)
     },
     async stop() {
       await kill()

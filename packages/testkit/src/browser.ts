@@ -2,14 +2,16 @@
 import { existsSync } from 'node:fs'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { describe } from 'vitest'
+import { onCI } from './onCI.js'
+
+// The demos' browser kit: Chromium through playwright-core, and what their htmx pages expose.
 
 /** Debian's Chromium, installed by `.ci/run` when missing. */
 export const CHROMIUM = '/usr/bin/chromium'
 
-const onCI = !['', '0', 'false'].includes((process.env.CI ?? '').toLowerCase())
 const hasChromium = existsSync(CHROMIUM)
 
-if (!hasChromium && !onCI) {
+if (!hasChromium && !onCI()) {
   console.warn(
     `[demo] ${CHROMIUM} not found: skipping the real-browser tests (apt-get install chromium to run them; on CI they fail instead).`,
   )
@@ -20,7 +22,7 @@ if (!hasChromium && !onCI) {
  * and fail in `launchBrowser()`: a missing browser must never turn into a green run.
  */
 export function describeInBrowser(name: string, body: () => void): void {
-  describe.skipIf(!hasChromium && !onCI)(name, body)
+  describe.skipIf(!hasChromium && !onCI())(name, body)
 }
 
 export async function launchBrowser(): Promise<Browser> {

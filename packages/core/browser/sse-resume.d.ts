@@ -1,0 +1,2 @@
+// A browser script with no exports: importing it (or serving it) keeps htmx pages resumable.
+export {}
