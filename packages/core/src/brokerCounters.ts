@@ -1,17 +1,7 @@
-/** The broker's running counts, shared with the parts that move them. */
-export interface BrokerCounters {
-  published: number
-  publishFailures: number
-  delivered: number
-  dropped: number
-  slowDisconnects: number
-  replayed: number
-  resets: number
-  snapshots: number
-  replaysCapped: number
-  replaysCut: number
-  refused: number
-}
+import type { BrokerStats } from './types.js'
+
+/** The broker's running counts (the counters of {@link BrokerStats}), shared with the parts that move them. */
+export type BrokerCounters = Omit<BrokerStats, 'streams' | 'topics' | 'bufferedBytes' | 'history'>
 
 export function createCounters(): BrokerCounters {
   return {
