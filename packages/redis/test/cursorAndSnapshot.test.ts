@@ -34,17 +34,18 @@ describe.runIf(hasRedis)('cursor and snapshot over Redis, across instances', () 
 
   test('a cursor rendered on one instance resumes on another: the events in between, each once', async () => {
     const [a, b] = await cluster(2)
-    await a!.broker.publish('t', 'before')
-    await waitFor(() => a!.broker.cursor() === b!.broker.cursor())
+    const before = await a!.broker.publish('t', 'before')
+    // The page renders once both instances have read that event.
+    await waitFor(() => a!.broker.cursor() === before && b!.broker.cursor() === before)
     const cursor = a!.broker.cursor()!
     const between = [await b!.broker.publish('t', 'x'), await a!.broker.publish('t', 'y')]
     const client = await openClient(
       cleanups,
       `${b!.url}/?lastEventId=${encodeURIComponent(cursor)}`,
     )
-    await client.until((c) => c.events.length === 2)
+    await client.until((c) => c.events.length >= 2)
     const live = await a!.broker.publish('t', 'z')
-    await client.until((c) => c.events.length === 3)
+    await client.until((c) => c.events.length >= 3)
     expect(client.events.map((event) => [event.id, event.data])).toEqual([
       [between[0], 'x'],
       [between[1], 'y'],
@@ -58,7 +59,7 @@ describe.runIf(hasRedis)('cursor and snapshot over Redis, across instances', () 
     expect(cursor).toBe('0-0')
     const first = await a!.broker.publish('t', 'first')
     const client = await openClient(cleanups, `${a!.url}/?lastEventId=${cursor}`)
-    await client.until((c) => c.events.length === 1)
+    await client.until((c) => c.events.length >= 1)
     expect(client.events[0]).toMatchObject({ id: first, data: 'first' })
   })
 
@@ -66,11 +67,11 @@ describe.runIf(hasRedis)('cursor and snapshot over Redis, across instances', () 
     const [a, b] = await cluster(2, { snapshot: () => ({ event: 'state', data: 'all of it' }) })
     await a!.broker.publish('t', 'old')
     const client = await openClient(cleanups, `${b!.url}/`, { 'last-event-id': '1-1' })
-    await client.until((c) => c.events.length === 1)
+    await client.until((c) => c.events.length >= 1)
     expect(client.events[0]).toMatchObject({ event: 'state', data: 'all of it' })
     expect(client.events[0]!.id).toBe(b!.broker.cursor())
     const live = await a!.broker.publish('t', 'new')
-    await client.until((c) => c.events.length === 2)
+    await client.until((c) => c.events.length >= 2)
     expect(client.events[1]).toMatchObject({ id: live, data: 'new' })
     expect(b!.broker.stats()).toMatchObject({ snapshots: 1, resets: 0 })
   })
