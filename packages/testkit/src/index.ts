@@ -1,5 +1,15 @@
 // @sse/testkit: what every package's tests share. The browser kit (`@sse/testkit/browser`) and the
 // redis-server launcher (`@sse/testkit/redisServer`, also used by the bench) are subpaths.
+export {
+  type AdapterTestOptions,
+  type AdapterUnderTest,
+  type AppUnderTest,
+  type BrokerUnderTest,
+  describeAdapterConformance,
+  invalidAdapterOptions,
+  largestAdapterOptions,
+  type ReportedError,
+} from './adapterConformance.js'
 export { authorizeVerdicts, type VerdictCase } from './authorizeVerdicts.js'
 export { type BundleOptions, bundleFromSources } from './bundleFromSources.js'
 export { type EndlessSource, endlessSource } from './endlessSource.js'
