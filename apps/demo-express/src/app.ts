@@ -33,6 +33,7 @@ function page(notes: readonly Note[]): SafeHtml {
   <link rel="stylesheet" href="/static/style.css">
   <script src="/vendor/htmx/htmx.min.js" defer></script>
   <script src="/vendor/htmx-ext-sse/sse.min.js" defer></script>
+  <script src="/vendor/sse/sse-resume.js" defer></script>
   <script src="/static/app.js" defer></script>
 </head>
 <body>
@@ -84,6 +85,7 @@ export function buildApp(options: ExpressDemoOptions = {}): { app: Express; sse:
   app.use('/static', express.static(assetDirs.public))
   app.use('/vendor/htmx', express.static(assetDirs.htmx))
   app.use('/vendor/htmx-ext-sse', express.static(assetDirs.htmxExtSse))
+  app.use('/vendor/sse', express.static(assetDirs.sseResume))
   app.use(express.urlencoded({ extended: false, limit: '16kb' }))
   app.use(sse)
 

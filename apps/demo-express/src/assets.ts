@@ -15,4 +15,6 @@ export const assetDirs = {
   public: fileURLToPath(new URL('../../demo/public/', import.meta.url)),
   htmx: join(packageDir('htmx.org'), 'dist'),
   htmxExtSse: join(packageDir('htmx-ext-sse'), 'dist'),
+  /** `@sse/core`'s browser script: keeps the page's stream resumable and its `data-sse-state` current. */
+  sseResume: dirname(require.resolve('@sse/core/browser/sse-resume.js')),
 }

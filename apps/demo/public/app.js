@@ -1,51 +1,44 @@
-// Client glue for the htmx 2 pages. Loaded after htmx and htmx-ext-sse, before Alpine.
+// The demo's own client glue. Keeping a page's stream resumable, and its `data-sse-state` for the
+// live indicator, is @sse/core's `sse-resume.js`, loaded before this file.
 //
-// 1. Resume after a hard failure. The browser's EventSource reconnects by itself after a dropped
-//    stream and sends Last-Event-ID. But after a hard failure (a 503, a wrong content type),
-//    htmx-ext-sse builds a *new* EventSource from the sse-connect attribute, and a new EventSource
-//    cannot send that header. So we keep a `lastEventId` query parameter in the attribute current
-//    with the id of the last event seen; the server reads it when the header is absent.
-//    htmx-ext-sse fires `htmx:sseMessage` with the MessageEvent itself as `detail`, so
-//    `detail.lastEventId` is the id the browser would have sent.
-// 2. Show the stream's state in the top bar (`data-sse-state` on the connecting element).
-// 3. The Alpine component of the scoreboard's state-mode island.
+// 1. A last resort after `sse-reset`. A page that comes back with an id the server cannot resume
+//    from gets a snapshot of its state on the stream. Only if that snapshot fails does the stream
+//    send `sse-reset`: the page is stale and nothing on the stream will fix it, so reload it (a
+//    fresh render comes with a fresh cursor), at most once in 30 s, so a server that keeps failing
+//    cannot make it loop.
+// 2. The Alpine component of the scoreboard's state-mode island.
+// 3. On a narrow screen the nav is one row that scrolls sideways: bring the current page into view.
 ;(() => {
-  /** The page's resumable connection that `target` listens on, if any (job and chat streams are not). */
-  function resumableSource(target) {
-    if (!(target instanceof Element)) return null
-    const source = target.closest('[sse-connect]')
-    return source?.hasAttribute('data-resume') ? source : null
-  }
+  const RELOADED_AT = 'sse-demo:reloaded-at'
 
-  document.addEventListener('htmx:sseMessage', (event) => {
-    const source = resumableSource(event.target)
-    const id = event.detail?.lastEventId
-    if (source === null || !id) return
-    const url = new URL(source.getAttribute('sse-connect'), window.location.href)
-    if (url.searchParams.get('lastEventId') === id) return
-    url.searchParams.set('lastEventId', id)
-    source.setAttribute('sse-connect', url.pathname + url.search)
+  function reloadOnce() {
+    try {
+      const last = Number(sessionStorage.getItem(RELOADED_AT))
+      if (Date.now() - last < 30_000) return
+      sessionStorage.setItem(RELOADED_AT, String(Date.now()))
+    } catch {
+      // No sessionStorage (a privacy setting): reload anyway, there is nothing better to do.
+    }
+    window.location.reload()
+  }
+  // htmx 2: `hx-trigger="sse:sse-reset"` on the stream element; htmx 4: a named event is a DOM event.
+  document.addEventListener('sse:sse-reset', reloadOnce)
+  document.addEventListener('sse-reset', reloadOnce)
+
+  document.addEventListener('DOMContentLoaded', () => {
+    const current = document.querySelector('.nav [aria-current="page"]')
+    const nav = current?.parentElement
+    if (current && nav && nav.scrollWidth > nav.clientWidth) {
+      current.scrollIntoView({ block: 'nearest', inline: 'center' })
+    }
   })
 
-  function showState(event, state) {
-    if (event.target instanceof Element && event.target.hasAttribute('data-resume')) {
-      event.target.setAttribute('data-sse-state', state)
-    }
-  }
-  document.addEventListener('htmx:sseOpen', (event) => showState(event, 'open'))
-  document.addEventListener('htmx:sseError', (event) => showState(event, 'reconnecting'))
-
   document.addEventListener('alpine:init', () => {
-    window.Alpine.data('scoreboard', (initial, stateUrl) => ({
+    window.Alpine.data('scoreboard', (initial) => ({
       ...initial,
-      /** Merges the JSON of a `state` event. */
+      /** Merges the JSON of a `state` event: a live one, or the one in the page's snapshot. */
       merge(json) {
         Object.assign(this, JSON.parse(json))
-      },
-      /** After `sse-reset` the events we missed are gone: fetch the whole state. */
-      async reload() {
-        const response = await fetch(stateUrl, { headers: { Accept: 'application/json' } })
-        if (response.ok) Object.assign(this, await response.json())
       },
     }))
   })

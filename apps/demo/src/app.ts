@@ -12,6 +12,7 @@ import { jobs } from './features/jobs.js'
 import { NoteStore } from './features/noteStore.js'
 import { notifications } from './features/notifications.js'
 import { scoreboard } from './features/scoreboard.js'
+import { PageSnapshots } from './pageSnapshots.js'
 
 export interface DemoOptions {
   /**
@@ -20,6 +21,11 @@ export interface DemoOptions {
    */
   broker?: Broker
   logger?: FastifyServerOptions['logger']
+  /**
+   * Fastify's option: `true` destroys every socket still open once `close()` has ended the
+   * streams, like a process exit (a test's "restart"). @default Fastify's 'idle'
+   */
+  forceCloseConnections?: FastifyServerOptions['forceCloseConnections']
   /** Dashboard sampling and publishing interval. @default 1000 */
   dashboardIntervalMs?: number
   /** Duration of one step of a job. @default 400 */
@@ -28,6 +34,10 @@ export interface DemoOptions {
   tokenDelayMs?: number
   /** `retry:` hint of the page streams: how soon the browser reconnects after a drop. @default 1000 */
   retryMs?: number
+  /** The notes, e.g. a store a test keeps across restarts. @default an empty store */
+  notes?: NoteStore
+  /** The games, e.g. a store a test keeps across restarts. @default the demo's five games */
+  games?: GameStore
 }
 
 /**
@@ -35,9 +45,16 @@ export interface DemoOptions {
  * `inject()` in tests; `close()` stops the dashboard timer and ends every open stream.
  */
 export function buildApp(options: DemoOptions = {}): FastifyInstance {
-  const app = Fastify({ logger: options.logger ?? false })
-  const notes = new NoteStore()
-  const games = new GameStore()
+  const app = Fastify({
+    logger: options.logger ?? false,
+    ...(options.forceCloseConnections !== undefined && {
+      forceCloseConnections: options.forceCloseConnections,
+    }),
+  })
+  const notes = options.notes ?? new NoteStore()
+  const games = options.games ?? new GameStore()
+  // Each feature registers how it renders its topics whole, for pages that cannot resume.
+  const snapshots = new PageSnapshots()
 
   // Browser assets come from their npm packages, served locally: no CDN.
   app.register(fastifyStatic, { root: assetDirs.public, prefix: '/static/' })
@@ -46,6 +63,7 @@ export function buildApp(options: DemoOptions = {}): FastifyInstance {
     ['/vendor/htmx-ext-sse/', assetDirs.htmxExtSse],
     ['/vendor/htmx4/', assetDirs.htmx4],
     ['/vendor/alpinejs/', assetDirs.alpine],
+    ['/vendor/sse/', assetDirs.sseResume],
   ] as const) {
     app.register(fastifyStatic, { root, prefix, decorateReply: false })
   }
@@ -59,12 +77,12 @@ export function buildApp(options: DemoOptions = {}): FastifyInstance {
 
   app.register(ssePlugin, options.broker === undefined ? {} : { broker: options.broker })
 
-  app.register(events, { retryMs: options.retryMs ?? 1000, games })
-  app.register(dashboard, { intervalMs: options.dashboardIntervalMs ?? 1000, notes })
-  app.register(notifications, { notes })
-  app.register(scoreboard, { games })
+  app.register(events, { retryMs: options.retryMs ?? 1000, games, snapshots })
+  app.register(dashboard, { intervalMs: options.dashboardIntervalMs ?? 1000, notes, snapshots })
+  app.register(notifications, { notes, snapshots })
+  app.register(scoreboard, { games, snapshots })
   app.register(jobs, { stepMs: options.jobStepMs ?? 400 })
   app.register(chat, { tokenDelayMs: options.tokenDelayMs ?? 45 })
-  app.register(htmx4, { notes })
+  app.register(htmx4, { notes, snapshots })
   return app
 }

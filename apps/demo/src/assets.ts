@@ -13,13 +13,15 @@ function packageDir(name: string): string {
  * and from the bundled `dist/server.js` (`pnpm start`): both sit one level under `apps/demo`.
  */
 export const assetDirs = {
-  /** Our stylesheet, client script and favicon. */
+  /** Our stylesheet, the demo's own client glue and the favicon. */
   public: fileURLToPath(new URL('../public/', import.meta.url)),
   htmx: join(packageDir('htmx.org'), 'dist'),
   htmxExtSse: join(packageDir('htmx-ext-sse'), 'dist'),
   /** `htmx.org@4`, installed under the alias `htmx4`. */
   htmx4: join(packageDir('htmx4'), 'dist'),
   alpine: join(packageDir('alpinejs'), 'dist'),
+  /** `@sse/core`'s browser script, which keeps a page's stream resumable (see `layout.ts`). */
+  sseResume: dirname(require.resolve('@sse/core/browser/sse-resume.js')),
 }
 
 /** The URLs the pages load them from. */
@@ -33,4 +35,5 @@ export const assetUrls = {
   htmx4: '/vendor/htmx4/htmx.min.js',
   htmx4Sse: '/vendor/htmx4/ext/hx-sse.js',
   alpine: '/vendor/alpinejs/cdn.min.js',
+  sseResume: '/vendor/sse/sse-resume.js',
 }

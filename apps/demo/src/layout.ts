@@ -14,20 +14,33 @@ const NAV = [
 /** Which nav entry is highlighted. */
 export type Section = (typeof NAV)[number]['section']
 
+/** The page's one SSE connection. */
+export interface PageStream {
+  /**
+   * Every topic the page needs. Every live part of the page listens on this connection; only
+   * short-lived per-request streams (jobs, chat replies) open their own.
+   */
+  topics: readonly string[]
+  /**
+   * `request.broker.cursor()`, read in the same tick as the state the page renders: the stream
+   * starts right after that state, so nothing published in between is missed or shown twice.
+   */
+  cursor: string | undefined
+}
+
 export interface PageOptions {
   title: string
   section: Section
   /** Main content. */
   body: SafeHtml
-  /**
-   * Topics of the page's one SSE connection (htmx 2 pages). Every live part of the page listens on
-   * this connection; only short-lived per-request streams (jobs, chat replies) open their own.
-   */
-  topics?: readonly string[]
+  stream?: PageStream
   /** Loads Alpine for a client-state island. */
   alpine?: boolean
-  /** htmx 4 instead of htmx 2 + htmx-ext-sse (the page then opens its stream with `hx-sse:connect`). */
-  htmx4?: boolean
+  /**
+   * htmx 4 instead of htmx 2 + htmx-ext-sse: the page opens its stream with `hx-sse:connect`, which
+   * swaps every unnamed event into `target` with `swap`.
+   */
+  htmx4?: { target: string; swap: 'beforeend' | 'afterbegin' }
   /** Footer text. @default names the page's SSE connection */
   footer?: SafeHtml
 }
@@ -41,31 +54,60 @@ function nav(section: Section): SafeHtml {
   </nav>`
 }
 
+/** `/events?topics=a,b`: the stream's URL as the footer shows it. */
+export function eventsPath(topics: readonly string[]): string {
+  return `/events?topics=${topics.join(',')}`
+}
+
+/** The URL the page connects to: its topics, and the cursor to start after. */
+function streamUrl(stream: PageStream): string {
+  const cursor =
+    stream.cursor === undefined ? '' : `&lastEventId=${encodeURIComponent(stream.cursor)}`
+  return eventsPath(stream.topics) + cursor
+}
+
 function scripts(options: PageOptions): SafeHtml {
   if (options.htmx4) {
-    return html`<script src="${assetUrls.htmx4}" defer></script>
-    <script src="${assetUrls.htmx4Sse}" defer></script>`
+    // Classic blocking scripts, in order: htmx 4 initialises on DOMContentLoaded (or in a
+    // setTimeout once the document has loaded), and an extension that registers after that is
+    // never applied. Blocking scripts in <head> run before the document finishes loading, so the
+    // extension is always registered first, however late it arrives.
+    return html`<script src="${assetUrls.htmx4}"></script>
+    <script src="${assetUrls.htmx4Sse}"></script>
+    <script src="${assetUrls.sseResume}"></script>
+    <script src="${assetUrls.script}" defer></script>`
   }
-  // Order matters: the extension registers itself with htmx, and app.js registers the Alpine
-  // component before Alpine starts. `defer` keeps document order.
+  // `defer` keeps document order: the extension registers itself with htmx (htmx 2 initialises on
+  // DOMContentLoaded, after every deferred script), and app.js registers the Alpine component
+  // before Alpine starts.
   return html`<script src="${assetUrls.htmx}" defer></script>
     <script src="${assetUrls.htmxExtSse}" defer></script>
+    <script src="${assetUrls.sseResume}" defer></script>
     <script src="${assetUrls.script}" defer></script>
     ${options.alpine ? html`<script src="${assetUrls.alpine}" defer></script>` : ''}`
 }
 
 /**
- * A whole page. On htmx 2 pages the `.shell` wrapper holds the page's single `sse-connect`, so every
- * `sse-swap` and `hx-trigger="sse:..."` inside shares one EventSource. `data-resume` marks it for
- * app.js, which keeps the URL's `lastEventId` current; `hx-trigger="sse:sse-reset"` makes the reset
- * event visible to that script too.
+ * The attributes of the element that opens the page's stream: the `.shell` wrapper, so that every
+ * live part of the page shares it and the top bar's indicator can show its `data-sse-state`, which
+ * `sse-resume.js` keeps current along with the URL's `lastEventId`. `data-resume` marks it.
+ *
+ * On htmx 2, `hx-trigger` makes the stream's last snapshot event and `sse-reset` reach
+ * `sse-resume.js` (htmx-ext-sse reports only events something listens to). On htmx 4, an
+ * `hx-trigger` would say when to connect: it has none, and hears every event anyway.
  */
+function connectAttributes(options: PageOptions): SafeHtml {
+  const stream = options.stream
+  if (stream === undefined) return html``
+  const url = streamUrl(stream)
+  return options.htmx4
+    ? html` hx-sse:connect="${url}" hx-target="${options.htmx4.target}" hx-swap="${options.htmx4.swap}" data-resume data-sse-state="connecting"`
+    : html` hx-ext="sse" sse-connect="${url}" hx-trigger="sse:snapshot, sse:sse-reset" data-resume data-sse-state="connecting"`
+}
+
+/** A whole page, with its one SSE connection on the `.shell` wrapper. */
 export function page(options: PageOptions): SafeHtml {
-  const topics = options.topics ?? []
-  const connect =
-    topics.length > 0
-      ? html` hx-ext="sse" sse-connect="/events?topics=${topics.join(',')}" data-resume hx-trigger="sse:sse-reset" data-sse-state="connecting"`
-      : ''
+  const stream = options.stream
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -77,11 +119,11 @@ export function page(options: PageOptions): SafeHtml {
   ${scripts(options)}
 </head>
 <body>
-  <div class="shell"${connect}>
+  <div class="shell"${connectAttributes(options)}>
     <header class="topbar">
       <a class="brand" href="/"><span class="brand-mark" aria-hidden="true"></span>SSE suite</a>
       ${nav(options.section)}
-      ${topics.length > 0 ? html`<span class="live" title="State of this page's event stream"><span class="dot"></span><span class="live-label"></span></span>` : ''}
+      ${stream ? html`<span class="live" title="State of this page's event stream"><span class="dot"></span><span class="live-label"></span></span>` : ''}
     </header>
     <main class="main">
       ${options.body}
@@ -89,8 +131,8 @@ export function page(options: PageOptions): SafeHtml {
     <footer class="footer">
       ${
         options.footer ??
-        (topics.length > 0
-          ? html`One SSE connection for this page: <code>/events?topics=${topics.join(',')}</code>`
+        (stream
+          ? html`One SSE connection for this page: <code>${eventsPath(stream.topics)}</code>`
           : html`Served by Fastify with <code>@sse/fastify</code>.`)
       }
     </footer>

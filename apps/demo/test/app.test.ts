@@ -56,7 +56,7 @@ describe('the demo app', () => {
     expect((await app.inject(assetUrls.htmx4Sse)).body).toContain("'hx-sse:connect'")
   })
 
-  it('renders every page with one sse-connect carrying all of its topics', async () => {
+  it('renders every page with one sse-connect carrying all of its topics and the cursor to start after', async () => {
     app = buildApp()
     const expected: Record<string, string> = {
       '/': '/events?topics=system,notifications',
@@ -70,11 +70,13 @@ describe('the demo app', () => {
       expect(response.statusCode, path).toBe(200)
       expect(response.headers['content-type']).toBe('text/html; charset=utf-8')
       expect(response.body.match(/sse-connect="([^"]*)"/g), path).toEqual([
-        `sse-connect="${connect}"`,
+        `sse-connect="${connect}&amp;lastEventId=${app.broker.cursor()}"`,
       ])
     }
     const htmx4 = await app.inject('/htmx4/notifications')
-    expect(htmx4.body).toContain('hx-sse:connect="/events?topics=htmx4:notifications"')
+    expect(htmx4.body).toContain(
+      `hx-sse:connect="/events?topics=htmx4:notifications&amp;lastEventId=${app.broker.cursor()}"`,
+    )
     expect(htmx4.body).not.toContain('sse-connect=')
   })
 
@@ -127,7 +129,7 @@ describe('the demo app', () => {
       expect(frame).not.toContain('<img')
     }
     expect((await app!.inject('/notes')).body).toContain('&lt;img src=x onerror=alert(1)&gt;')
-    // What the pages refetch after `sse-reset`: the list, and the dashboard's feed.
+    // The list as a fragment (GET /notes), and the dashboard's feed.
     const feed = (await app!.inject('/notes?view=feed')).body
     expect(feed).toMatch(
       /^<ul id="feed" class="notes" sse-swap="notifications" hx-swap="afterbegin">/,

@@ -182,7 +182,7 @@ describeInBrowser('a page catches up on what it missed while its stream was cut'
     expect(await page.getAttribute('[data-resume]', 'data-sse-state')).toBe('open')
   }, 60_000)
 
-  it('after a restart that lost the history, the page is told to reset and refetches its notes', async () => {
+  it('after a restart that lost the history, the page gets a snapshot of the notes on its stream', async () => {
     const page = await openNotifications()
     await recordSseEvents(page)
     await publishNote(broker, 'C: before the restart')
@@ -200,14 +200,15 @@ describeInBrowser('a page catches up on what it missed while its stream was cut'
       })
       expect(posted.status).toBe(204)
 
-      // `sse-reset` makes the list refetch itself (hx-trigger="sse:sse-reset"): the new server's
-      // notes replace the old list, whether the new note came live or with the refetch.
+      // Instead of `sse-reset`, the stream sends the new server's notes (a `notes` snapshot event):
+      // they replace the old list, whether the new note came live or with the snapshot.
       await page.locator('#notes .note-text', { hasText: 'C: after the restart' }).waitFor()
       await page
         .locator('#notes .note-text', { hasText: 'C: before the restart' })
         .waitFor({ state: 'detached' })
       expect(await notesOnPage(page)).toEqual(['C: after the restart'])
-      expect(await sseLog(page)).toContain('sse-reset')
+      expect(await sseLog(page)).toContain('notes')
+      expect(await sseLog(page)).not.toContain('sse-reset')
       expect(await page.evaluate(() => (window as { __samePage?: boolean }).__samePage)).toBe(true)
     } finally {
       await stopApp()

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { html, type SafeHtml, type SSEEvent } from '@sse/core'
 import type { FastifyInstance } from 'fastify'
-import { page, sendHtml, toasts } from '../layout.js'
+import { eventsPath, page, sendHtml, toasts } from '../layout.js'
 import { ID_PATTERN } from '../topics.js'
 import { PendingStore } from './pendingStore.js'
 
@@ -92,7 +92,8 @@ function exchange(id: string, prompt: string): SafeHtml {
 export async function chat(app: FastifyInstance, options: { tokenDelayMs: number }): Promise<void> {
   const pending = new PendingStore<string>()
 
-  app.get('/chat', async (_request, reply) => {
+  app.get('/chat', async (request, reply) => {
+    const stream = { topics: ['notifications'], cursor: request.broker.cursor() }
     const body = html`<section class="intro">
         <h1>Streaming text</h1>
         <p>A simulated assistant, generated locally: each token is an SSE event appended with <code>hx-swap="beforeend"</code>, a tool-use card arrives in between, and <code>done</code> closes the stream.</p>
@@ -105,10 +106,8 @@ export async function chat(app: FastifyInstance, options: { tokenDelayMs: number
         </form>
       </section>
       ${toasts()}`
-    return sendHtml(
-      reply,
-      page({ title: 'Streaming text', section: 'chat', topics: ['notifications'], body }),
-    )
+    const footer = html`This page's own SSE connection: <code>${eventsPath(stream.topics)}</code>. Each reply streams on one more, which closes when the reply is done.`
+    return sendHtml(reply, page({ title: 'Streaming text', section: 'chat', stream, body, footer }))
   })
 
   app.post('/chat', async (request, reply) => {

@@ -1,16 +1,21 @@
 import type { FastifyInstance } from 'fastify'
+import type { PageSnapshots } from '../pageSnapshots.js'
 import { parseTopics } from '../topics.js'
 import type { GameStore } from './gameStore.js'
 
 /**
- * `/events?topics=a,b`: the one stream of an htmx 2 page, carrying every topic the page needs.
- * Topics are checked against the allow-list before the stream opens. After a reconnect the stream
- * first replays what the page missed, from the `Last-Event-ID` header (the browser's own
- * reconnect) or the `lastEventId` query parameter (htmx-ext-sse's new EventSource).
+ * `/events?topics=a,b&lastEventId=<cursor>`: the one stream of a page, carrying every topic the
+ * page needs. Topics are checked against the allow-list before the stream opens.
+ *
+ * The stream starts after the id the page came with: the `Last-Event-ID` header (the browser's
+ * own reconnect), else `lastEventId` in the URL (the cursor the page was rendered with, kept
+ * current by `sse-resume.js` for htmx-ext-sse's new EventSource). When the broker cannot resume
+ * from that id, the page gets the snapshot of its topics instead of `sse-reset`: its whole state,
+ * then the live events after it, none missed and none twice.
  */
 export async function events(
   app: FastifyInstance,
-  options: { retryMs: number; games: GameStore },
+  options: { retryMs: number; games: GameStore; snapshots: PageSnapshots },
 ): Promise<void> {
   app.get<{ Querystring: { topics?: string } }>('/events', (request, reply) => {
     const parsed = parseTopics(request.query.topics)
@@ -26,6 +31,10 @@ export async function events(
       reply.code(404).type('text/plain; charset=utf-8').send('No such game.')
       return
     }
-    reply.sse({ topics: parsed.topics, retry: options.retryMs })
+    reply.sse({
+      topics: parsed.topics,
+      retry: options.retryMs,
+      snapshot: ({ topics }) => options.snapshots.of(topics),
+    })
   })
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { html, type SafeHtml, type SSEEvent } from '@sse/core'
 import type { FastifyInstance } from 'fastify'
-import { page, sendHtml, toasts } from '../layout.js'
+import { eventsPath, page, sendHtml, toasts } from '../layout.js'
 import { ID_PATTERN } from '../topics.js'
 import { PendingStore } from './pendingStore.js'
 
@@ -85,7 +85,8 @@ export async function jobs(app: FastifyInstance, options: { stepMs: number }): P
   const pending = new PendingStore<Job>()
   let started = 0
 
-  app.get('/jobs', async (_request, reply) => {
+  app.get('/jobs', async (request, reply) => {
+    const stream = { topics: ['notifications'], cursor: request.broker.cursor() }
     const body = html`<section class="intro">
         <h1>Progress of a long job</h1>
         <p>Start a job: the server runs it as an async generator and pipes each progress fragment into an SSE stream of its own (<code>reply.sse(generator)</code>). A final <code>done</code> event meets <code>sse-close="done"</code>, and the browser closes the stream.</p>
@@ -96,10 +97,8 @@ export async function jobs(app: FastifyInstance, options: { stepMs: number }): P
       </section>
       <div id="jobs" class="jobs"></div>
       ${toasts()}`
-    return sendHtml(
-      reply,
-      page({ title: 'Jobs', section: 'jobs', topics: ['notifications'], body }),
-    )
+    const footer = html`This page's own SSE connection: <code>${eventsPath(stream.topics)}</code>. Each running job opens one more, which closes when the job is done.`
+    return sendHtml(reply, page({ title: 'Jobs', section: 'jobs', stream, body, footer }))
   })
 
   app.post('/jobs', async (_request, reply) => {

@@ -14,7 +14,8 @@ export function createNote(text: string): Note {
 
 /**
  * The last notes posted to this instance, so a page opened later starts with them. Live updates
- * travel through the broker; this is only the initial render (and the refetch after `sse-reset`).
+ * travel through the broker; this is only the initial render, and the snapshot of a page that
+ * comes back with an id the broker cannot resume from.
  */
 export class NoteStore {
   readonly #capacity: number

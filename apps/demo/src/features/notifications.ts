@@ -1,6 +1,7 @@
-import { type Broker, html, type SafeHtml } from '@sse/core'
+import { type Broker, html, type SafeHtml, type SSEEvent } from '@sse/core'
 import type { FastifyInstance } from 'fastify'
 import { page, sendHtml } from '../layout.js'
+import type { PageSnapshots } from '../pageSnapshots.js'
 import { createNote, type Note, type NoteStore } from './noteStore.js'
 
 /** Longest note accepted. */
@@ -30,9 +31,38 @@ export function renderNoteList(notes: readonly Note[], options: NoteListOptions)
     : html`<ul id="${options.id}" class="notes" sse-swap="notifications" hx-swap="${options.swap}">${items}</ul>`
 }
 
+/** How many notes the dashboard's feed shows. */
+const FEED_LENGTH = 5
+
 /** The dashboard's feed: the last five notes, newest first. */
 export function renderFeed(notes: NoteStore): SafeHtml {
-  return renderNoteList(notes.latest(5), { id: 'feed', swap: 'afterbegin', newestFirst: true })
+  return renderNoteList(notes.latest(FEED_LENGTH), {
+    id: 'feed',
+    swap: 'afterbegin',
+    newestFirst: true,
+  })
+}
+
+/**
+ * A list's items, to be swapped into the page's list of the same id out of band. `innerHTML`
+ * replaces the items and keeps the list element, with the `sse-swap` listener htmx gave it, so
+ * the live notes that follow the snapshot land in it at once.
+ */
+export function renderNoteItemsOob(id: string, notes: readonly Note[]): SafeHtml {
+  return html`<ul id="${id}" hx-swap-oob="innerHTML">${notes.map(renderNote)}</ul>`
+}
+
+/**
+ * The notes for a page that could not resume: one event per view of the `notifications` topic.
+ * `notes` is received by the notifications page, `feed` by the dashboard (`sse-swap` with
+ * `hx-swap="none"` on the list's card: the event is all out-of-band content); pages that show
+ * notes only as toasts listen to neither.
+ */
+export function notesSnapshot(notes: NoteStore): SSEEvent[] {
+  return [
+    { event: 'notes', data: renderNoteItemsOob('notes', notes.latest()) },
+    { event: 'feed', data: renderNoteItemsOob('feed', notes.latest(FEED_LENGTH).reverse()) },
+  ]
 }
 
 /**
@@ -72,9 +102,10 @@ export function noteForm(): SafeHtml {
 /** `/notifications`: post a note, every open tab appends it. */
 export async function notifications(
   app: FastifyInstance,
-  options: { notes: NoteStore },
+  options: { notes: NoteStore; snapshots: PageSnapshots },
 ): Promise<void> {
   const { notes } = options
+  options.snapshots.add('notifications', () => notesSnapshot(notes))
 
   app.post('/notes', async (request, reply) => {
     const text = noteText(request.body)
@@ -86,8 +117,8 @@ export async function notifications(
     return reply.code(204).send()
   })
 
-  // The whole list, refetched when the stream says `sse-reset` (our Last-Event-ID was too old);
-  // `?view=feed` is the dashboard's short, newest-first variant.
+  // The list as a fragment, for clients other than these pages (the pages get theirs on their
+  // stream); `?view=feed` is the dashboard's short, newest-first variant.
   app.get<{ Querystring: { view?: string } }>('/notes', async (request, reply) =>
     sendHtml(
       reply,
@@ -97,7 +128,10 @@ export async function notifications(
     ),
   )
 
-  app.get('/notifications', async (_request, reply) => {
+  app.get('/notifications', async (request, reply) => {
+    // The cursor and the notes in the same tick: the stream starts right after these notes.
+    const cursor = request.broker.cursor()
+    const list = renderNoteList(notes.latest(), { id: 'notes', swap: 'beforeend' })
     const body = html`<section class="intro">
         <h1>Notifications</h1>
         <p>Post a note: the handler publishes it once and every open tab appends it (<code>hx-swap="beforeend"</code>). User text is escaped: <code>&lt;img src=x onerror=alert(1)&gt;</code> shows up as text and runs nothing.</p>
@@ -108,14 +142,19 @@ export async function notifications(
           ${noteForm()}
           <p class="muted small">Open this page in two tabs, or the <a href="/htmx4/notifications">htmx 4 version</a> next to it.</p>
         </section>
-        <section class="card" hx-get="/notes" hx-trigger="sse:sse-reset" hx-target="#notes" hx-swap="outerHTML">
+        <section class="card" sse-swap="notes" hx-swap="none">
           <h2>Live notes</h2>
-          ${renderNoteList(notes.latest(), { id: 'notes', swap: 'beforeend' })}
+          ${list}
         </section>
       </div>`
     return sendHtml(
       reply,
-      page({ title: 'Notifications', section: 'notifications', topics: ['notifications'], body }),
+      page({
+        title: 'Notifications',
+        section: 'notifications',
+        stream: { topics: ['notifications'], cursor },
+        body,
+      }),
     )
   })
 }

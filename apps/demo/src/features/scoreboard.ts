@@ -1,6 +1,7 @@
-import { html, refreshEvent, type SafeHtml, stateEvent } from '@sse/core'
+import { html, refreshEvent, type SafeHtml, type SSEEvent, stateEvent } from '@sse/core'
 import type { FastifyInstance } from 'fastify'
-import { page, sendHtml, toasts } from '../layout.js'
+import { type PageStream, page, sendHtml, toasts } from '../layout.js'
+import type { PageSnapshots } from '../pageSnapshots.js'
 import { gameTopic } from '../topics.js'
 import type { Game, GameStore } from './gameStore.js'
 
@@ -11,14 +12,22 @@ export function renderScoreboard(game: Game): SafeHtml {
   return html`<div class="scoreboard">${side('home')}<span class="versus">:</span>${side('away')}</div>`
 }
 
+/**
+ * A game for a page that could not resume: the refresh-mode partial (`sse-swap="scoreboard"`) and
+ * a `state` event, which the Alpine island merges like every live one.
+ */
+export function gameSnapshot(game: Game): SSEEvent[] {
+  return [{ event: 'scoreboard', data: renderScoreboard(game) }, stateEvent(game)]
+}
+
 const NO_SUCH_GAME = 'No such game.'
 
-function gamePage(game: Game, games: GameStore): SafeHtml {
+function gamePage(game: Game, games: GameStore, stream: PageStream): SafeHtml {
   const { id } = game
   // Any other game, to show that its page sees none of this one's updates.
   const other = games.ids().find((otherId) => otherId !== id) ?? id
-  // The Alpine island merges `state` events: hx-trigger="sse:state" makes htmx-ext-sse dispatch the
-  // event on this element, and x-on:sse:state hands its JSON to the component.
+  // The Alpine island merges `state` events, live or from a snapshot: hx-trigger="sse:state" makes
+  // htmx-ext-sse dispatch the event on this element, and x-on:sse:state hands its JSON over.
   const state = JSON.stringify(game)
   const side = (key: 'home' | 'away') =>
     html`<div class="team" x-bind:class="{ scored: last === '${key}' }"><span class="team-name" x-text="${key}.name">${game[key].name}</span><span class="team-score" data-team="${key}" x-text="${key}.score">${game[key].score}</span></div>`
@@ -35,22 +44,16 @@ function gamePage(game: Game, games: GameStore): SafeHtml {
       <section class="card mode" id="refresh-mode">
         <h2>Refresh mode</h2>
         <p class="muted small">The server publishes <code>refresh-scoreboard</code>; the section re-fetches its partial with <code>hx-trigger="sse:refresh-scoreboard"</code>. The HTML stays on the server.</p>
-        <div id="scoreboard" hx-get="/games/${id}/scoreboard" hx-trigger="sse:refresh-scoreboard, sse:sse-reset" hx-swap="innerHTML">${renderScoreboard(game)}</div>
+        <div id="scoreboard" hx-get="/games/${id}/scoreboard" hx-trigger="sse:refresh-scoreboard" sse-swap="scoreboard" hx-swap="innerHTML">${renderScoreboard(game)}</div>
       </section>
-      <section class="card mode" id="state-mode" x-data="scoreboard(${state}, '/games/${id}/state')" hx-trigger="sse:state, sse:sse-reset" x-on:sse:state="merge($event.detail.data)" x-on:sse:sse-reset="reload()">
+      <section class="card mode" id="state-mode" x-data="scoreboard(${state})" hx-trigger="sse:state" x-on:sse:state="merge($event.detail.data)">
         <h2>State mode</h2>
         <p class="muted small">The server publishes a JSON <code>state</code> event; an Alpine island merges it. No round trip, the client renders.</p>
         <div class="scoreboard">${side('home')}<span class="versus">:</span>${side('away')}</div>
       </section>
     </div>
     ${toasts()}`
-  return page({
-    title: `Game ${id}`,
-    section: 'games',
-    topics: [gameTopic(id), 'notifications'],
-    body,
-    alpine: true,
-  })
+  return page({ title: `Game ${id}`, section: 'games', stream, body, alpine: true })
 }
 
 /**
@@ -59,10 +62,17 @@ function gamePage(game: Game, games: GameStore): SafeHtml {
  */
 export async function scoreboard(
   app: FastifyInstance,
-  options: { games: GameStore },
+  options: { games: GameStore; snapshots: PageSnapshots },
 ): Promise<void> {
   const { games } = options
   const [firstGame] = games.ids()
+  options.snapshots.add(
+    (topic) => topic.startsWith('game:'),
+    (topic) => {
+      const game = games.get(topic.slice('game:'.length))
+      return game === undefined ? [] : gameSnapshot(game)
+    },
+  )
 
   app.get('/games', async (_request, reply) =>
     firstGame === undefined
@@ -73,7 +83,12 @@ export async function scoreboard(
   app.get<{ Params: { id: string } }>('/games/:id', async (request, reply) => {
     const game = games.get(request.params.id)
     if (game === undefined) return reply.code(404).send(NO_SUCH_GAME)
-    return sendHtml(reply, gamePage(game, games))
+    // The cursor with the score rendered below: the stream starts right after it.
+    const stream = {
+      topics: [gameTopic(game.id), 'notifications'],
+      cursor: request.broker.cursor(),
+    }
+    return sendHtml(reply, gamePage(game, games, stream))
   })
 
   app.get<{ Params: { id: string } }>('/games/:id/scoreboard', async (request, reply) => {
@@ -99,9 +114,12 @@ export async function scoreboard(
       const game = action === 'reset' ? games.reset(id) : games.score(id, action)
       if (game === undefined) return reply.code(404).send(NO_SUCH_GAME)
       const topic = gameTopic(id)
-      // Both modes: a refresh signal for the partial, and the state itself for the island.
-      await request.broker.publish(topic, refreshEvent('refresh-scoreboard'))
-      await request.broker.publish(topic, stateEvent(game))
+      // Both modes: a refresh signal for the partial, and the state itself for the island. Both in
+      // the tick that changed the game, so a page rendered with a cursor sees both or neither.
+      await Promise.all([
+        request.broker.publish(topic, refreshEvent('refresh-scoreboard')),
+        request.broker.publish(topic, stateEvent(game)),
+      ])
       return reply.code(204).send()
     },
   )

@@ -5,8 +5,6 @@ export interface SparklineOptions {
   label: string
   /** Upper bound of the y axis; at least the largest value. @default the largest value */
   max?: number
-  /** Number of slots on the x axis, so a young series grows from the right. @default 60 */
-  slots?: number
 }
 
 const WIDTH = 120
@@ -19,20 +17,22 @@ function round(value: number): number {
 /**
  * An inline SVG sparkline rendered on the server: a line and a soft area under it. Sent inside the
  * dashboard fragment, so the browser needs no charting code.
+ *
+ * The samples there are always span the whole width: a series that has just started (one sample
+ * draws a flat line) reads as a chart from the first second, not as a mark at the right edge.
+ * Once the caller keeps a full window, the chart scrolls.
  */
 export function sparkline(values: readonly number[], options: SparklineOptions): SafeHtml {
-  const slots = Math.max(options.slots ?? 60, values.length, 2)
+  const series = values.length === 1 ? [values[0]!, values[0]!] : values
   const max = Math.max(options.max ?? 0, ...values, 1e-9)
-  const step = WIDTH / (slots - 1)
-  const start = slots - values.length
-  const points = values.map((value, i) => {
-    const x = round((start + i) * step)
+  const step = WIDTH / Math.max(series.length - 1, 1)
+  const points = series.map((value, i) => {
+    const x = round(i * step)
     const y = round(HEIGHT - 1 - (Math.max(value, 0) / max) * (HEIGHT - 2))
     return `${x},${y}`
   })
   const line = points.join(' ')
-  const first = points[0]?.split(',')[0] ?? '0'
-  const area = values.length > 1 ? `${first},${HEIGHT} ${line} ${WIDTH},${HEIGHT}` : ''
+  const area = points.length > 1 ? `0,${HEIGHT} ${line} ${WIDTH},${HEIGHT}` : ''
   return html`<svg class="spark" viewBox="0 0 ${WIDTH} ${HEIGHT}" preserveAspectRatio="none" role="img" aria-label="${options.label}" data-points="${values.length}">
     ${area ? html`<polygon class="spark-area" points="${area}"></polygon>` : ''}
     <polyline class="spark-line" points="${line}"></polyline>
