@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { createBroker } from '@sse/core'
+import { openStream } from '@sse/core/testing'
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { buildApp } from '../src/app.js'
@@ -11,21 +12,14 @@ const form = (fields: Record<string, string>) => ({
   payload: new URLSearchParams(fields).toString(),
 })
 
-/** Reads an event stream until `done(text)` holds, then cancels it. */
+/** Reads an event stream until `done(text)` holds or the stream ends, then closes it. */
 async function readStream(url: string, done: (text: string) => boolean): Promise<string> {
-  const response = await fetch(url)
-  expect(response.status).toBe(200)
-  expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
-  const reader = response.body!.getReader()
-  const decoder = new TextDecoder()
-  let text = ''
-  while (!done(text)) {
-    const { value, done: ended } = await reader.read()
-    if (ended) break
-    text += decoder.decode(value, { stream: true })
-  }
-  await reader.cancel()
-  return text
+  const stream = await openStream(url)
+  expect(stream.status).toBe(200)
+  expect(stream.headers['content-type']).toBe('text/event-stream; charset=utf-8')
+  await stream.waitFor((s) => s.state !== 'open' || done(s.text()))
+  await stream.close()
+  return stream.text()
 }
 
 describe('the demo app', () => {

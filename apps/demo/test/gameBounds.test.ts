@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { createBroker, MemoryTransport } from '@sse/core'
+import { openStream } from '@sse/core/testing'
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
@@ -85,15 +86,13 @@ describe('the scoreboard accepts only games that exist', () => {
   it('refuses a stream for a made-up game with 404 and subscribes nothing; a real game streams', async () => {
     const broker = createBroker()
     const base = await listen({ broker })
-    const refused = await fetch(`${base}/events?topics=game:made-up`)
+    const refused = await openStream(`${base}/events?topics=game:made-up`)
     expect(refused.status).toBe(404)
-    await refused.arrayBuffer()
     expect(broker.stats()).toMatchObject({ streams: 0, topics: 0 })
-    const controller = new AbortController()
-    const stream = await fetch(`${base}/events?topics=game:1`, { signal: controller.signal })
+    const stream = await openStream(`${base}/events?topics=game:1`)
     expect(stream.status).toBe(200)
-    expect(stream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
-    controller.abort()
+    expect(stream.headers['content-type']).toBe('text/event-stream; charset=utf-8')
+    await stream.close()
     await broker.close()
   })
 })

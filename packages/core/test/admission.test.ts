@@ -1,19 +1,19 @@
 import type { AuthorizeHook, BrokerOptions, SSEError } from '@sse/core'
+import { closeStreams, openStream } from '@sse/core/testing'
 import {
   authorizeVerdicts,
   httpRequests,
-  openClient,
   openSocket,
-  rawClient,
   rawSocket,
   runIsolated,
   useCleanups,
   waitFor,
 } from '@sse/testkit'
-import { describe, expect, test } from 'vitest'
+import { afterEach, describe, expect, test } from 'vitest'
 import { serveBroker } from './helpers.js'
 
 const cleanups = useCleanups()
+afterEach(closeStreams)
 
 /** A broker behind a real server; `?name=` becomes a response header of the stream. */
 async function setup(options: BrokerOptions) {
@@ -29,7 +29,7 @@ async function setup(options: BrokerOptions) {
       })
     },
   )
-  const connect = (path = '/') => openClient(cleanups, `${url}${path}`)
+  const connect = (path = '/') => openStream(`${url}${path}`)
   return { broker, errors, connect }
 }
 
@@ -42,7 +42,7 @@ describe.each([
     async (_name, status, { verdict, body, code }) => {
       const { broker, errors, connect } = await setup({ authorize: hook(verdict) as AuthorizeHook })
       const client = await connect()
-      await client.ended
+      await client.ended()
       expect(client.status).toBe(status)
       expect(client.headers['content-type']).toBe('text/plain; charset=utf-8')
       expect(client.text()).toBe(body)
@@ -58,7 +58,7 @@ describe.each([
     expect(client.status).toBe(200)
     await waitFor(() => broker.subscribers('t') === 1)
     await broker.publish('t', 'in')
-    await client.until((c) => c.events.length === 1)
+    await client.take(1)
   })
 
   test('a header value Node refuses (non-Latin-1, from the query) answers 500 and reports INVALID_OPTION', async () => {
@@ -66,7 +66,7 @@ describe.each([
       authorize: hook(() => true) as AuthorizeHook,
     })
     const client = await connect(`/?name=${encodeURIComponent('✓ ok')}`)
-    await client.ended
+    await client.ended()
     expect(client.status).toBe(500)
     expect(client.headers['content-type']).toBe('text/plain; charset=utf-8')
     expect(errors.map((error) => error.code)).toEqual(['INVALID_OPTION'])
@@ -101,7 +101,7 @@ test('a hook that throws answers 500 and reports AUTHORIZE_FAILED with the cause
   ]) {
     const { broker, errors, connect } = await setup({ authorize })
     const client = await connect()
-    await client.ended
+    await client.ended()
     expect(client.status).toBe(500)
     expect(errors[0]?.code).toBe('AUTHORIZE_FAILED')
     expect(errors[0]?.cause).toBe(cause)
@@ -134,8 +134,8 @@ test('stream options built from the request never throw into the handler: 500 an
       broker.stream(req, res, { topics: ['t'], retry })
     },
   )
-  const client = await rawClient(`${url}/?retry=soon`)
-  await client.ended
+  const client = await openStream(`${url}/?retry=soon`)
+  await client.ended()
   expect(client.status).toBe(500)
   expect(errors.map((error) => error.code)).toEqual(['INVALID_OPTION'])
   expect(broker.stats().streams).toBe(0)

@@ -1,19 +1,12 @@
 import { connect as connectH2 } from 'node:http2'
 import { type BrokerOptions, createBroker, SSEStream } from '@sse/core'
-import {
-  httpRequests,
-  listen,
-  listenH2,
-  openClient,
-  openSocket,
-  rawClient,
-  useCleanups,
-  waitFor,
-} from '@sse/testkit'
-import { describe, expect, test } from 'vitest'
+import { closeStreams, openStream } from '@sse/core/testing'
+import { httpRequests, listen, listenH2, openSocket, useCleanups, waitFor } from '@sse/testkit'
+import { afterEach, describe, expect, test } from 'vitest'
 import { serveBroker } from './helpers.js'
 
 const cleanups = useCleanups()
+afterEach(closeStreams)
 
 async function setup(options: BrokerOptions = {}) {
   const { broker, url } = await serveBroker(cleanups, options)
@@ -42,7 +35,7 @@ describe('pipelined requests', () => {
     const { broker, raw, url } = await setup({ maxConnections: 50 })
     raw(GET.repeat(60))
     await waitFor(() => broker.stats().streams === 1)
-    const clients = await Promise.all(Array.from({ length: 5 }, () => openClient(cleanups, url)))
+    const clients = await Promise.all(Array.from({ length: 5 }, () => openStream(url)))
     expect(clients.map((client) => client.status)).toEqual([200, 200, 200, 200, 200])
     expect(broker.stats().streams).toBe(6)
   })
@@ -65,13 +58,13 @@ describe('pipelined requests', () => {
 describe('HEAD', () => {
   test('HEAD gets the SSE head and an ended body, with no subscription and no slot', async () => {
     const { broker, url } = await setup({ maxConnections: 1 })
-    const head = await rawClient(url, {}, { method: 'HEAD' })
-    await head.ended
+    const head = await openStream(url, { method: 'HEAD' })
+    await head.ended()
     expect(head.status).toBe(200)
     expect(head.headers['content-type']).toBe('text/event-stream; charset=utf-8')
-    expect(head.complete()).toBe(true)
+    expect(head.state).toBe('ended')
     expect(broker.stats()).toMatchObject({ streams: 0, topics: 0, refused: 0 })
-    const get = await openClient(cleanups, url)
+    const get = await openStream(url)
     expect(get.status).toBe(200)
   })
 
@@ -111,8 +104,8 @@ describe('HEAD', () => {
       sent = stream.send({ data: 'x' })
     })
     cleanups.push(() => server.close())
-    const head = await rawClient(server.url, {}, { method: 'HEAD' })
-    await head.ended
+    const head = await openStream(server.url, { method: 'HEAD' })
+    await head.ended()
     expect(head.status).toBe(200)
     expect(sent).toBe(false)
   })

@@ -1,9 +1,11 @@
 import type { BrokerOptions, BrokerStreamOptions, SSEError } from '@sse/core'
-import { openClient, useCleanups } from '@sse/testkit'
-import { describe, expect, test } from 'vitest'
+import { closeStreams, openStream } from '@sse/core/testing'
+import { useCleanups } from '@sse/testkit'
+import { afterEach, describe, expect, test } from 'vitest'
 import { serveBroker } from './helpers.js'
 
 const cleanups = useCleanups()
+afterEach(closeStreams)
 
 /** A broker behind a real server; `streamOptions` are given to every stream on topic `t`. */
 async function setup(options: BrokerOptions = {}, streamOptions: BrokerStreamOptions = {}) {
@@ -14,7 +16,7 @@ async function setup(options: BrokerOptions = {}, streamOptions: BrokerStreamOpt
     (broker, req, res) => broker.stream(req, res, { topics: ['t'], ...streamOptions }),
   )
   const connect = (query = '', headers: Record<string, string> = {}) =>
-    openClient(cleanups, `${url}/${query}`, headers)
+    openStream(`${url}/${query}`, { headers })
   return { broker, errors, connect }
 }
 
@@ -25,9 +27,9 @@ describe('the render-time cursor', () => {
     const cursor = broker.cursor()! // taken while the page renders its state
     const between = [await broker.publish('t', 'a'), await broker.publish('t', 'b')]
     const client = await connect(`?lastEventId=${encodeURIComponent(cursor)}`)
-    await client.until((c) => c.events.length === 2)
+    await client.take(2)
     const live = await broker.publish('t', 'c')
-    await client.until((c) => c.events.length === 3)
+    await client.take(1)
     expect(client.events.map((event) => [event.id, event.data])).toEqual([
       [between[0], 'a'],
       [between[1], 'b'],
@@ -40,7 +42,7 @@ describe('the render-time cursor', () => {
     const cursor = broker.cursor()!
     const first = await broker.publish('t', 'first')
     const client = await connect(`?lastEventId=${encodeURIComponent(cursor)}`)
-    await client.until((c) => c.events.length === 1)
+    await client.take(1)
     expect(client.events[0]).toMatchObject({ id: first, data: 'first' })
     expect(broker.stats().resets).toBe(0)
   })
@@ -63,11 +65,11 @@ describe('a snapshot instead of the reset event', () => {
     await broker.publish('t', 'one')
     await broker.publish('t', 'two')
     const client = await connect('', { 'last-event-id': 'from-a-previous-process' })
-    await client.until((c) => c.events.length === 1)
+    await client.take(1)
     expect(client.events[0]).toMatchObject({ event: 'notes', data: 'one,two', id: broker.cursor() })
     state = [...state, 'three']
     const live = await broker.publish('t', 'three')
-    await client.until((c) => c.events.length === 2)
+    await client.take(1)
     expect(client.events[1]).toMatchObject({ id: live, data: 'three' })
     expect(client.text()).not.toContain('sse-reset')
     expect(broker.stats()).toMatchObject({ snapshots: 1, resets: 0 })
@@ -91,7 +93,7 @@ describe('a snapshot instead of the reset event', () => {
     notes.push('n2')
     const during = await broker.publish('t', 'n2')
     release()
-    await client.until((c) => c.events.length === 2)
+    await client.take(2)
     expect(client.events.map((event) => event.data)).toEqual(['n1', 'n2'])
     expect(client.events[1]!.id).toBe(during)
   })
@@ -108,7 +110,7 @@ describe('a snapshot instead of the reset event', () => {
     )
     await broker.publish('t', 'x')
     const client = await connect('', { 'last-event-id': 'unknown' })
-    await client.until((c) => c.events.length === 2)
+    await client.take(2)
     expect(client.events.map((event) => [event.event, event.id])).toEqual([
       ['a', undefined],
       ['b', broker.cursor()],
@@ -123,7 +125,7 @@ describe('a snapshot instead of the reset event', () => {
     const first = await broker.publish('t', '1')
     for (let i = 2; i <= 5; i++) await broker.publish('t', String(i))
     const client = await connect('', { 'last-event-id': first })
-    await client.until((c) => c.events.length === 1)
+    await client.take(1)
     expect(client.events[0]).toMatchObject({ event: 'all', data: 'state' })
     expect(broker.stats()).toMatchObject({ snapshots: 1, replaysCapped: 1 })
   })
@@ -138,7 +140,7 @@ describe('a snapshot instead of the reset event', () => {
     const from = await broker.publish('t', '1')
     await broker.publish('t', '2')
     const client = await connect('', { 'last-event-id': from })
-    await client.until((c) => c.events.length === 1)
+    await client.take(1)
     expect(client.events[0]!.data).toBe('2')
     expect(asked).toBe(0)
   })
@@ -159,11 +161,11 @@ describe('a snapshot instead of the reset event', () => {
       const { broker, errors, connect } = await setup({}, { snapshot: snapshot as never })
       await broker.publish('t', 'x')
       const client = await connect('', { 'last-event-id': 'unknown' })
-      await client.until((c) => c.events.length === 1)
+      await client.take(1)
       expect(client.events[0]).toMatchObject({ event: 'sse-reset', id: broker.cursor() })
       expect(errors.map((error) => error.code)).toEqual(['SNAPSHOT_FAILED'])
       const live = await broker.publish('t', 'after')
-      await client.until((c) => c.events.length === 2)
+      await client.take(1)
       expect(client.events[1]!.id).toBe(live)
     },
   )
@@ -171,7 +173,7 @@ describe('a snapshot instead of the reset event', () => {
   test('a snapshot that is not a function is refused as INVALID_OPTION with a 500, never a throw', async () => {
     const { broker, errors, connect } = await setup({}, { snapshot: 'state' as never })
     const client = await connect()
-    await client.ended
+    await client.ended()
     expect(client.status).toBe(500)
     expect(errors.map((error) => error.code)).toEqual(['INVALID_OPTION'])
     expect(broker.stats().streams).toBe(0)

@@ -1,8 +1,9 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { type BrokerOptions, REPLAY_PAGE_BYTES, type SSEStream } from '@sse/core'
-import { httpRequests, openClient, openSocket, rawClient, useCleanups, waitFor } from '@sse/testkit'
-import { expect, test } from 'vitest'
+import { closeStreams, openStream } from '@sse/core/testing'
+import { httpRequests, openSocket, useCleanups, waitFor } from '@sse/testkit'
+import { afterEach, expect, test } from 'vitest'
 import { serveBroker } from './helpers.js'
 
 setFlagsFromString('--expose-gc')
@@ -21,6 +22,7 @@ const KiB = 1024
 const SLACK = 4 * MiB
 
 const cleanups = useCleanups()
+afterEach(closeStreams)
 
 /** Waits up to 20 s: thousands of connections open here. */
 const until = (predicate: () => boolean, what?: string) =>
@@ -77,7 +79,7 @@ test('a client that stops reading during its replay is cut at the bound and resu
   const ids: string[] = []
   ids.push(await broker.publish('t', `0 ${payload}`))
   for (let i = 1; i < 2000; i++) ids.push(await broker.publish('t', `${i} ${payload}`))
-  const client = await rawClient(url, { 'last-event-id': ids[0]! }, { mode: 'parse' })
+  const client = await openStream(url, { headers: { 'last-event-id': ids[0]! }, timeout: 20_000 })
   client.pause()
   // Live events keep coming; held behind the unread replay, they pass the bound.
   let n = 2000
@@ -87,19 +89,18 @@ test('a client that stops reading during its replay is cut at the bound and resu
   expect(broker.stats().slowDisconnects).toBe(1)
   expect(broker.stats().streams).toBe(0)
   client.resume()
-  await client.ended
+  await client.ended()
   const got = client.events.map((event) => event.id)
   expect(got.length).toBeGreaterThan(0)
   expect(got).toEqual(ids.slice(1, 1 + got.length))
   // Reconnecting from the last event it received brings the rest: no gap, no duplicate.
-  const rest = await openClient(
-    cleanups,
-    url,
-    { 'last-event-id': got[got.length - 1]! },
-    { mode: 'count' },
-  )
+  const rest = await openStream(url, {
+    headers: { 'last-event-id': got[got.length - 1]! },
+    record: false,
+    timeout: 20_000,
+  })
   const missing = ids.length - 1 - got.length
-  await rest.until((c) => c.frames === missing)
+  await rest.waitFor((c) => c.received === missing)
   expect(rest.text().endsWith(`${n - 1} ${payload}\n\n`)).toBe(true)
 })
 

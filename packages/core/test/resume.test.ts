@@ -1,15 +1,17 @@
 import { type BrokerOptions, MAX_LAST_EVENT_ID_LENGTH } from '@sse/core'
-import { openClient, useCleanups } from '@sse/testkit'
+import { closeStreams, openStream } from '@sse/core/testing'
+import { useCleanups } from '@sse/testkit'
 import { EventSource } from 'eventsource'
-import { describe, expect, test } from 'vitest'
+import { afterEach, describe, expect, test } from 'vitest'
 import { serveBroker } from './helpers.js'
 
 const cleanups = useCleanups()
+afterEach(closeStreams)
 
 async function setup(options: BrokerOptions = {}) {
   const { broker, url } = await serveBroker(cleanups, options)
   const connect = (headers: Record<string, string> = {}, query = '') =>
-    openClient(cleanups, `${url}/${query}`, headers)
+    openStream(`${url}/${query}`, { headers })
   return { broker, url, connect }
 }
 
@@ -18,7 +20,7 @@ describe('resuming never fails silently', () => {
     const { broker, connect } = await setup()
     await broker.publish('t', 'missed?')
     const client = await connect({ 'last-event-id': 'x'.repeat(MAX_LAST_EVENT_ID_LENGTH + 1) })
-    await client.until((c) => c.events.length === 1)
+    await client.take(1)
     expect(client.events[0]).toMatchObject({ event: 'sse-reset', data: '' })
     expect(broker.stats().resets).toBe(1)
   })
@@ -27,7 +29,7 @@ describe('resuming never fails silently', () => {
     const { connect } = await setup()
     for (const id of ['y'.repeat(300), 'a\u0001b']) {
       const client = await connect({}, `?lastEventId=${encodeURIComponent(id)}`)
-      await client.until((c) => c.events.length === 1)
+      await client.take(1)
       expect(client.events[0]?.event).toBe('sse-reset')
     }
   })
@@ -35,14 +37,14 @@ describe('resuming never fails silently', () => {
   test('the reset sent before anything was published carries a cursor: a client that drops again gets everything after it', async () => {
     const { broker, connect } = await setup()
     const first = await connect({ 'last-event-id': 'from-another-process' })
-    await first.until((c) => c.events.length === 1)
+    await first.take(1)
     const reset = first.events[0]!
     expect(reset.event).toBe('sse-reset')
     expect(reset.id).toMatch(/^[0-9a-z]+-0$/)
     first.close()
     const published = [await broker.publish('t', 'a'), await broker.publish('t', 'b')]
     const again = await connect({ 'last-event-id': reset.id! })
-    await again.until((c) => c.events.length === 2)
+    await again.take(2)
     expect(again.events.map((event) => [event.id, event.data])).toEqual([
       [published[0], 'a'],
       [published[1], 'b'],
@@ -68,11 +70,8 @@ describe('resuming never fails silently', () => {
       })
     })
     expect(seen).toEqual(['zero', 'two'])
-    const resumed = await openClient(
-      cleanups,
-      `${url}/?lastEventId=${encodeURIComponent('note-ü-0')}`,
-    )
-    await resumed.until((c) => c.events.length === 1)
+    const resumed = await openStream(`${url}/?lastEventId=${encodeURIComponent('note-ü-0')}`)
+    await resumed.take(1)
     expect(resumed.events[0]).toMatchObject({ id: 'note-ü-2', data: 'two' })
   })
 
@@ -82,7 +81,7 @@ describe('resuming never fails silently', () => {
     await broker.publish('t', { id: 'note-ü-2', data: 'two' })
     for (const header of [Buffer.from(from, 'utf8').toString('latin1'), from]) {
       const client = await connect({ 'last-event-id': header })
-      await client.until((c) => c.events.length === 1)
+      await client.take(1)
       expect(client.events[0]).toMatchObject({ id: 'note-ü-2', data: 'two' })
     }
   })
@@ -92,10 +91,10 @@ describe('resuming never fails silently', () => {
     const ids: string[] = []
     for (let i = 0; i < 10; i++) ids.push(await broker.publish('t', `e${i}`))
     const under = await connect({ 'last-event-id': ids[4]! })
-    await under.until((c) => c.events.length === 5)
+    await under.take(5)
     expect(under.events.map((event) => event.data)).toEqual(['e5', 'e6', 'e7', 'e8', 'e9'])
     const over = await connect({ 'last-event-id': ids[3]! })
-    await over.until((c) => c.events.length === 1)
+    await over.take(1)
     expect(over.events[0]).toMatchObject({ event: 'sse-reset', id: ids[9] })
     expect(broker.stats()).toMatchObject({ resets: 1, replaysCapped: 1, replayed: 5 })
   })
@@ -106,7 +105,7 @@ describe('resuming never fails silently', () => {
     await broker.publish('t', 'y'.repeat(600))
     await broker.publish('t', 'z'.repeat(600))
     const client = await connect({ 'last-event-id': first })
-    await client.until((c) => c.events.length === 1)
+    await client.take(1)
     expect(client.events[0]?.event).toBe('sse-reset')
     expect(broker.stats().replaysCapped).toBe(1)
   })

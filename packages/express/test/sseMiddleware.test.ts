@@ -1,22 +1,16 @@
 import { type Broker, createBroker, escapeHtml, SSEError, type SSEStream } from '@sse/core'
+import { closeStreams, openStream, type TestStream } from '@sse/core/testing'
 import { type SSEMiddleware, type SSEMiddlewareOptions, sseMiddleware } from '@sse/express'
-import {
-  endlessSource,
-  errorOf,
-  listen,
-  once,
-  openClient,
-  type RawClient,
-  useCleanups,
-} from '@sse/testkit'
+import { endlessSource, errorOf, listen, once, useCleanups } from '@sse/testkit'
 import compression from 'compression'
 import { EventSource } from 'eventsource'
 import express5, { type ErrorRequestHandler, type Express } from 'express'
 import express4 from 'express4'
 import request from 'supertest'
-import { describe, expect, test } from 'vitest'
+import { afterEach, describe, expect, test } from 'vitest'
 
 const cleanups = useCleanups()
+afterEach(closeStreams)
 
 /** An error handler, placed last, that records every error reaching it and lets Express finish. */
 function errorRecorder() {
@@ -52,7 +46,7 @@ describe.each([
       () => sse.close(),
     )
     const connect = (path: string, headers: Record<string, string> = {}) =>
-      openClient(cleanups, `${server.url}${path}`, headers)
+      openStream(`${server.url}${path}`, { headers })
     return { app, sse, broker: sse.broker, server, connect }
   }
 
@@ -74,7 +68,7 @@ describe.each([
         () => server.close(),
         () => sse.close(),
       )
-      const client = await openClient(cleanups, `${server.url}/events`)
+      const client = await openStream(`${server.url}/events`)
       expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8')
       const answer = await fetch(`${server.url}/notes`, {
         method: 'POST',
@@ -82,13 +76,13 @@ describe.each([
         body: JSON.stringify({ title: '<b>fast</b>' }),
       })
       expect(answer.status).toBe(201)
-      await client.until((c) => c.events.length === 1)
+      await client.take(1)
       expect(client.events[0]).toMatchObject({
         event: 'notifications',
         data: '&lt;b&gt;fast&lt;/b&gt;',
       })
       await sse.close()
-      await client.ended
+      await client.ended()
     })
 
     test('a route publishes with req.broker and a res.sse() stream on that topic receives the exact bytes', async () => {
@@ -104,7 +98,7 @@ describe.each([
       const client = await connect('/events')
       const answer = await request(app).post('/notes').send({ title: '<b>Ship it</b>' })
       expect(answer.status).toBe(201)
-      await client.until((c) => c.events.length === 1)
+      await client.take(1)
       expect(client.text()).toBe(
         `id: ${answer.body.id}\nevent: notifications\ndata: <li>&lt;b&gt;Ship it&lt;/b&gt;</li>\n\n`,
       )
@@ -139,8 +133,8 @@ describe.each([
       const two = await connect('/projects/2/events')
       await broker.publish('project:2', { event: 'update', data: 'for two' })
       await broker.publish('project:1', { event: 'update', data: 'for one' })
-      await one.until((c) => c.events.length === 1)
-      await two.until((c) => c.events.length === 1)
+      await one.take(1)
+      await two.take(1)
       expect(one.events.map((e) => e.data)).toEqual(['for one'])
       expect(two.events.map((e) => e.data)).toEqual(['for two'])
     })
@@ -154,8 +148,8 @@ describe.each([
         })
       })
       const client = await connect('/hello')
-      await client.ended
-      expect(client.complete()).toBe(true)
+      await client.ended()
+      expect(client.state).toBe('ended')
       expect(client.text()).toBe('event: hello\ndata: world\n\n')
       expect(broker.stats().topics).toBe(0)
     })
@@ -173,8 +167,8 @@ describe.each([
         )
       })
       const client = await connect('/jobs/7/progress')
-      await client.ended
-      expect(client.complete()).toBe(true)
+      await client.ended()
+      expect(client.state).toBe('ended')
       expect(client.text()).toBe(
         'retry: 1000\n\ndata: job 7 started\n\nevent: done\ndata: {"percent":100}\n\n',
       )
@@ -186,7 +180,7 @@ describe.each([
         app.get('/ticks', (_req, res) => res.sse(ticks.source))
       })
       const client = await connect('/ticks')
-      await client.until((c) => c.events.length > 0)
+      await client.waitFor((c) => c.events.length > 0)
       client.close()
       await ticks.stopped
     })
@@ -209,7 +203,7 @@ describe.each([
       })
       const reached = recorder.next()
       const client = await connect('/job')
-      await Promise.all([client.ended, reached])
+      await Promise.all([client.ended(), reached])
       expect(client.text()).toBe('data: before\n\n')
       expect(recorder.errors).toHaveLength(1)
       expect(recorder.errors[0]).toBeInstanceOf(SSEError)
@@ -235,7 +229,7 @@ describe.each([
       })
       const reached = inner.next()
       const client = await connect('/nested/job')
-      await Promise.all([client.ended, reached])
+      await Promise.all([client.ended(), reached])
       expect(inner.errors).toMatchObject([{ code: 'SOURCE_FAILED' }])
       // The inner handler passed it on (headers were sent), so the app-level one saw it too.
       expect(outer.errors).toEqual(inner.errors)
@@ -253,7 +247,7 @@ describe.each([
       })
       const reached = recorder.next()
       const client = await connect('/events')
-      await Promise.all([client.ended, reached])
+      await Promise.all([client.ended(), reached])
       expect(client.status).toBe(200)
       expect(recorder.errors).toEqual([boom])
       expect(broker.subscribers('notifications')).toBe(0)
@@ -267,7 +261,7 @@ describe.each([
         })
       })
       const client = await connect('/events')
-      await client.ended
+      await client.ended()
       expect(broker.subscribers('notifications')).toBe(0)
     })
 
@@ -330,7 +324,7 @@ describe.each([
       const second = await broker.publish('feed', 'two')
       const third = await broker.publish('feed', { event: 'named', data: 'three' })
       const client = await connect('/events', { 'last-event-id': first })
-      await client.until((c) => c.events.length === 2)
+      await client.take(2)
       expect(client.text()).toBe(
         `id: ${second}\nevent: feed\ndata: two\n\nid: ${third}\nevent: named\ndata: three\n\n`,
       )
@@ -371,9 +365,9 @@ describe.each([
       const client = await connect('/events', { 'accept-encoding': 'gzip' })
       expect(client.headers['content-encoding']).toBeUndefined()
       const one = await broker.publish('feed', 'one')
-      await client.until((c) => c.events.length === 1)
+      await client.take(1)
       const two = await broker.publish('feed', 'two')
-      await client.until((c) => c.events.length === 2)
+      await client.take(1)
       expect(client.text()).toBe(
         `id: ${one}\nevent: feed\ndata: one\n\nid: ${two}\nevent: feed\ndata: two\n\n`,
       )
@@ -385,7 +379,7 @@ describe.each([
       const { sse, broker, server, connect } = await setup((app) => {
         app.get('/events', (_req, res) => res.sse({ topics: ['feed'] }))
       })
-      const clients: RawClient[] = []
+      const clients: TestStream[] = []
       for (let batch = 0; batch < 10; batch++) {
         clients.push(...(await Promise.all(Array.from({ length: 100 }, () => connect('/events')))))
       }
@@ -395,7 +389,7 @@ describe.each([
       await new Promise<void>((resolve, reject) =>
         server.server.close((error) => (error ? reject(error) : resolve())),
       )
-      await Promise.all(clients.map((client) => client.ended))
+      await Promise.all(clients.map((client) => client.ended()))
       for (const client of clients) expect(client.text()).toBe('event: bye\ndata: see you\n\n')
       expect(broker.stats().streams).toBe(0)
       expect(broker.isClosed).toBe(true)
@@ -411,17 +405,17 @@ describe.each([
       )
       const other = await listen((req, res) => broker.stream(req, res, { topics: ['feed'] }))
       cleanups.push(() => other.close())
-      const outsider = await openClient(cleanups, `${other.url}/`)
+      const outsider = await openStream(`${other.url}/`)
       const client = await connect('/events')
 
       await sse.close()
-      await client.ended
+      await client.ended()
       expect(broker.isClosed).toBe(false)
       await broker.publish('feed', 'still here')
-      await outsider.until((c) => c.events.length === 1)
+      await outsider.take(1)
 
       const late = await connect('/events')
-      await late.ended
+      await late.ended()
       expect([late.status, late.headers['retry-after']]).toEqual([503, '5'])
       expect(broker.subscribers('feed')).toBe(1)
     })
@@ -434,7 +428,7 @@ describe.each([
         { broker, retry: 1500 },
       )
       const client = await connect('/events')
-      await client.until((c) => c.text().length > 0)
+      await client.waitFor((c) => c.text().length > 0)
       expect(client.text()).toBe('retry: 1500\n\n')
     })
   })
@@ -458,8 +452,8 @@ describe('express 5 only', () => {
       () => sse.close(),
     )
     const reached = recorder.next()
-    const client = await openClient(cleanups, `${server.url}/events`)
-    await Promise.all([client.ended, reached])
+    const client = await openStream(`${server.url}/events`)
+    await Promise.all([client.ended(), reached])
     expect(recorder.errors).toMatchObject([{ message: 'later' }])
     expect(sse.broker.subscribers('feed')).toBe(0)
   })

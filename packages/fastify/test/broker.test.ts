@@ -1,10 +1,12 @@
+import { closeStreams } from '@sse/core/testing'
 import ssePlugin, { type Broker, createBroker } from '@sse/fastify'
 import { useCleanups } from '@sse/testkit'
 import Fastify from 'fastify'
-import { expect, test } from 'vitest'
+import { afterEach, expect, test } from 'vitest'
 import { listenApp } from './helpers.js'
 
 const cleanups = useCleanups()
+afterEach(closeStreams)
 
 test('request.broker and app.broker are the same broker', async () => {
   const app = Fastify()
@@ -42,10 +44,10 @@ test('each encapsulation context that registers the plugin has its own broker an
   const red = await connect('/red/events')
   const blue = await connect('/blue/events')
   const id = await brokers.red!.publish('news', 'for red only')
-  await red.until((c) => c.events.length === 1)
+  await red.take(1)
   expect(red.text()).toBe(`id: ${id}\nevent: news\ndata: for red only\n\n`)
   await brokers.blue!.publish('news', 'for blue only')
-  await blue.until((c) => c.events.length === 1)
+  await blue.take(1)
   expect(blue.events[0]?.data).toBe('for blue only')
   expect(red.events).toHaveLength(1)
 })
@@ -84,8 +86,8 @@ test('a broker passed in is used, with the stream options given alongside as str
   const client = await connect('/events')
   const override = await connect('/override')
   const id = await broker.publish('t', 'shared')
-  await client.until((c) => c.events.length === 1)
-  await override.until((c) => c.events.length === 1)
+  await client.take(1)
+  await override.take(1)
   expect(client.text()).toBe(`retry: 1500\n\nid: ${id}\nevent: t\ndata: shared\n\n`)
   expect(override.text()).toBe(`retry: 20\n\nid: ${id}\nevent: t\ndata: shared\n\n`)
 })
@@ -97,6 +99,6 @@ test('broker options reach the broker the plugin creates', async () => {
   const { connect } = await listenApp(cleanups, app)
   const client = await connect('/events')
   const id = await app.broker.publish('t', 'unnamed')
-  await client.until((c) => c.events.length === 1)
+  await client.take(1)
   expect(client.text()).toBe(`retry: 700\n\nid: ${id}\ndata: unnamed\n\n`)
 })

@@ -1,9 +1,11 @@
-import { type Cleanups, openClient, type RawClient, type RawClientOptions } from '@sse/testkit'
+import { type OpenStreamOptions, openStream, type TestStream } from '@sse/core/testing'
+import type { Cleanups } from '@sse/testkit'
 import type { FastifyInstance } from 'fastify'
 
 /**
  * Listens with `app` on an ephemeral loopback port, closed by `cleanups` after the test, and
- * returns its origin with `connect(path)`, a raw client closed after the test as well.
+ * returns its origin with `connect(path)`, which opens a stream on the app with `@sse/core/testing`
+ * (closed by the test file's `afterEach(closeStreams)`).
  */
 export async function listenApp(cleanups: Cleanups, app: FastifyInstance) {
   cleanups.push(() => app.close())
@@ -11,8 +13,8 @@ export async function listenApp(cleanups: Cleanups, app: FastifyInstance) {
   const connect = (
     path: string,
     headers: Record<string, string> = {},
-    options: RawClientOptions = {},
-  ): Promise<RawClient> => openClient(cleanups, `${origin}${path}`, headers, options)
+    options: OpenStreamOptions = {},
+  ): Promise<TestStream> => openStream(app, path, { headers, ...options })
   return { origin, connect }
 }
 

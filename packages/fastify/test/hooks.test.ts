@@ -1,12 +1,14 @@
 import fastifyCompress from '@fastify/compress'
 import fastifyCors from '@fastify/cors'
+import { closeStreams } from '@sse/core/testing'
 import ssePlugin from '@sse/fastify'
 import { useCleanups } from '@sse/testkit'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { expect, test } from 'vitest'
+import { afterEach, expect, test } from 'vitest'
 import { listenApp } from './helpers.js'
 
 const cleanups = useCleanups()
+afterEach(closeStreams)
 
 const start = (app: FastifyInstance) => listenApp(cleanups, app)
 
@@ -22,7 +24,7 @@ test('an onRequest auth hook refuses before the stream opens', async () => {
   const { connect } = await start(app)
 
   const refused = await connect('/events')
-  await refused.ended
+  await refused.ended()
   expect(refused.status).toBe(401)
   expect(refused.headers['content-type']).toMatch(/^application\/json/)
   expect(JSON.parse(refused.text())).toEqual({ error: 'unauthorized' })
@@ -47,7 +49,7 @@ test('a preHandler hook can refuse too', async () => {
   )
   const { connect } = await start(app)
   const refused = await connect('/events')
-  await refused.ended
+  await refused.ended()
   expect(refused.status).toBe(403)
   expect(JSON.parse(refused.text())).toMatchObject({ message: 'members only' })
   expect(app.broker.stats().streams).toBe(0)
@@ -64,7 +66,7 @@ test('the broker’s authorize hook refuses with a plain status, Fastify hooks h
   )
   const { connect } = await start(app)
   const refused = await connect('/events?topic=secret')
-  await refused.ended
+  await refused.ended()
   expect(refused.status).toBe(403)
   const admitted = await connect('/events?topic=public')
   expect(admitted.status).toBe(200)
@@ -127,7 +129,7 @@ test('with @fastify/compress registered, events arrive one by one and uncompress
     const id = await app.broker.publish('t', { data: `event ${i}` })
     expected += `id: ${id}\nevent: t\ndata: event ${i}\n\n`
     // Each event arrives before the next is published: nothing sits in a compression buffer.
-    await client.until((c) => c.events.length === i + 1)
+    await client.waitFor((c) => c.events.length === i + 1)
     expect(client.text()).toBe(expected)
   }
 })

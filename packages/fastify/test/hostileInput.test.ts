@@ -1,16 +1,17 @@
+import { closeStreams, openStream } from '@sse/core/testing'
 import ssePlugin, { type SSEError, type SSEPluginOptions, type SSEStream } from '@sse/fastify'
 import {
   describeAdapterConformance,
-  h2Client,
   invalidAdapterOptions,
   largestAdapterOptions,
   useCleanups,
 } from '@sse/testkit'
 import Fastify from 'fastify'
-import { describe, expect, test } from 'vitest'
+import { afterEach, describe, expect, test } from 'vitest'
 import { listenApp } from './helpers.js'
 
 const cleanups = useCleanups()
+afterEach(closeStreams)
 
 interface EventsQuery {
   /** Comma-separated topics; `t` when absent. */
@@ -62,18 +63,14 @@ describe('a response header the stream head cannot carry', () => {
         reply.sse({ topics: ['t'], headers: { 'keep-alive': 'timeout=60' } }),
       )
       cleanups.push(() => app.close())
-      const origin = await app.listen({ port: 0, host: '127.0.0.1' })
-      const client = h2Client(origin, '/events')
-      cleanups.push(() => client.close())
-      let status: unknown = 'no response'
-      client.response.then((headers) => {
-        status = headers[':status']
-      })
-      await client.ended
+      await app.listen({ port: 0, host: '127.0.0.1' })
+      // A Fastify instance on HTTP/2: the kit speaks h2c to it. Without a response it would reject.
+      const client = await openStream(app, '/events')
+      await client.ended()
       await new Promise((resolve) => setImmediate(resolve))
       expect(errors.map((error) => error.code)).toEqual(['OPEN_FAILED'])
       expect(app.broker.stats()).toMatchObject({ streams: 0, topics: 0 })
-      expect(status).toBe(500)
+      expect(client.status).toBe(500)
       expect(client.text()).toBe('The event stream could not be opened.')
     },
   )

@@ -1,9 +1,11 @@
+import { closeStreams, openStream, type TestStream } from '@sse/core/testing'
 import ssePlugin, { createBroker, SSEError } from '@sse/fastify'
-import { type H2Stream, h2Client, type RawClient, rawClient, useCleanups } from '@sse/testkit'
+import { type H2Stream, h2Client, useCleanups } from '@sse/testkit'
 import Fastify from 'fastify'
-import { describe, expect, test } from 'vitest'
+import { afterEach, describe, expect, test } from 'vitest'
 
 const cleanups = useCleanups()
+afterEach(closeStreams)
 
 /** Opens `count` clients, `batch` at a time, so loopback is not flooded all at once. */
 async function openMany<T>(count: number, open: () => Promise<T>, batch = 100): Promise<T[]> {
@@ -23,7 +25,7 @@ describe('app.close()', () => {
     let closed = false
     cleanups.push(() => closed || app.close())
     const origin = await app.listen({ port: 0, host: '127.0.0.1' })
-    const clients = await openMany(1000, () => rawClient(`${origin}/events`))
+    const clients = await openMany(1000, () => openStream(`${origin}/events`, { timeout: 30_000 }))
     cleanups.push(() => {
       for (const client of clients) client.close()
     })
@@ -32,8 +34,8 @@ describe('app.close()', () => {
 
     // No client closes anything: each response ends because the server ended it, cleanly.
     const closing = app.close()
-    await Promise.all(clients.map((client) => client.ended))
-    expect(clients.every((client) => client.complete())).toBe(true)
+    await Promise.all(clients.map((client) => client.ended()))
+    expect(clients.every((client) => client.state === 'ended')).toBe(true)
     await closing
     closed = true
     expect(app.broker.stats().streams).toBe(0)
@@ -91,8 +93,8 @@ describe('app.close()', () => {
     const first = await start()
     const second = await start()
     cleanups.push(() => second.app.close())
-    const leaving = await rawClient(`${first.origin}/events`)
-    const staying = await rawClient(`${second.origin}/events`)
+    const leaving = await openStream(`${first.origin}/events`)
+    const staying = await openStream(`${second.origin}/events`)
     cleanups.push(
       () => leaving.close(),
       () => staying.close(),
@@ -100,11 +102,11 @@ describe('app.close()', () => {
     expect(broker.stats().streams).toBe(2)
 
     await first.app.close()
-    await leaving.ended
+    await leaving.ended()
     expect(broker.isClosed).toBe(false)
     expect(broker.stats().streams).toBe(1)
     const id = await broker.publish('t', 'still here')
-    await staying.until((c) => c.events.length === 1)
+    await staying.take(1)
     expect(staying.text()).toBe(`id: ${id}\nevent: t\ndata: still here\n\n`)
   })
 
@@ -133,14 +135,14 @@ describe('app.close()', () => {
     let closed = false
     cleanups.push(() => closed || app.close())
     const origin = await app.listen({ port: 0, host: '127.0.0.1' })
-    let client: RawClient | undefined
-    const connecting = rawClient(`${origin}/late`).then((c) => (client = c))
+    let client: TestStream | undefined
+    const connecting = openStream(`${origin}/late`).then((c) => (client = c))
     cleanups.push(() => client?.close())
     await waiting
     await app.close()
     closed = true
     await connecting
-    await client!.ended
+    await client!.ended()
     expect(client!.status).toBe(503)
     expect(client!.headers['retry-after']).toBe('5')
   })
@@ -155,17 +157,16 @@ describe('HTTP/2', () => {
       return reply.sse({ topics: ['t'] })
     })
     cleanups.push(() => app.close())
-    const origin = await app.listen({ port: 0, host: '127.0.0.1' })
-    const client = h2Client(origin, '/events')
-    cleanups.push(() => client.close())
-    const headers = await client.response
-    expect(headers[':status']).toBe(200)
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const client = await openStream(app, '/events')
+    const headers = client.headers
+    expect(client.status).toBe(200)
     expect(headers['content-type']).toBe('text/event-stream; charset=utf-8')
     expect(headers['cache-control']).toBe('no-cache, no-transform')
     expect(headers['x-tag']).toBe('h2')
     expect(headers.connection).toBeUndefined()
     const id = await app.broker.publish('t', { data: 'over h2' })
-    await client.until((text) => text.endsWith('\n\n'))
+    await client.take(1)
     expect(client.text()).toBe(`id: ${id}\nevent: t\ndata: over h2\n\n`)
   })
 })

@@ -1,3 +1,4 @@
+import { closeStreams } from '@sse/core/testing'
 import ssePlugin, { type SSEPluginOptions, type SSEStream } from '@sse/fastify'
 import { endlessSource, useCleanups, waitFor } from '@sse/testkit'
 import Fastify, {
@@ -7,10 +8,11 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify'
-import { describe, expect, test } from 'vitest'
+import { afterEach, describe, expect, test } from 'vitest'
 import { type LogLine, listenApp, logCapture } from './helpers.js'
 
 const cleanups = useCleanups()
+afterEach(closeStreams)
 
 /** A Fastify app with the plugin and a captured logger; `routes` adds the routes under test. */
 async function setup(
@@ -59,7 +61,7 @@ describe('what a handler returns', () => {
       await new Promise((resolve) => setImmediate(resolve))
       const first = await app.broker.publish('t', { data: 'one' })
       const second = await app.broker.publish('t', { data: 'two' })
-      await client.until((c) => c.events.length === 2)
+      await client.take(2)
       expect(client.text()).toBe(
         `id: ${first}\nevent: t\ndata: one\n\nid: ${second}\nevent: t\ndata: two\n\n`,
       )
@@ -79,7 +81,7 @@ describe('reply.sse()', () => {
       }),
     )
     const client = await connect('/clock')
-    await client.ended
+    await client.ended()
     expect(client.text()).toBe('retry: 2500\n\nid: 1\nevent: tick\ndata: {"at":1}\n\n: hello\n\n')
   })
 
@@ -88,7 +90,7 @@ describe('reply.sse()', () => {
       app.get('/list', (_request, reply) => reply.sse(['a', { event: 'b', data: 'B' }, 'c'])),
     )
     const client = await connect('/list')
-    await client.ended
+    await client.ended()
     expect(client.text()).toBe('data: a\n\nevent: b\ndata: B\n\ndata: c\n\n')
   })
 
@@ -101,7 +103,7 @@ describe('reply.sse()', () => {
       app.get('/two', (_request, reply) => reply.sse(two(), { retry: 100 })),
     )
     const client = await connect('/two')
-    await client.ended
+    await client.ended()
     expect(client.text()).toBe('retry: 100\n\ndata: x\n\ndata: y\n\n')
   })
 
@@ -111,7 +113,7 @@ describe('reply.sse()', () => {
       app.get('/endless', (_request, reply) => reply.sse(endless.source)),
     )
     const client = await connect('/endless')
-    await client.until((c) => c.events.length >= 2)
+    await client.waitFor((c) => c.events.length >= 2)
     client.close()
     await endless.stopped
   })
@@ -125,7 +127,7 @@ describe('reply.sse()', () => {
       app.get('/broken', (_request, reply) => reply.sse(broken())),
     )
     const client = await connect('/broken')
-    await client.ended
+    await client.ended()
     expect(client.text()).toBe('data: before\n\n')
     const line = await logs.find((l) => l.level === 50)
     expect(line.err?.code).toBe('SOURCE_FAILED')
@@ -137,7 +139,7 @@ describe('reply.sse()', () => {
       app.get('/bad', (_request, reply) => reply.sse({ topics: ['a\nb'] })),
     )
     const client = await connect('/bad')
-    await client.ended
+    await client.ended()
     expect(client.status).toBe(400)
     expect(client.headers['content-type']).toBe('text/plain; charset=utf-8')
     expect(client.text()).toBe('Invalid topic.')
@@ -152,7 +154,7 @@ describe('reply.sse()', () => {
     expect(client.status).toBe(200)
     expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8')
     await app.broker.publish('t', 'hi')
-    await client.until((c) => c.events.length === 1)
+    await client.take(1)
     expect(client.events[0]?.data).toBe('hi')
   })
 
@@ -182,7 +184,7 @@ describe('reply.sse()', () => {
     const seen = await app.broker.publish('t', 'one')
     const missed = await app.broker.publish('t', 'two')
     const client = await connect('/events', { 'last-event-id': seen })
-    await client.until((c) => c.events.length === 1)
+    await client.take(1)
     expect(client.text()).toBe(`id: ${missed}\nevent: t\ndata: two\n\n`)
   })
 })
@@ -207,7 +209,7 @@ describe('errors after the stream opened', () => {
         app.get('/fails', (_request, reply) => handler(reply)),
       )
       const client = await connect('/fails')
-      await client.ended
+      await client.ended()
       expect(client.status).toBe(200)
       expect(client.text()).toBe('data: opened\n\n')
       const error = await logs.find((l) => l.level === 50)
@@ -226,7 +228,7 @@ describe('errors after the stream opened', () => {
       }),
     )
     const client = await connect('/fails')
-    await client.ended
+    await client.ended()
     expect(client.status).toBe(500)
     expect(JSON.parse(client.text())).toMatchObject({ message: 'nope' })
   })
@@ -255,11 +257,11 @@ describe('request logging', () => {
     )
     const client = await connect('/events')
     stream.close()
-    await client.ended
+    await client.ended()
     const completed = await logs.find((l) => l.msg === 'request completed')
     expect(completed.responseTime).toBeTypeOf('number')
     // The response has closed on both sides by the time a second request is logged.
-    await (await connect('/missing')).ended
+    await (await connect('/missing')).ended()
     await logs.find((l) => l.msg === 'request completed' && l.res?.statusCode === 404)
     expect(logs.lines.filter((l) => l.msg === 'request completed')).toHaveLength(2)
   })

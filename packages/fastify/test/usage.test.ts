@@ -1,11 +1,13 @@
+import { closeStreams, openStream } from '@sse/core/testing'
 import ssePlugin, { escapeHtml, ssePlugin as namedPlugin, type SSEEvent } from '@sse/fastify'
-import { once, rawClient, useCleanups } from '@sse/testkit'
+import { once, useCleanups } from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import Fastify from 'fastify'
-import { expect, test } from 'vitest'
+import { afterEach, expect, test } from 'vitest'
 import { listenApp } from './helpers.js'
 
 const cleanups = useCleanups()
+afterEach(closeStreams)
 
 async function* progressOf(id: string): AsyncGenerator<SSEEvent> {
   for (const percent of [0, 50, 100]) yield { event: 'progress', data: `${id}: ${percent}%` }
@@ -53,13 +55,13 @@ test('the README usage works as written, against a real server and real clients'
   const project = await connect('/projects/42/events')
   const other = await connect('/projects/43/events')
   const id = await app.broker.publish('project:42', { event: 'deployed', data: 'v2' })
-  await project.until((c) => c.events.length === 1)
+  await project.take(1)
   expect(project.text()).toBe(`id: ${id}\nevent: deployed\ndata: v2\n\n`)
   expect(other.text()).toBe('')
 
   // An async iterable is streamed value by value, and the response ends with it.
-  const job = await rawClient(`${origin}/jobs/7/progress`)
-  await job.ended
+  const job = await openStream(`${origin}/jobs/7/progress`)
+  await job.ended()
   expect(job.status).toBe(200)
   expect(job.text()).toBe(
     'event: progress\ndata: 7: 0%\n\n' +

@@ -1,8 +1,9 @@
 import type { BrokerOptions } from '@sse/core'
+import { closeStreams, openStream } from '@sse/core/testing'
 import type { RedisTransportOptions } from '@sse/redis'
-import { openClient, useCleanups, waitFor } from '@sse/testkit'
+import { useCleanups, waitFor } from '@sse/testkit'
 import { EventSource } from 'eventsource'
-import { describe, expect, test } from 'vitest'
+import { afterEach, describe, expect, test } from 'vitest'
 import {
   allRead,
   frame,
@@ -12,6 +13,8 @@ import {
   uniquePrefix,
   useRedis,
 } from './helpers.js'
+
+afterEach(closeStreams)
 
 describe.runIf(hasRedis)('several instances sharing one Redis', () => {
   const redis = useRedis()
@@ -34,9 +37,9 @@ describe.runIf(hasRedis)('several instances sharing one Redis', () => {
   test('an event published on any instance reaches every subscriber of its topic on every instance, same bytes, in order', async () => {
     const [a, b, c] = (await cluster(3)) as [Instance, Instance, Instance]
     const clients = await Promise.all(
-      [a, b, c, a].map((instance) => openClient(cleanups, `${instance.url}/events?topics=news`)),
+      [a, b, c, a].map((instance) => openStream(`${instance.url}/events?topics=news`)),
     )
-    const sports = await openClient(cleanups, `${b.url}/events?topics=sports`)
+    const sports = await openStream(`${b.url}/events?topics=sports`)
     const browserLike = new EventSource(`${c.url}/events?topics=news`)
     cleanups.push(() => browserLike.close())
     const received: Array<{ id: string; data: string }> = []
@@ -54,10 +57,10 @@ describe.runIf(hasRedis)('several instances sharing one Redis', () => {
 
     const expected = ids.map((id, i) => frame(id, 'news', `<p>${i}</p>`)).join('')
     for (const client of clients) {
-      await client.until((x) => x.events.length === 9)
+      await client.take(9)
       expect(client.text()).toBe(expected)
     }
-    await sports.until((x) => x.events.length === 1)
+    await sports.take(1)
     expect(sports.text()).toBe(frame(last, 'sports', 'goal'))
     await waitFor(() => received.length === 9, 'the EventSource to get 9 events')
     expect(received).toEqual(ids.map((id, i) => ({ id, data: `<p>${i}</p>` })))
@@ -66,13 +69,13 @@ describe.runIf(hasRedis)('several instances sharing one Redis', () => {
 
   test('a publish to several topics reaches each subscriber once, with the frame of its topic', async () => {
     const [a, b, c] = (await cluster(3)) as [Instance, Instance, Instance]
-    const both = await openClient(cleanups, `${c.url}/events?topics=a,b`)
-    const onlyB = await openClient(cleanups, `${a.url}/events?topics=b`)
+    const both = await openStream(`${c.url}/events?topics=a,b`)
+    const onlyB = await openStream(`${a.url}/events?topics=b`)
     const named = await a.broker.publish(['a', 'b'], 'per topic')
     const shared = await b.broker.publish(['a', 'b'], { event: 'shared', data: 'one frame' })
     const expectedShared = `id: ${shared}\nevent: shared\ndata: one frame\n\n`
-    await both.until((x) => x.events.length === 2)
-    await onlyB.until((x) => x.events.length === 2)
+    await both.take(2)
+    await onlyB.take(2)
     expect(both.text()).toBe(frame(named, 'a', 'per topic') + expectedShared)
     expect(onlyB.text()).toBe(frame(named, 'b', 'per topic') + expectedShared)
   })
@@ -87,14 +90,14 @@ describe.runIf(hasRedis)('several instances sharing one Redis', () => {
     'a client that reconnects to another instance with %s gets exactly what it missed, in order, then live events',
     async (_, resume) => {
       const [a, b, c] = (await cluster(3)) as [Instance, Instance, Instance]
-      const first = await openClient(cleanups, `${a.url}/events?topics=news,sports`)
+      const first = await openStream(`${a.url}/events?topics=news,sports`)
       const sent: Array<{ id: string; topic: string; data: string }> = []
       const publish = async (instance: Instance, topic: string, data: string) => {
         sent.push({ id: await instance.broker.publish(topic, data), topic, data })
       }
       await publish(a, 'news', 'n1')
       await publish(b, 'sports', 's1')
-      await first.until((x) => x.events.length === 2)
+      await first.take(2)
       first.close()
       const lastSeen = sent[1]!.id
 
@@ -105,14 +108,10 @@ describe.runIf(hasRedis)('several instances sharing one Redis', () => {
       await allRead([a, b, c], sent[sent.length - 1]!.id)
 
       const { headers, query } = resume(lastSeen)
-      const second = await openClient(
-        cleanups,
-        `${b.url}/events?topics=news,sports${query}`,
-        headers,
-      )
-      await second.until((x) => x.events.length === 3)
+      const second = await openStream(`${b.url}/events?topics=news,sports${query}`, { headers })
+      await second.take(3)
       await publish(c, 'news', 'n4')
-      await second.until((x) => x.events.length === 4)
+      await second.take(1)
 
       const missed = sent.slice(2).filter((event) => event.topic !== 'weather')
       const text = missed

@@ -1,8 +1,11 @@
 import { type BrokerStreamOptions, createBroker, type SSEError } from '@sse/core'
+import { closeStreams, openStream } from '@sse/core/testing'
 import { redisTransport } from '@sse/redis'
-import { listen, openClient, useCleanups, waitFor } from '@sse/testkit'
-import { describe, expect, test } from 'vitest'
+import { listen, useCleanups, waitFor } from '@sse/testkit'
+import { afterEach, describe, expect, test } from 'vitest'
 import { hasRedis, uniquePrefix, useRedis } from './helpers.js'
+
+afterEach(closeStreams)
 
 describe.runIf(hasRedis)('cursor and snapshot over Redis, across instances', () => {
   const redis = useRedis()
@@ -39,13 +42,10 @@ describe.runIf(hasRedis)('cursor and snapshot over Redis, across instances', () 
     await waitFor(() => a!.broker.cursor() === before && b!.broker.cursor() === before)
     const cursor = a!.broker.cursor()!
     const between = [await b!.broker.publish('t', 'x'), await a!.broker.publish('t', 'y')]
-    const client = await openClient(
-      cleanups,
-      `${b!.url}/?lastEventId=${encodeURIComponent(cursor)}`,
-    )
-    await client.until((c) => c.events.length >= 2)
+    const client = await openStream(`${b!.url}/?lastEventId=${encodeURIComponent(cursor)}`)
+    await client.waitFor((c) => c.events.length >= 2)
     const live = await a!.broker.publish('t', 'z')
-    await client.until((c) => c.events.length >= 3)
+    await client.waitFor((c) => c.events.length >= 3)
     expect(client.events.map((event) => [event.id, event.data])).toEqual([
       [between[0], 'x'],
       [between[1], 'y'],
@@ -58,20 +58,20 @@ describe.runIf(hasRedis)('cursor and snapshot over Redis, across instances', () 
     const cursor = a!.broker.cursor()!
     expect(cursor).toBe('0-0')
     const first = await a!.broker.publish('t', 'first')
-    const client = await openClient(cleanups, `${a!.url}/?lastEventId=${cursor}`)
-    await client.until((c) => c.events.length >= 1)
+    const client = await openStream(`${a!.url}/?lastEventId=${cursor}`)
+    await client.waitFor((c) => c.events.length >= 1)
     expect(client.events[0]).toMatchObject({ id: first, data: 'first' })
   })
 
   test('a client whose id is gone gets the snapshot with the cursor, then live events from any instance', async () => {
     const [a, b] = await cluster(2, { snapshot: () => ({ event: 'state', data: 'all of it' }) })
     await a!.broker.publish('t', 'old')
-    const client = await openClient(cleanups, `${b!.url}/`, { 'last-event-id': '1-1' })
-    await client.until((c) => c.events.length >= 1)
+    const client = await openStream(`${b!.url}/`, { headers: { 'last-event-id': '1-1' } })
+    await client.waitFor((c) => c.events.length >= 1)
     expect(client.events[0]).toMatchObject({ event: 'state', data: 'all of it' })
     expect(client.events[0]!.id).toBe(b!.broker.cursor())
     const live = await a!.broker.publish('t', 'new')
-    await client.until((c) => c.events.length >= 2)
+    await client.waitFor((c) => c.events.length >= 2)
     expect(client.events[1]).toMatchObject({ id: live, data: 'new' })
     expect(b!.broker.stats()).toMatchObject({ snapshots: 1, resets: 0 })
   })

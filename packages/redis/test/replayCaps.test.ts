@@ -1,5 +1,6 @@
 import type { ReplayLimits, ReplayResult } from '@sse/core/kit'
-import { openClient, useCleanups } from '@sse/testkit'
+import { closeStreams, openStream } from '@sse/core/testing'
+import { useCleanups } from '@sse/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
 import { type HistoryRequest, readHistory } from '../src/readHistory.js'
@@ -12,6 +13,8 @@ import {
   uniquePrefix,
   useRedis,
 } from './helpers.js'
+
+afterEach(closeStreams)
 
 const UNLIMITED: ReplayLimits = {
   maxEvents: Number.POSITIVE_INFINITY,
@@ -50,19 +53,23 @@ describe.runIf(hasRedis)('replay caps through a broker', () => {
     )
     const ids = await publishMany(instance, 8)
     const newest = ids[7]!
-    const capped = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-      'last-event-id': ids[1]!,
+    const capped = await openStream(`${instance.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': ids[1]!,
+      },
     })
-    await capped.until((x) => x.events.length === 1)
+    await capped.take(1)
     expect(capped.text()).toBe(resetFrame(newest))
     expect(instance.broker.stats()).toMatchObject({ resets: 1, replaysCapped: 1, replayed: 0 })
     capped.close()
 
-    const resumed = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-      'last-event-id': newest,
+    const resumed = await openStream(`${instance.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': newest,
+      },
     })
     const next = await instance.broker.publish('news', 'next')
-    await resumed.until((x) => x.events.length === 1)
+    await resumed.take(1)
     expect(resumed.text()).toBe(frame(next, 'news', 'next'))
     expect(instance.broker.stats()).toMatchObject({ resets: 1, replaysCapped: 1 })
   })
@@ -74,10 +81,12 @@ describe.runIf(hasRedis)('replay caps through a broker', () => {
       { maxReplayEvents: 5 },
     )
     const ids = await publishMany(instance, 8)
-    const client = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-      'last-event-id': ids[2]!,
+    const client = await openStream(`${instance.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': ids[2]!,
+      },
     })
-    await client.until((x) => x.events.length === 5)
+    await client.take(5)
     expect(client.text()).toBe(
       ids
         .slice(3)
@@ -104,16 +113,20 @@ describe.runIf(hasRedis)('replay caps through a broker', () => {
     )
     await allRead([instance], ids[5]!)
 
-    const whole = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-      'last-event-id': ids[1]!,
+    const whole = await openStream(`${instance.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': ids[1]!,
+      },
     })
-    await whole.until((x) => x.events.length === 4)
+    await whole.take(4)
     expect(whole.text()).toBe(lastFour)
 
-    const capped = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-      'last-event-id': ids[0]!,
+    const capped = await openStream(`${instance.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': ids[0]!,
+      },
     })
-    await capped.until((x) => x.events.length === 1)
+    await capped.take(1)
     expect(capped.text()).toBe(resetFrame(ids[5]!))
     expect(instance.broker.stats()).toMatchObject({ resets: 1, replaysCapped: 1, replayed: 4 })
   })
@@ -124,14 +137,16 @@ describe.runIf(hasRedis)('replay caps through a broker', () => {
       { url: redis.url, keyPrefix: uniquePrefix() },
       { maxReplayEvents: 1 },
     )
-    const client = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-      'last-event-id': '0-0',
+    const client = await openStream(`${instance.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': '0-0',
+      },
     })
     const ids = [
       await instance.broker.publish('news', 'one'),
       await instance.broker.publish('news', 'two'),
     ]
-    await client.until((x) => x.events.length === 2)
+    await client.take(2)
     expect(client.text()).toBe(frame(ids[0]!, 'news', 'one') + frame(ids[1]!, 'news', 'two'))
     expect(instance.broker.stats()).toMatchObject({ resets: 0, replaysCapped: 0 })
   })
@@ -153,15 +168,14 @@ describe.runIf(hasRedis)('replay caps through a broker', () => {
   test('an unusable Last-Event-ID gets the reset event naming the newest id, not counted as capped', async () => {
     const instance = await startInstance(cleanups, { url: redis.url, keyPrefix: uniquePrefix() })
     const [newest] = await publishMany(instance, 1)
-    const tooLong = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-      'last-event-id': `1-${'0'.repeat(300)}`,
+    const tooLong = await openStream(`${instance.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': `1-${'0'.repeat(300)}`,
+      },
     })
-    const control = await openClient(
-      cleanups,
-      `${instance.url}/events?topics=news&lastEventId=1%01`,
-    )
+    const control = await openStream(`${instance.url}/events?topics=news&lastEventId=1%01`)
     for (const client of [tooLong, control]) {
-      await client.until((x) => x.events.length === 1)
+      await client.take(1)
       expect(client.text()).toBe(resetFrame(newest!))
     }
     expect(instance.broker.stats()).toMatchObject({ resets: 2, replaysCapped: 0 })

@@ -1,6 +1,6 @@
-import { describe, expect, test } from 'vitest'
+import { closeStreams, openStream } from '@sse/core/testing'
+import { afterEach, describe, expect, test } from 'vitest'
 import { authorizeVerdicts as verdicts } from './authorizeVerdicts.js'
-import { openClient } from './rawClient.js'
 import { httpRequests, openSocket } from './rawSocket.js'
 import { recordUnhandledRejections } from './recordUnhandledRejections.js'
 import { type Cleanups, useCleanups } from './useCleanups.js'
@@ -77,6 +77,7 @@ const requests = (count: number, method = 'GET') => httpRequests(count, method, 
 export function describeAdapterConformance(name: string, adapter: AdapterUnderTest): void {
   describe(name, () => {
     const cleanups = useCleanups()
+    afterEach(closeStreams)
 
     /** Rejections nobody handled while this suite runs: a hostile request must never cause one. */
     const unhandled = recordUnhandledRejections()
@@ -88,7 +89,7 @@ export function describeAdapterConformance(name: string, adapter: AdapterUnderTe
         cleanups,
       )
       const connect = (path = '/events', method = 'GET') =>
-        openClient(cleanups, `${app.origin}${path}`, {}, { method })
+        openStream(`${app.origin}${path}`, { method })
       return { ...app, errors, connect }
     }
 
@@ -105,7 +106,7 @@ export function describeAdapterConformance(name: string, adapter: AdapterUnderTe
         async (_name, status, { verdict, body, code }) => {
           const { broker, errors, connect } = await setup({ authorize: hook(verdict) })
           const client = await connect()
-          await client.ended
+          await client.ended()
           expect(client.status).toBe(status)
           expect(client.headers['content-type']).toBe('text/plain; charset=utf-8')
           expect(client.text()).toBe(body)
@@ -123,7 +124,7 @@ export function describeAdapterConformance(name: string, adapter: AdapterUnderTe
         expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8')
         await waitFor(() => broker.subscribers('t') === 1)
         await broker.publish('t', 'in')
-        await client.until((c) => c.events.length === 1)
+        await client.take(1)
         expect(broker.stats().streams).toBe(1)
       })
 
@@ -135,7 +136,7 @@ export function describeAdapterConformance(name: string, adapter: AdapterUnderTe
         const statuses: number[] = []
         for (let i = 0; i < verdicts.length; i++) {
           const client = await connect()
-          await client.ended
+          await client.ended()
           statuses.push(client.status)
         }
         expect(statuses).toEqual(verdicts.map(({ status }) => status))
@@ -154,7 +155,7 @@ export function describeAdapterConformance(name: string, adapter: AdapterUnderTe
       const cause = new Error('token store down')
       const { broker, errors, connect } = await setup({ authorize: () => Promise.reject(cause) })
       const client = await connect()
-      await client.ended
+      await client.ended()
       expect(client.status).toBe(500)
       expect(client.text()).toBe('Authorization failed.')
       expect(errors).toHaveLength(1)
@@ -175,7 +176,7 @@ export function describeAdapterConformance(name: string, adapter: AdapterUnderTe
             authorize === undefined ? {} : { authorize },
           )
           const client = await connect(`/events?name=${encodeURIComponent('✓ done')}`)
-          await client.ended
+          await client.ended()
           expect(client.status).toBe(500)
           expect(client.headers['content-type']).toBe('text/plain; charset=utf-8')
           expect(client.text()).toBe('The event stream could not be opened.')
@@ -190,7 +191,7 @@ export function describeAdapterConformance(name: string, adapter: AdapterUnderTe
       test('after a non-Latin-1 value, the next request with a harmless one gets its stream and the header', async () => {
         const { connect } = await setup({ authorize: admitLater })
         const bad = await connect(`/events?name=${encodeURIComponent('✓')}`)
-        await bad.ended
+        await bad.ended()
         const good = await connect('/events?name=done')
         expect(good.status).toBe(200)
         expect(good.headers['x-name']).toBe('done')
@@ -245,10 +246,10 @@ export function describeAdapterConformance(name: string, adapter: AdapterUnderTe
       test('get 200 with the SSE headers and an ended body, and hold no subscription or stream', async () => {
         const { broker, connect } = await setup()
         const client = await connect('/events', 'HEAD')
-        await client.ended
+        await client.ended()
         expect(client.status).toBe(200)
         expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8')
-        expect(client.complete()).toBe(true)
+        expect(client.state).toBe('ended')
         expect(client.text()).toBe('')
         expect(broker.subscribers('t')).toBe(0)
         expect(broker.stats().streams).toBe(0)
@@ -257,10 +258,10 @@ export function describeAdapterConformance(name: string, adapter: AdapterUnderTe
       test('after an async authorize hook admits them, still hold nothing', async () => {
         const { broker, connect } = await setup({ authorize: admitLater })
         const client = await connect('/events', 'HEAD')
-        await client.ended
+        await client.ended()
         expect(client.status).toBe(200)
         expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8')
-        expect(client.complete()).toBe(true)
+        expect(client.state).toBe('ended')
         expect(broker.subscribers('t')).toBe(0)
         expect(broker.stats().streams).toBe(0)
       })
@@ -271,7 +272,7 @@ export function describeAdapterConformance(name: string, adapter: AdapterUnderTe
         expect(open.status).toBe(200)
         for (let i = 0; i < 3; i++) {
           const head = await connect('/events', 'HEAD')
-          await head.ended
+          await head.ended()
           expect(head.status).toBe(200)
         }
         expect(broker.stats().streams).toBe(1)
@@ -294,7 +295,7 @@ export function describeAdapterConformance(name: string, adapter: AdapterUnderTe
       test('more distinct topics than maxTopicsPerStream are answered 400 before any SSE byte', async () => {
         const { broker, errors, connect } = await setup({ maxTopicsPerStream: 3 })
         const client = await connect('/events?topics=a,b,c,d')
-        await client.ended
+        await client.ended()
         expect(client.status).toBe(400)
         expect(client.headers['content-type']).toBe('text/plain; charset=utf-8')
         expect(client.text()).toBe('Too many topics.')
@@ -315,7 +316,7 @@ export function describeAdapterConformance(name: string, adapter: AdapterUnderTe
         const { broker, connect } = await setup()
         const names = (count: number) => Array.from({ length: count }, (_, i) => `t${i}`).join(',')
         const refused = await connect(`/events?topics=${names(65)}`)
-        await refused.ended
+        await refused.ended()
         expect([refused.status, refused.text()]).toEqual([400, 'Too many topics.'])
         const admitted = await connect(`/events?topics=${names(64)}`)
         expect(admitted.status).toBe(200)
@@ -331,7 +332,7 @@ export function describeAdapterConformance(name: string, adapter: AdapterUnderTe
       ])('%s is answered 400 Invalid topic.', async (_, topic) => {
         const { broker, connect } = await setup()
         const client = await connect(`/events?topics=ok,${encodeURIComponent(topic)}`)
-        await client.ended
+        await client.ended()
         expect(client.status).toBe(400)
         expect(client.headers['content-type']).toBe('text/plain; charset=utf-8')
         expect(client.text()).toBe('Invalid topic.')

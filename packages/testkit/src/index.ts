@@ -1,5 +1,7 @@
-// @sse/testkit: what every package's tests share. The browser kit (`@sse/testkit/browser`) and the
-// redis-server launcher (`@sse/testkit/redisServer`, also used by the bench) are subpaths.
+// @sse/testkit: what every package's tests share beyond the public kit. Event streams are opened
+// with `openStream` from `@sse/core/testing`, as our users open theirs; this package keeps what that
+// kit does not do: servers for handlers, raw sockets (pipelining, clients that never read), many
+// streams on one HTTP/2 session, cleanups, the redis-server launcher and the browser kit (subpaths).
 export {
   type AdapterTestOptions,
   type AdapterUnderTest,
@@ -18,7 +20,6 @@ export { type H2Stream, h2Client } from './h2Client.js'
 export { type Handler, type Listening, listen, listenH2 } from './listen.js'
 export { onCI } from './onCI.js'
 export { once } from './once.js'
-export { openClient, type RawClient, type RawClientOptions, rawClient } from './rawClient.js'
 export { httpRequests, openSocket, RawSocket, rawSocket } from './rawSocket.js'
 export { recordUnhandledRejections } from './recordUnhandledRejections.js'
 export { type IsolatedRun, type RunIsolatedOptions, runIsolated } from './runIsolated.js'

@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs'
+import { runIsolated } from '@sse/testkit'
+import { expect, test } from 'vitest'
+
+const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8')
+
+/** The fenced code blocks of the README section "Testing your SSE endpoints". */
+function readmeExamples(): string[] {
+  const readme = read('../../../README.md')
+  const start = readme.indexOf('\n## Testing your SSE endpoints\n')
+  expect(start).toBeGreaterThan(0)
+  const section = readme.slice(start + 1, readme.indexOf('\n## ', start + 1))
+  return [...section.matchAll(/```(?:ts|js)\n([\s\S]*?)```/g)].map((match) => match[1]!)
+}
+
+test('the README examples are the files that run: the Vitest one and the node:test one', () => {
+  expect(readmeExamples()).toEqual([
+    read('../../fastify/test/readmeTesting.test.ts'),
+    read('./readme/testing.node.mjs'),
+  ])
+})
+
+test('the node:test example passes under plain node, as written, and the process exits', async () => {
+  const run = await runIsolated(read('./readme/testing.node.mjs'), { from: 'express' })
+  expect(run.stderr).toBe('')
+  expect(run.stdout).toMatch(/^# pass 2$/m)
+  expect(run.stdout).toMatch(/^# fail 0$/m)
+  expect(run.code).toBe(0)
+})
