@@ -15,7 +15,7 @@ import type { Redis } from 'ioredis'
  *
  * KEYS: the stream, the bookkeeping hash (`ms`, `seq`: last id; `n`: publish counter).
  * ARGV: historySize, topics joined by LF, the publisher's own id or '', the floor (a stream id),
- * then one body per frame.
+ * the conflation key or '', then one body per frame.
  */
 export const PUBLISH_SCRIPT = `
 local stream, head = KEYS[1], KEYS[2]
@@ -24,6 +24,7 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local state = redis.call('HMGET', head, 'ms', 'seq', 'n')
 local n = (tonumber(state[3]) or 0) + 1
 local custom = ARGV[3]
+local key = ARGV[5]
 
 local function split(id)
   local dash = string.find(id, '-', 1, true)
@@ -56,7 +57,11 @@ local function add(ms, seq)
     args[#args + 1] = 'i'
     args[#args + 1] = custom
   end
-  for i = 5, #ARGV do
+  if key ~= '' then
+    args[#args + 1] = 'k'
+    args[#args + 1] = key
+  end
+  for i = 6, #ARGV do
     args[#args + 1] = 'f'
     args[#args + 1] = 'id: ' .. wire .. '\\n' .. ARGV[i]
   end

@@ -1,4 +1,10 @@
-import type { Delivery, ReplayLimits, ReplayResult } from '@sse/core/kit'
+import {
+  conflationToken,
+  type Delivery,
+  ReplayCompaction,
+  type ReplayLimits,
+  type ReplayResult,
+} from '@sse/core/kit'
 import type { Redis } from 'ioredis'
 import { parseEntry } from './streamEntry.js'
 import { STREAM_START } from './streamId.js'
@@ -34,21 +40,22 @@ const NO_REPLAY: ReplayResult = { reset: false, deliveries: [] }
  * entries may be missing, and the answer is a reset (`headId: head`). So is a client whose id is
  * gone from the stream, or more than `historySize` events behind (the publish counters tell).
  *
- * Reading stops as soon as the answer passes `limits` (`capped: true`), and no page asks for many
- * more entries than the caps could still take. Each answered event carries only the frame it is
- * written with for these topics, copied out of the Redis reply: a reply buffer holds the entries of
- * other topics too, and must not stay in memory for as long as a slow client holds its replay.
+ * Keyed events are log-compacted (only the newest per topic and key is answered), and then the
+ * `limits` apply: reading stops as soon as the answer passes them whatever follows (`capped: true`),
+ * and no page asks for many more entries than the caps could still take. Each answered event
+ * carries only the frame it is written with for these topics, copied out of the Redis reply: a reply
+ * buffer holds the entries of other topics too, and must not stay in memory for as long as a slow
+ * client holds its replay.
  */
 export async function readHistory(redis: Redis, request: HistoryRequest): Promise<ReplayResult> {
   const { key, head, headCount, historySize, limits } = request
   const reset: ReplayResult = { reset: true, headId: head }
   const tooFar = (count: number) => headCount !== undefined && headCount - count > historySize
   const wanted = new Set(request.topics)
-  const deliveries: Delivery[] = []
-  let bytes = 0
+  const answer = new ReplayCompaction<Delivery>(limits)
   let from = request.after === STREAM_START ? '-' : request.after
   for (let pages = 0; ; pages++) {
-    const size = pageSize(limits, deliveries.length, bytes)
+    const size = pageSize(limits, answer.events, answer.bytes)
     const page = await redis.xrangeBuffer(key, from, head, 'COUNT', size + 1)
     const first = page[0]
     let start = 1
@@ -72,32 +79,40 @@ export async function readHistory(redis: Redis, request: HistoryRequest): Promis
         request.skipped()
         continue
       }
-      const frame = frameFor(entry.delivery, wanted)
-      if (frame === undefined) continue
-      bytes += frame.length
-      if (deliveries.length >= limits.maxEvents || bytes > limits.maxBytes) {
+      const topic = topicFor(entry.delivery, wanted)
+      if (topic === -1) continue
+      const { id, topics, frames, key } = entry.delivery
+      const frame = frames.length === 1 ? frames[0]! : frames[topic]!
+      const token = key === undefined ? undefined : conflationToken(topics[topic]!, key)
+      // Still the reply's buffer: copied below, only if it is kept.
+      if (!answer.add({ id, topics, frames: [frame] }, frame.length, token)) {
         return { reset: true, headId: head, capped: true }
       }
-      const { id, topics } = entry.delivery
-      deliveries.push({ id, topics, frames: [Buffer.from(frame)] })
     }
     const last = page[page.length - 1]
     if (page.length < size + 1 || last === undefined) break
     from = last[0].toString('latin1')
   }
-  return deliveries.length === 0 ? NO_REPLAY : { reset: false, deliveries }
+  const kept = answer.finish()
+  if (kept === undefined) return { reset: true, headId: head, capped: true }
+  if (kept.length === 0) return NO_REPLAY
+  const deliveries = kept.map(({ id, topics, frames }) => ({
+    id,
+    topics,
+    frames: [Buffer.from(frames[0]!)],
+  }))
+  return { reset: false, deliveries }
 }
 
 /**
- * The frame a subscriber of `wanted` gets for `delivery` (as the broker picks it: that of the first
- * of its topics among them), or `undefined` when it is on none of them.
+ * Which of `delivery`'s topics a subscriber of `wanted` gets it for (as the broker picks it: the
+ * first of its topics among them; its frame is written, its key conflated under it), or `-1` when
+ * it is on none of them.
  */
-function frameFor(delivery: Delivery, wanted: ReadonlySet<string>): Buffer | undefined {
-  const { topics, frames } = delivery
-  for (let i = 0; i < topics.length; i++) {
-    if (wanted.has(topics[i]!)) return frames.length === 1 ? frames[0] : frames[i]
-  }
-  return undefined
+function topicFor(delivery: Delivery, wanted: ReadonlySet<string>): number {
+  const topics = delivery.topics
+  for (let i = 0; i < topics.length; i++) if (wanted.has(topics[i]!)) return i
+  return -1
 }
 
 /**

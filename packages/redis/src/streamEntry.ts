@@ -5,6 +5,7 @@ import type { Delivery } from '@sse/core/kit'
  * - `t`: the topics, joined by LF (a topic cannot contain LF);
  * - `n`: the publish counter (1, 2, 3, …), which lets a reader notice entries trimmed before it read them;
  * - `i`: the publisher's own event id, only when it gave one (the stream id is used otherwise);
+ * - `k`: the conflation key, only for a keyed event (`publish(..., { key })`);
  * - `f`: the complete frame, `id: <id>\n` included; one, shared by all topics, or one per topic.
  */
 export interface StreamEntry {
@@ -21,6 +22,7 @@ const T = 0x74
 const N = 0x6e
 const I = 0x69
 const F = 0x66
+const K = 0x6b
 
 /**
  * Reads an entry written by the publish script, or returns `undefined` for anything else (an entry
@@ -32,6 +34,7 @@ export function parseEntry(id: string, fields: readonly Buffer[]): StreamEntry |
   let topics: string[] | undefined
   let count: number | undefined
   let wireId: string | undefined
+  let key: string | undefined
   const frames: Buffer[] = []
   if (fields.length % 2 !== 0) return undefined
   for (let i = 0; i < fields.length; i += 2) {
@@ -54,6 +57,10 @@ export function parseEntry(id: string, fields: readonly Buffer[]): StreamEntry |
       case F:
         frames.push(value)
         break
+      case K:
+        if (key !== undefined || value.length === 0) return undefined
+        key = value.toString('utf8')
+        break
       default:
         return undefined
     }
@@ -71,7 +78,9 @@ export function parseEntry(id: string, fields: readonly Buffer[]): StreamEntry |
   const eventId = wireId ?? id
   const prefix = Buffer.from(`id: ${eventId}\n`, 'utf8')
   for (const frame of frames) if (!isFrame(frame, prefix)) return undefined
-  return { delivery: { id: eventId, topics, frames }, count }
+  const delivery =
+    key === undefined ? { id: eventId, topics, frames } : { id: eventId, topics, frames, key }
+  return { delivery, count }
 }
 
 function isFrame(frame: Buffer, prefix: Buffer): boolean {

@@ -1,13 +1,16 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createBroker, type SSEError } from '@sse/core'
+import { closeStreams, openStream } from '@sse/core/testing'
 import { redisTransport } from '@sse/redis'
-import { openClient, useCleanups, waitFor } from '@sse/testkit'
+import { useCleanups, waitFor } from '@sse/testkit'
 import { startRedis } from '@sse/testkit/redisServer'
 import { Redis } from 'ioredis'
-import { describe, expect, test } from 'vitest'
+import { afterEach, describe, expect, test } from 'vitest'
 import { PUBLISH_SCRIPT } from '../src/publishScript.js'
 import { frame, hasRedis, publishError, startInstance, uniquePrefix } from './helpers.js'
+
+afterEach(closeStreams)
 
 describe.runIf(hasRedis)('faults', () => {
   const cleanups = useCleanups()
@@ -23,11 +26,11 @@ describe.runIf(hasRedis)('faults', () => {
     const keyPrefix = uniquePrefix()
     const a = await startInstance(cleanups, { url: redis.url, keyPrefix })
     const b = await startInstance(cleanups, { url: redis.url, keyPrefix })
-    const onA = await openClient(cleanups, `${a.url}/events?topics=news`)
-    const onB = await openClient(cleanups, `${b.url}/events?topics=news`)
+    const onA = await openStream(`${a.url}/events?topics=news`)
+    const onB = await openStream(`${b.url}/events?topics=news`)
     const before = await a.broker.publish('news', 'before')
-    await onA.until((x) => x.events.length === 1)
-    await onB.until((x) => x.events.length === 1)
+    await onA.take(1)
+    await onB.take(1)
 
     await redis.kill()
     // Whether the socket has noticed yet or not, the publish rejects: it never throws.
@@ -42,8 +45,10 @@ describe.runIf(hasRedis)('faults', () => {
     expect(a.broker.stats().streams).toBe(1)
     expect(b.broker.stats().streams).toBe(1)
     // A client that comes back up to date is let in during the outage too: it has nothing to replay.
-    const upToDate = await openClient(cleanups, `${b.url}/events?topics=news`, {
-      'last-event-id': before,
+    const upToDate = await openStream(`${b.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': before,
+      },
     })
     expect(upToDate.status).toBe(200)
     expect(b.broker.stats().streams).toBe(2)
@@ -60,10 +65,10 @@ describe.runIf(hasRedis)('faults', () => {
       frame(before, 'news', 'before') +
       after.map((id, i) => frame(id, 'news', `after ${i}`)).join('')
     for (const client of [onA, onB]) {
-      await client.until((x) => x.events.length === 5)
+      await client.waitFor((x) => x.events.length === 5)
       expect(client.text()).toBe(expected)
     }
-    await upToDate.until((x) => x.events.length === 4)
+    await upToDate.take(4)
     expect(upToDate.text()).toBe(expected.slice(frame(before, 'news', 'before').length))
     for (const instance of [a, b]) {
       const codes = instance.errors.map((error) => error.code)
@@ -74,10 +79,12 @@ describe.runIf(hasRedis)('faults', () => {
     }
 
     // An id from before the restart is not in the stream any more: the client is told to refetch.
-    const late = await openClient(cleanups, `${b.url}/events?topics=news`, {
-      'last-event-id': before,
+    const late = await openStream(`${b.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': before,
+      },
     })
-    await late.until((x) => x.events.length === 1)
+    await late.take(1)
     expect(late.text()).toBe(`id: ${after[3]}\nevent: sse-reset\ndata: \n\n`)
   })
 
@@ -119,7 +126,7 @@ describe.runIf(hasRedis)('faults', () => {
     const redis = await ownRedis()
     const keyPrefix = uniquePrefix()
     const instance = await startInstance(cleanups, { url: redis.url, keyPrefix })
-    const client = await openClient(cleanups, `${instance.url}/events?topics=news`)
+    const client = await openStream(`${instance.url}/events?topics=news`)
     const admin = new Redis(redis.url)
     cleanups.push(() => admin.quit())
     // An entry an hour ahead of the server clock moves the reader there (it is skipped as foreign).
@@ -130,18 +137,18 @@ describe.runIf(hasRedis)('faults', () => {
 
     const id = await instance.broker.publish('news', 'after the loss')
     expect(id).toBe(`${ahead.slice(0, -2)}-1`)
-    await client.until((x) => x.events.length === 1)
+    await client.take(1)
     expect(client.text()).toBe(frame(id, 'news', 'after the loss'))
   })
 
   test('a broker closes promptly while Redis is down, ending its streams', async () => {
     const redis = await ownRedis()
     const instance = await startInstance(cleanups, { url: redis.url, keyPrefix: uniquePrefix() })
-    const client = await openClient(cleanups, `${instance.url}/events?topics=news`)
+    const client = await openStream(`${instance.url}/events?topics=news`)
     await redis.kill()
     await waitFor(() => !instance.transport.stats().connected, 'the outage to be noticed')
     await instance.close()
-    await client.ended
+    await client.ended()
     expect(instance.broker.stats().streams).toBe(0)
   })
 
@@ -154,9 +161,9 @@ describe.runIf(hasRedis)('faults', () => {
       historySize: 10,
       maxReaderLag: 0,
     })
-    const client = await openClient(cleanups, `${instance.url}/events?topics=news`)
+    const client = await openStream(`${instance.url}/events?topics=news`)
     await instance.broker.publish('news', 'first')
-    await client.until((x) => x.events.length === 1)
+    await client.waitFor((x) => x.events.length === 1)
 
     // Another process publishes a burst while this process cannot read (spawnSync blocks it), so
     // the stream is trimmed past events this instance has not read yet.
@@ -170,7 +177,7 @@ describe.runIf(hasRedis)('faults', () => {
         const [url, prefix, count, script] = process.argv.slice(1)
         const redis = new Redis(url)
         for (let i = 0; i < Number(count); i++) {
-          await redis.eval(script, 2, prefix + ':events', prefix + ':head', '10', 'news', '', '0-0',
+          await redis.eval(script, 2, prefix + ':events', prefix + ':head', '10', 'news', '', '0-0', '',
             'event: news\\ndata: burst ' + i + '\\n\\n')
         }
         redis.disconnect()`,
@@ -197,6 +204,6 @@ describe.runIf(hasRedis)('faults', () => {
     ).toBe(true)
 
     const id = await instance.broker.publish('news', 'still going')
-    await client.until((x) => x.events.at(-1)?.id === id)
+    await client.waitFor((x) => x.events.at(-1)?.id === id)
   })
 })

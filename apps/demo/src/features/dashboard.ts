@@ -28,6 +28,13 @@ function fixed(value: number, digits = 1): string {
 const WINDOW = 60
 
 /**
+ * The cards' conflation key: each sample renders the whole state of the `system` topic, so only the
+ * newest matters. A dashboard whose connection lags gets the newest cards instead of every sample
+ * (or being cut), and one that reconnects replays one sample, not every one it missed.
+ */
+export const SYSTEM_KEY = 'cards'
+
+/**
  * The four metric cards, swapped into `#system` by `sse-swap="system"` on every sample.
  * `windowLabel` names a full window of samples ("last minute").
  */
@@ -83,8 +90,9 @@ export function renderSystem(samples: readonly SystemSample[], windowLabel: stri
 
 /**
  * The live dashboard at `/`. The app samples the process on a timer and, while someone on this
- * instance watches, publishes the rendered cards to the `system` topic: serialized once, the same
- * bytes go to every open dashboard. The timer is unref'd and cleared when the app closes.
+ * instance watches, publishes the rendered cards to the `system` topic with the conflation key
+ * {@link SYSTEM_KEY}: serialized once, the same bytes go to every open dashboard. The timer is
+ * unref'd and cleared when the app closes.
  */
 export async function dashboard(app: FastifyInstance, options: DashboardOptions): Promise<void> {
   const broker = app.broker
@@ -101,7 +109,11 @@ export async function dashboard(app: FastifyInstance, options: DashboardOptions)
     if (broker.isClosed || broker.subscribers('system') === 0) return
     try {
       broker
-        .publish('system', { data: renderSystem(monitor.samples, windowLabel) })
+        .publish(
+          'system',
+          { data: renderSystem(monitor.samples, windowLabel) },
+          { key: SYSTEM_KEY },
+        )
         .catch((error: unknown) => app.log.warn({ err: error }, 'dashboard publish failed'))
     } catch (error) {
       app.log.warn({ err: error }, 'dashboard publish failed')

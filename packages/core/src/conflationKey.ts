@@ -1,0 +1,24 @@
+/** Longest conflation key (`broker.publish(topic, event, { key })`), in characters. */
+export const MAX_CONFLATION_KEY_LENGTH = 256
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/
+
+/** Whether `key` can be a conflation key: a non-empty string, bounded, without control characters. */
+export function isConflationKey(key: unknown): key is string {
+  return (
+    typeof key === 'string' &&
+    key.length > 0 &&
+    key.length <= MAX_CONFLATION_KEY_LENGTH &&
+    !CONTROL.test(key)
+  )
+}
+
+/**
+ * What identifies "the same thing" for conflation and log compaction: a topic and a key. Topics and
+ * keys hold no NUL, so the joined string is unambiguous. Built once per publish (per topic), never
+ * per subscriber: every stream compares the same string.
+ */
+export function conflationToken(topic: string, key: string): string {
+  return `${topic}\u0000${key}`
+}
