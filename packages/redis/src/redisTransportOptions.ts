@@ -6,7 +6,8 @@ import type { Redis } from 'ioredis'
 export interface RedisTransportOptions {
   /**
    * Where Redis is (`redis://` or `rediss://`, with credentials and database if needed). The
-   * transport opens two connections there and closes them on `broker.close()`.
+   * transport opens three connections there (publishing and replays, the stream reader, control
+   * messages) and closes them on `broker.close()`.
    * Give either `url` or `client`.
    * @default 'redis://127.0.0.1:6379'
    * @example redisTransport({ url: process.env.REDIS_URL })
@@ -14,8 +15,8 @@ export interface RedisTransportOptions {
   url?: string
   /**
    * An ioredis client to publish and replay through (its options, TLS, Sentinel and all, apply).
-   * The transport also opens one duplicate of it for the blocking stream reader, and closes that
-   * duplicate itself. The client stays open on `broker.close()` unless `closeClient` is set.
+   * The transport also opens two duplicates of it, for the blocking stream reader and for control
+   * messages (`broker.disconnect()`), and closes them itself. The client stays open on `broker.close()` unless `closeClient` is set.
    */
   client?: Redis
   /**

@@ -1,10 +1,13 @@
 import { createBroker, SSEError } from '@sse/core'
 import type { ReplayResult } from '@sse/core/kit'
+import { closeStreams, openStream } from '@sse/core/testing'
 import { RedisTransport, redisTransport } from '@sse/redis'
-import { errorOf, openClient, useCleanups, waitFor } from '@sse/testkit'
+import { errorOf, useCleanups, waitFor } from '@sse/testkit'
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { allRead, frame, hasRedis, startInstance, uniquePrefix, useRedis } from './helpers.js'
+
+afterEach(closeStreams)
 
 function deliveredIds(result: ReplayResult): string[] {
   if (result.reset) throw new Error(`unexpected reset to ${result.headId}`)
@@ -104,16 +107,20 @@ describe.runIf(hasRedis)('one Redis transport', () => {
     const newest = ids[399]!
     await allRead([instance], newest)
 
-    const old = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-      'last-event-id': ids[0]!,
+    const old = await openStream(`${instance.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': ids[0]!,
+      },
     })
-    await old.until((x) => x.events.length === 1)
+    await old.take(1)
     expect(old.text()).toBe(`id: ${newest}\nevent: sse-reset\ndata: \n\n`)
 
-    const recent = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-      'last-event-id': ids[389]!,
+    const recent = await openStream(`${instance.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': ids[389]!,
+      },
     })
-    await recent.until((x) => x.events.length === 10)
+    await recent.take(10)
     expect(recent.text()).toBe(
       ids
         .slice(390)
@@ -157,15 +164,19 @@ describe.runIf(hasRedis)('one Redis transport', () => {
     for (let i = 0; i < 30; i++) ids.push(await instance.broker.publish('news', `event ${i}`))
     expect(await admin.xlen(`${keyPrefix}:events`)).toBe(30)
     await allRead([instance], ids[29]!)
-    const tooFar = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-      'last-event-id': ids[8]!,
+    const tooFar = await openStream(`${instance.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': ids[8]!,
+      },
     })
-    await tooFar.until((x) => x.events.length === 1)
+    await tooFar.take(1)
     expect(tooFar.text()).toBe(`id: ${ids[29]}\nevent: sse-reset\ndata: \n\n`)
-    const justInTime = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-      'last-event-id': ids[9]!,
+    const justInTime = await openStream(`${instance.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': ids[9]!,
+      },
     })
-    await justInTime.until((x) => x.events.length === 20)
+    await justInTime.take(20)
     expect(justInTime.events.map((event) => event.id)).toEqual(ids.slice(10))
   })
 
@@ -181,14 +192,16 @@ describe.runIf(hasRedis)('one Redis transport', () => {
       Array.from({ length: 1300 }, (_, i) => instance.broker.publish(topicsOf(i), `event ${i}`)),
     )
     await allRead([instance], ids[1299]!)
-    const client = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-      'last-event-id': ids[0]!,
+    const client = await openStream(`${instance.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': ids[0]!,
+      },
     })
     const expected = ids
       .map((id, i) => (topicsOf(i).includes('news') ? frame(id, 'news', `event ${i}`) : ''))
       .slice(1)
       .join('')
-    await client.until((x) => x.text().length >= expected.length)
+    await client.waitFor((x) => x.text().length >= expected.length)
     expect(client.text()).toBe(expected)
   })
 
@@ -196,7 +209,7 @@ describe.runIf(hasRedis)('one Redis transport', () => {
     const keyPrefix = uniquePrefix()
     const key = `${keyPrefix}:events`
     const instance = await startInstance(cleanups, { url: redis.url, keyPrefix })
-    const live = await openClient(cleanups, `${instance.url}/events?topics=news`)
+    const live = await openStream(`${instance.url}/events?topics=news`)
     const first = await instance.broker.publish('news', 'one')
     await admin.xadd(key, '*', 'foo', 'bar')
     await admin.xadd(key, '*', 't', 'news', 'n', '2', 'f', 'data: no id line\n\n')
@@ -204,16 +217,18 @@ describe.runIf(hasRedis)('one Redis transport', () => {
     await admin.xadd(key, '*', 't', 'news', 'n', 'x', 'f', 'id: 9-9\ndata: two\n\nid: 9-9\n\n')
     // Right after entries added with `*`: the script must still find an id after them.
     const second = await instance.broker.publish('news', 'two')
-    await live.until((x) => x.events.length === 2)
+    await live.take(2)
     expect(live.text()).toBe(frame(first, 'news', 'one') + frame(second, 'news', 'two'))
     expect(instance.transport.stats().skipped).toBe(4)
     expect(instance.errors.map((error) => error.code)).toEqual(['TRANSPORT_ERROR'])
     expect(instance.errors[0]?.message).toContain('was not written by @sse/redis')
 
-    const replayed = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-      'last-event-id': first,
+    const replayed = await openStream(`${instance.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': first,
+      },
     })
-    await replayed.until((x) => x.events.length === 1)
+    await replayed.take(1)
     expect(replayed.text()).toBe(frame(second, 'news', 'two'))
     expect(instance.transport.stats().skipped).toBe(8)
   })
@@ -223,20 +238,24 @@ describe.runIf(hasRedis)('one Redis transport', () => {
     const newest = await instance.broker.publish('news', 'hello')
     await allRead([instance], newest)
     for (const lastEventId of ['not-an-id', '1-1', '99999999999999999999-0']) {
-      const client = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-        'last-event-id': lastEventId,
+      const client = await openStream(`${instance.url}/events?topics=news`, {
+        headers: {
+          'last-event-id': lastEventId,
+        },
       })
-      await client.until((x) => x.events.length === 1)
+      await client.take(1)
       expect(client.text()).toBe(`id: ${newest}\nevent: sse-reset\ndata: \n\n`)
     }
   })
 
   test('a client reset on an empty stream gets everything published after, when it comes back', async () => {
     const instance = await startInstance(cleanups, { url: redis.url, keyPrefix: uniquePrefix() })
-    const reset = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-      'last-event-id': 'unknown',
+    const reset = await openStream(`${instance.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': 'unknown',
+      },
     })
-    await reset.until((x) => x.events.length === 1)
+    await reset.take(1)
     expect(reset.text()).toBe('id: 0-0\nevent: sse-reset\ndata: \n\n')
     reset.close()
     const ids = [
@@ -244,26 +263,30 @@ describe.runIf(hasRedis)('one Redis transport', () => {
       await instance.broker.publish('news', 'two'),
     ]
     await allRead([instance], ids[1]!)
-    const back = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-      'last-event-id': '0-0',
+    const back = await openStream(`${instance.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': '0-0',
+      },
     })
-    await back.until((x) => x.events.length === 2)
+    await back.take(2)
     expect(back.text()).toBe(frame(ids[0]!, 'news', 'one') + frame(ids[1]!, 'news', 'two'))
   })
 
   test("an event with the publisher's own id carries it on the wire; resuming from it answers a reset", async () => {
     const instance = await startInstance(cleanups, { url: redis.url, keyPrefix: uniquePrefix() })
-    const client = await openClient(cleanups, `${instance.url}/events?topics=news`)
+    const client = await openStream(`${instance.url}/events?topics=news`)
     expect(await instance.broker.publish('news', { id: 'order-7', data: 'shipped' })).toBe(
       'order-7',
     )
-    await client.until((x) => x.events.length === 1)
+    await client.take(1)
     expect(client.text()).toBe(frame('order-7', 'news', 'shipped'))
     await waitFor(() => instance.transport.stats().delivered === 1, 'the event to be read')
-    const resumed = await openClient(cleanups, `${instance.url}/events?topics=news`, {
-      'last-event-id': 'order-7',
+    const resumed = await openStream(`${instance.url}/events?topics=news`, {
+      headers: {
+        'last-event-id': 'order-7',
+      },
     })
-    await resumed.until((x) => x.events.length === 1)
+    await resumed.take(1)
     expect(resumed.events[0]?.event).toBe('sse-reset')
   })
 
@@ -275,19 +298,20 @@ describe.runIf(hasRedis)('one Redis transport', () => {
   test('closing the broker closes the connections the transport opened', async () => {
     const before = await connections()
     const instance = await startInstance(cleanups, { url: redis.url, keyPrefix: uniquePrefix() })
-    expect(await connections()).toBe(before + 2)
+    // Publishing and replays, the stream reader, control messages.
+    expect(await connections()).toBe(before + 3)
     await instance.close()
     await waitFor(() => instance.transport.stats().connected === false, 'the transport to close')
     expect(await connections()).toBe(before)
   })
 
-  test('a client passed in stays open after close (its duplicate for reading is closed) unless closeClient is set', async () => {
+  test('a client passed in stays open after close (its duplicates, for reading and control, are closed) unless closeClient is set', async () => {
     const before = await connections()
     const client = new Redis(redis.url)
     cleanups.push(() => client.disconnect())
     const kept = createBroker({ transport: redisTransport({ client, keyPrefix: uniquePrefix() }) })
     await kept.ready
-    expect(await connections()).toBe(before + 2)
+    expect(await connections()).toBe(before + 3)
     await kept.close()
     expect(client.status).toBe('ready')
     expect(await client.ping()).toBe('PONG')
