@@ -6,19 +6,30 @@ import {
   BROKER_DEFAULTS,
   type BrokerOptions,
   type BrokerStreamOptions,
+  type DisconnectOptions,
+  type DisconnectSelector,
   type PublishOptions,
   type SnapshotFunction,
+  type StreamLifetimeOptions,
 } from './brokerOptions.js'
 import { diagnostics } from './diagnostics.js'
+import { KeyedFanOut } from './keyedFanOut.js'
 import { readResumeId } from './lastEventId.js'
 import { MemoryTransport } from './memoryTransport.js'
-import { brokerOptionsValidator, streamOptionsValidator } from './options.js'
+import {
+  brokerOptionsValidator,
+  brokerStreamOptionsValidator,
+  publishOptionsValidator,
+} from './options.js'
 import { kindOf, toOutgoingMessage } from './outgoingMessage.js'
 import { asTransportError, type ReplayContext, replayTo } from './replaySession.js'
+import { Revocation } from './revocation.js'
+import { Rotation } from './rotation.js'
 import { encodeEvent } from './serializeEvent.js'
 import { SSEError } from './sseError.js'
 import { ownedStream, type SSEStream, type StreamOwner } from './sseStream.js'
 import { type GroupState, StreamGroup, shutdownAll } from './streamGroup.js'
+import { overrideLifetime, readLifetime, type StreamLifetime } from './streamLifetime.js'
 import { Subscriber } from './subscriber.js'
 import { TopicIndex } from './topicIndex.js'
 import { readTopics } from './topics.js'
@@ -33,7 +44,15 @@ import type {
   TransportSink,
 } from './types.js'
 
-export type { AuthorizeHook, AuthorizeResult, BrokerOptions, BrokerStreamOptions, PublishOptions }
+export type {
+  AuthorizeHook,
+  AuthorizeResult,
+  BrokerOptions,
+  BrokerStreamOptions,
+  DisconnectOptions,
+  DisconnectSelector,
+  PublishOptions,
+}
 
 function ignore(): void {}
 
@@ -89,8 +108,13 @@ export class Broker {
   /** Pipelined requests waiting behind another response on their connection: not counted. */
   readonly #waiting = new WeakMap<SSEStream, Subscriber>()
   readonly #index = new TopicIndex<Subscriber>()
+  readonly #keyed = new KeyedFanOut(this, this.#index, this.#counters)
   readonly #admission: Admission
   readonly #replay: ReplayContext
+  readonly #lifetimeDefaults: StreamLifetimeOptions
+  readonly #lifetime: StreamLifetime
+  readonly #revocation: Revocation
+  readonly #rotation = new Rotation({ broker: this, counters: this.#counters })
   #visiting: Delivery | undefined
   #closing: Promise<void> | undefined
   #transportDown = false
@@ -112,13 +136,16 @@ export class Broker {
       const subscriber = this.#waiting.get(stream)
       if (subscriber === undefined) return
       this.#waiting.delete(stream)
-      this.#admission.admit(subscriber)
+      this.#admit(subscriber)
     },
   }
 
   readonly #sink: TransportSink = {
     deliver: (delivery) => this.#deliver(delivery),
     error: (error) => this.#reportError(error),
+    control: (message) => {
+      if (this.#closing === undefined) this.#revocation.received(message)
+    },
   }
 
   /** Visits one subscriber of a multi-topic event (bound once: no closure per publish). */
@@ -144,6 +171,8 @@ export class Broker {
       authorize,
       transport,
       onError,
+      maxDuration,
+      maxDurationJitter,
       ...streamDefaults
     } = options
     const history = { historySize, historyMaxAge, historyMaxBytes }
@@ -155,6 +184,11 @@ export class Broker {
       )
     }
     this.#streamDefaults = streamDefaults
+    this.#lifetimeDefaults = {
+      ...(maxDuration === undefined ? {} : { maxDuration }),
+      ...(maxDurationJitter === undefined ? {} : { maxDurationJitter }),
+    }
+    this.#lifetime = readLifetime(this.#lifetimeDefaults)
     this.#maxTopics = maxTopicsPerStream ?? BROKER_DEFAULTS.maxTopicsPerStream
     this.#defaultEventName = defaultEventName ?? 'topic'
     this.#onError = onError ?? logError
@@ -171,6 +205,16 @@ export class Broker {
       refuse: (stream, status, message, headers) => this.#refuse(stream, status, message, headers),
       report: (error) => this.#reportError(error),
       opened: (subscriber) => this.#subscribe(subscriber),
+    })
+    this.#revocation = new Revocation({
+      broker: this,
+      counters: this.#counters,
+      transport: this.#transport,
+      failed: (cause) => this.#transportFailed(cause, 'disconnectFailures'),
+      sent: () => {
+        this.#transportDown = false
+      },
+      report: (error) => this.#reportError(error),
     })
     this.#replay = {
       broker: this,
@@ -212,9 +256,11 @@ export class Broker {
   /**
    * Publishes one event to one or several topics and returns at once; it never waits on a client.
    * The event is serialized once; unless it has a name (or `defaultEventName` is `'none'`) it is
-   * named after its topic. A string is shorthand for `{ data: string }`.
+   * named after its topic. A string is shorthand for `{ data: string }`. With `{ key }`, a client
+   * that has fallen behind gets only the newest pending event per topic and key (conflation), and a
+   * replay only the newest after the client's id.
    *
-   * Programming errors throw an {@link SSEError} synchronously: an invalid event or topic
+   * Programming errors throw an {@link SSEError} synchronously: an invalid event, topic or option
    * (`INVALID_*`), or a closed broker (`BROKER_CLOSED`). Delivery failures never throw: while the
    * transport is down (`TRANSPORT_UNAVAILABLE`) or when it loses the event in flight, the promise
    * rejects, the failure is counted (`stats().publishFailures`) and goes to `onError` once per
@@ -224,6 +270,7 @@ export class Broker {
    * @example
    * broker.publish('notifications', { data: html`<li>${note.title}</li>` })
    * broker.publish(['user:1', 'user:2'], { event: 'ping', data: { at: Date.now() } })
+   * broker.publish('prices', { data: html`<td>${price}</td>` }, { key: 'ACME' })
    */
   publish(
     topics: string | readonly string[],
@@ -233,13 +280,14 @@ export class Broker {
     if (this.#closing !== undefined) {
       throw new SSEError('BROKER_CLOSED', '@sse/core: cannot publish, the broker is closed')
     }
+    if (options !== undefined) publishOptionsValidator.assert(options)
     const nameAfterTopic = (options?.defaultEventName ?? this.#defaultEventName) === 'topic'
-    const message = toOutgoingMessage(topics, event, nameAfterTopic)
+    const message = toOutgoingMessage(topics, event, nameAfterTopic, options?.key)
     let result: string | Promise<string>
     try {
       result = this.#transport.publish(message)
     } catch (cause) {
-      return this.#publishFailed(cause)
+      return this.#transportFailed(cause, 'publishFailures')
     }
     if (typeof result === 'string') {
       this.#accepted(result, message.topics)
@@ -250,10 +298,36 @@ export class Broker {
         this.#accepted(id, message.topics)
         return id
       },
-      (cause: unknown) => this.#publishFailed(cause),
+      (cause: unknown) => this.#transportFailed(cause, 'publishFailures'),
     )
     settled.catch(ignore)
     return settled
+  }
+
+  /**
+   * Ends every stream tagged `selector.tag` (or any of `selector.tags`; see the `tags` stream
+   * option), on this instance and on every other instance sharing the transport, after an optional
+   * final event, serialized once. Over `@sse/redis` this is a control message (Redis `PUBLISH`),
+   * never an event in the history. A stream still waiting for its `authorize` verdict is ended as
+   * soon as it opens. A client that reconnects is a new request: `authorize` runs again, so make it
+   * refuse what was revoked.
+   *
+   * Resolves to the number of streams ended on this instance, once the other instances were sent
+   * the message. Those streams are ended at once in any case. A bad selector or event throws an
+   * {@link SSEError} synchronously (`INVALID_*`), as does a closed broker (`BROKER_CLOSED`). When the
+   * transport cannot carry the message, the promise rejects like a publish's (already handled,
+   * counted in `stats().disconnectFailures`, `onError` once per outage). A transport without a
+   * control channel ends this instance's streams only.
+   *
+   * @example
+   * revoked.add(session.id)   // what authorize checks
+   * broker.disconnect({ tag: `session:${session.id}` }, { event: { event: 'signed-out', data: '' } })
+   */
+  disconnect(selector: DisconnectSelector, options?: DisconnectOptions): Promise<number> {
+    if (this.#closing !== undefined) {
+      throw new SSEError('BROKER_CLOSED', '@sse/core: cannot disconnect, the broker is closed')
+    }
+    return this.#revocation.disconnect(selector, options)
   }
 
   /**
@@ -305,7 +379,7 @@ export class Broker {
    * broker: what an adapter uses when the app shuts down but the broker (passed in by the user) lives on.
    * `defaults` are stream options for the group's streams, under the options of each call.
    */
-  group(defaults?: SSEStreamOptions): StreamGroup {
+  group(defaults?: SSEStreamOptions & StreamLifetimeOptions): StreamGroup {
     return new StreamGroup(this, defaults)
   }
 
@@ -324,6 +398,7 @@ export class Broker {
     const finalFrame = options?.event === undefined ? undefined : encodeEvent(options.event)
     this.#closing = (async () => {
       shutdownAll(this.#streams.keys(), finalFrame)
+      this.#rotation.clear()
       await this.#transport.close()
     })()
     return this.#closing
@@ -338,6 +413,8 @@ export class Broker {
     let requested: unknown
     let snapshot: SnapshotFunction | undefined
     let streamOptions = this.#streamDefaults
+    let tags: readonly string[] | undefined
+    let lifetime = this.#lifetime
     let invalid: SSEError | undefined
     try {
       if (options !== undefined) {
@@ -357,8 +434,13 @@ export class Broker {
         }
         snapshot = givenSnapshot
         if (Object.keys(overrides).length > 0) {
-          streamOptionsValidator.assert(overrides)
-          streamOptions = { ...this.#streamDefaults, ...overrides }
+          brokerStreamOptionsValidator.assert(overrides)
+          const { tags: givenTags, maxDuration, maxDurationJitter, ...own } = overrides
+          tags = givenTags
+          if (maxDuration !== undefined || maxDurationJitter !== undefined) {
+            lifetime = overrideLifetime(this.#lifetimeDefaults, overrides)
+          }
+          if (Object.keys(own).length > 0) streamOptions = { ...this.#streamDefaults, ...own }
         }
       }
     } catch (cause) {
@@ -378,26 +460,45 @@ export class Broker {
       return stream
     }
     const subscriber = new Subscriber(stream, topics, group, snapshot)
+    // A copy: the index must find the same tags when the stream leaves, whatever the app does with its array.
+    if (tags !== undefined && tags.length > 0) subscriber.tags = tags.slice()
+    subscriber.lifetime = lifetime
     if (stream.queued) {
       this.#waiting.set(stream, subscriber)
       stream.awaitConnection()
     } else {
-      this.#admission.admit(subscriber)
+      this.#admit(subscriber)
     }
     return stream
   }
 
+  /** Admits a stream; once counted (open, or waiting for its verdict), it is findable by its tags. */
+  #admit(subscriber: Subscriber): void {
+    this.#admission.admit(subscriber)
+    // A refusal leaves nothing behind: only a stream still counted is tracked (`#remove` untracks it).
+    if (subscriber.tags.length > 0 && this.#streams.get(subscriber.stream) === subscriber) {
+      this.#revocation.track(subscriber)
+    }
+  }
+
   /** The stream's head is written: it joins its topics and, if it came back, replays. */
   #subscribe(subscriber: Subscriber): void {
+    // Revoked while its verdict was pending: a verdict read before the revocation lets nothing in.
+    if (this.#revocation.endIfRevoked(subscriber)) return
     const { stream, topics } = subscriber
     this.#index.add(subscriber)
     if (diagnostics.open.hasSubscribers) diagnostics.open.publish({ broker: this, stream, topics })
+    this.#rotation.start(subscriber)
     if (topics.length === 0) return
     const lastEventId = stream.lastEventId ?? readResumeId(stream.request)
     if (lastEventId !== undefined) replayTo(this.#replay, subscriber, lastEventId)
   }
 
   #deliver(delivery: Delivery): void {
+    if (delivery.key !== undefined) {
+      this.#keyed.deliver(delivery, delivery.key)
+      return
+    }
     const topics = delivery.topics
     if (topics.length === 1) {
       const set = this.#index.of(topics[0]!)
@@ -424,6 +525,8 @@ export class Broker {
     subscriber.stopHolding()
     subscriber.group?.members.delete(stream)
     this.#index.delete(subscriber)
+    this.#revocation.untrack(subscriber)
+    this.#rotation.stop(subscriber)
     if (diagnostics.close.hasSubscribers) {
       diagnostics.close.publish({ broker: this, stream, topics: subscriber.topics })
     }
@@ -437,10 +540,16 @@ export class Broker {
     }
   }
 
-  /** A delivery failure: counted, reported once per outage, and a handled rejection. */
-  #publishFailed(cause: unknown): Promise<never> {
+  /**
+   * A delivery failure (of a publish, or of a disconnect's message to other instances): counted,
+   * reported once per outage, and a handled rejection.
+   */
+  #transportFailed(
+    cause: unknown,
+    counter: 'publishFailures' | 'disconnectFailures',
+  ): Promise<never> {
     const error = asTransportError(cause)
-    this.#counters.publishFailures++
+    this.#counters[counter]++
     if (!this.#transportDown) {
       this.#transportDown = true
       this.#reportError(error)

@@ -10,11 +10,15 @@ export function createCounters(): BrokerCounters {
     delivered: 0,
     dropped: 0,
     slowDisconnects: 0,
+    conflated: 0,
     replayed: 0,
     resets: 0,
     snapshots: 0,
     replaysCapped: 0,
     replaysCut: 0,
     refused: 0,
+    revoked: 0,
+    rotated: 0,
+    disconnectFailures: 0,
   }
 }

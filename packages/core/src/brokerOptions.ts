@@ -9,7 +9,7 @@ export type AuthorizeHook = (
 ) => AuthorizeResult | Promise<AuthorizeResult>
 
 /** Options of {@link createBroker}. Stream options given here are the defaults of every stream. */
-export interface BrokerOptions extends SSEStreamOptions {
+export interface BrokerOptions extends SSEStreamOptions, StreamLifetimeOptions {
   /**
    * Events kept per topic for `Last-Event-ID` replay (in-memory transport; with `transport`, give
    * history options to the transport instead).
@@ -40,13 +40,15 @@ export interface BrokerOptions extends SSEStreamOptions {
   maxTopicsPerStream?: number
   /**
    * Most events one reconnecting client is replayed; a client further behind gets the reset event
-   * and refetches its state. Each replayed event costs one frame of writes.
+   * and refetches its state. Each replayed event costs one frame of writes. Counted after log
+   * compaction: of keyed events (`publish(..., { key })`), only the newest per topic and key is replayed.
    * @default 1000
    */
   maxReplayEvents?: number
   /**
    * Most bytes one reconnecting client is replayed (frames as written); past it, the reset event.
-   * This bounds what one request can make the server write.
+   * This bounds what one request can make the server write. Counted after log compaction, like
+   * `maxReplayEvents`.
    * @default 1048576 (1 MiB)
    */
   maxReplayBytes?: number
@@ -99,7 +101,7 @@ export type SnapshotFunction = (
 ) => SSEEvent | readonly SSEEvent[] | Promise<SSEEvent | readonly SSEEvent[]>
 
 /** Options of one stream opened through a broker. */
-export interface BrokerStreamOptions extends SSEStreamOptions {
+export interface BrokerStreamOptions extends SSEStreamOptions, StreamLifetimeOptions {
   /** Topics the stream receives, e.g. `['notifications', `project:${id}`]`. */
   topics?: string | readonly string[]
   /**
@@ -113,12 +115,74 @@ export interface BrokerStreamOptions extends SSEStreamOptions {
    * reply.sse({ topics: ['notifications'], snapshot: () => ({ event: 'notes', data: renderNotes(store) }) })
    */
   snapshot?: SnapshotFunction
+  /**
+   * Labels for `broker.disconnect({ tag })`, such as the user and the session the stream belongs to:
+   * at most 16, each a non-empty string of at most 256 characters without control characters.
+   *
+   * @example
+   * reply.sse({ topics: ['notes'], tags: [`user:${user.id}`, `session:${session.id}`] })
+   */
+  tags?: readonly string[]
+}
+
+/**
+ * Rotation: how long a stream opened through a broker may stay open. Broker options (the default of
+ * every stream), adapter options (also next to a shared `broker`), or options of one stream.
+ */
+export interface StreamLifetimeOptions {
+  /**
+   * Ends each stream about this many ms after it opened (± `maxDurationJitter`), gracefully: what is
+   * queued is written first, then the connection is let go of. The client reconnects with
+   * `Last-Event-ID` and misses nothing; `authorize` runs again, so expired credentials stop working;
+   * a load balancer can place the new connection elsewhere. `0` never ends it. One shared timer
+   * serves every stream.
+   * @default 0 (no limit)
+   * @example
+   * createBroker({ maxDuration: 30 * 60_000, maxDurationJitter: 5 * 60_000 })   // 25 to 35 minutes
+   */
+  maxDuration?: number
+  /**
+   * Spread of `maxDuration` in ms: each stream's lifetime is drawn uniformly between
+   * `maxDuration − maxDurationJitter` and `maxDuration + maxDurationJitter`, so that clients that
+   * connected together (after a deploy) do not all come back in the same second. Less than
+   * `maxDuration`; ignored without it. A stream that sets its own `maxDuration` does not inherit
+   * the broker's jitter.
+   * @default maxDuration / 10
+   */
+  maxDurationJitter?: number
+}
+
+/** Which streams `broker.disconnect()` ends: those carrying `tag`, or any of `tags`. */
+export type DisconnectSelector =
+  | { readonly tag: string; readonly tags?: undefined }
+  | { readonly tags: readonly string[]; readonly tag?: undefined }
+
+/** Options of `broker.disconnect()`. */
+export interface DisconnectOptions {
+  /**
+   * Written to each matching stream before it ends (serialized once), e.g. so that the page shows
+   * "signed out". Give it no `id`: the client's `Last-Event-ID` should stay at the last real event.
+   * @example { event: 'signed-out', data: '<p>You were signed out.</p>' }
+   */
+  event?: SSEEvent
 }
 
 /** Options of one publish. */
 export interface PublishOptions {
   /** Overrides the broker's `defaultEventName` for this event. */
   defaultEventName?: 'topic' | 'none'
+  /**
+   * Conflation key: the event is the newest value of one thing on its topic (`'cpu'`,
+   * `'price:ACME'`), and only the newest matters. For a client that has fallen behind, a pending
+   * event of the same topic and key that is not written yet is replaced by this one (the client
+   * stays connected and current, within `maxBufferedBytes`), and a replay sends only the newest
+   * event per topic and key after the client's id. A non-empty string of at most 256 characters
+   * without control characters; it never reaches the wire.
+   * @default undefined (not conflated: the stream's `onOverflow` policy applies)
+   * @example
+   * broker.publish('system', { data: html`<b>${cpu}%</b>` }, { key: 'cpu' })
+   */
+  key?: string
 }
 
 /** The broker's defaults for limits that are not stream options. */

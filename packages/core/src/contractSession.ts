@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import type { SSEError } from './sseError.js'
 import type {
+  ControlMessage,
   Delivery,
   OutgoingMessage,
   ReplayLimits,
@@ -16,6 +17,8 @@ export const ROOMY: ReplayLimits = { maxEvents: 1000, maxBytes: 1024 * 1024 }
 export class RecordingSink implements TransportSink {
   readonly deliveries: Delivery[] = []
   readonly errors: SSEError[] = []
+  /** Control messages received from other instances (see {@link Transport.sendControl}). */
+  readonly controls: ControlMessage[] = []
   readonly #timeout: number
   readonly #waiters = new Set<() => void>()
 
@@ -30,6 +33,33 @@ export class RecordingSink implements TransportSink {
 
   error(error: SSEError): void {
     this.errors.push(error)
+  }
+
+  control(message: ControlMessage): void {
+    this.controls.push(message)
+    for (const waiter of [...this.#waiters]) waiter()
+  }
+
+  /** Resolves once `count` control messages arrived; fails after the timeout, saying what did. */
+  controlled(count: number): Promise<void> {
+    if (this.controls.length >= count) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const waiter = () => {
+        if (this.controls.length < count) return
+        clearTimeout(timer)
+        this.#waiters.delete(waiter)
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter)
+        reject(
+          new assert.AssertionError({
+            message: `${count} control message(s) did not reach the sink within ${this.#timeout} ms (received: ${show(this.controls)})`,
+          }),
+        )
+      }, this.#timeout)
+      this.#waiters.add(waiter)
+    })
   }
 
   /** Resolves to the delivery of `id` once it arrived; fails after the timeout, saying what did. */
@@ -80,13 +110,19 @@ export class Session {
     return within(() => this.transport.start(this.sink), this.#timeout, 'start()')
   }
 
-  /** A message with a body unique in this session: one shared, or one per topic. */
-  message(topics: readonly string[], perTopic = false, id?: string): OutgoingMessage {
+  /** A message with a body unique in this session: one shared, or one per topic; keyed with `key`. */
+  message(topics: readonly string[], perTopic = false, id?: string, key?: string): OutgoingMessage {
     const n = ++this.#count
     const bodies = perTopic
       ? topics.map((topic) => `event: ${topic}\ndata: ${n} ✓ ${'.'.repeat(n)}\n\n`)
       : [`data: ${n} ✓\n\n`]
-    return id === undefined ? { topics, bodies } : { topics, bodies, id }
+    const message: { topics: readonly string[]; bodies: string[]; id?: string; key?: string } = {
+      topics,
+      bodies,
+    }
+    if (id !== undefined) message.id = id
+    if (key !== undefined) message.key = key
+    return message
   }
 
   async send(message: OutgoingMessage): Promise<string> {
@@ -95,9 +131,9 @@ export class Session {
     return id
   }
 
-  /** Publishes and waits for the delivery. */
-  async publish(topics: readonly string[], perTopic = false): Promise<Delivery> {
-    return this.sink.delivered(await this.send(this.message(topics, perTopic)))
+  /** Publishes (keyed with `key`) and waits for the delivery. */
+  async publish(topics: readonly string[], perTopic = false, key?: string): Promise<Delivery> {
+    return this.sink.delivered(await this.send(this.message(topics, perTopic, undefined, key)))
   }
 
   replay(topics: readonly string[], lastEventId: string, limits = ROOMY): Promise<ReplayResult> {

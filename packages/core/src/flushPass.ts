@@ -6,6 +6,10 @@ interface SharedChunk {
 
 /** Distinct frame sequences remembered per first frame in one pass. */
 const SHARED_PER_FIRST_FRAME = 8
+/** Passes whose end time is remembered; a stream last flushed before them counts as idle. */
+const REMEMBERED_PASSES = 64
+/** Shortest hold, in ms (Node's timers do not fire sooner). */
+const MIN_HOLD = 1
 
 function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
   if (a.length !== b.length) return false
@@ -14,38 +18,83 @@ function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
 }
 
 /**
- * Frames written in the same tick go out together: a stream that gets a frame joins the pass,
- * and one microtask later every stream of the pass flushes what it holds in one write.
+ * Gathers the frames streams get into as few writes as it can, adaptively:
+ *
+ * - A stream that has not written for `window` ms is idle: its frames go out one microtask after
+ *   they are sent, together with every other frame sent in the same turn (one write per stream per
+ *   turn, as before coalescing existed).
+ * - A stream that wrote less than `window` ms ago is busy: its frames wait for the next held pass,
+ *   run by one timer shared by every stream of this window, at most `window` ms away. Events
+ *   published one per turn then cost one write per window per stream instead of one each.
+ *
+ * At low rates nothing waits; the window only shows when a stream gets events faster than one per
+ * window. `window` 0 turns the held pass off.
  *
  * Subscribers of a topic usually hold the very same frames in a pass: {@link concat} joins them
  * once and hands every such stream the same chunk (an identity check, so it is always right).
  */
 export class FlushPass<TStream> {
   readonly #flush: (stream: TStream) => void
-  #dirty: TStream[] = []
+  readonly #window: number
+  #immediate: TStream[] = []
+  #held: TStream[] = []
+  /** `performance.now()` read once in the turn that schedules; `-1` until the turn's first schedule. */
+  #turnTime = -1
+  /** Number of the pass running, or of the last one. */
+  #pass = 0
+  /** End time of the last {@link REMEMBERED_PASSES} passes, by pass number. */
+  readonly #ends = new Float64Array(REMEMBERED_PASSES)
+  /** How long a busy stream's frames wait now: the last pass's duration, within [1, window] ms. */
+  #hold = MIN_HOLD
   #inPass = false
   /** The current pass's concatenations, by first frame; emptied when the pass ends. */
   readonly #shared = new Map<Buffer, SharedChunk[]>()
-  readonly #run = (): void => {
-    const dirty = this.#dirty
-    this.#dirty = []
-    this.#inPass = true
-    try {
-      for (let i = 0; i < dirty.length; i++) this.#flush(dirty[i]!)
-    } finally {
-      this.#inPass = false
-      this.#shared.clear()
-    }
+  readonly #runImmediate = (): void => {
+    this.#turnTime = -1
+    const streams = this.#immediate
+    this.#immediate = []
+    this.#run(streams)
+  }
+  readonly #ended = (pass: number, start: number): void => {
+    const end = performance.now()
+    this.#ends[pass % REMEMBERED_PASSES] = end
+    this.#hold = Math.min(this.#window, Math.max(MIN_HOLD, end - start))
+  }
+  readonly #runHeld = (): void => {
+    const streams = this.#held
+    this.#held = []
+    this.#run(streams)
   }
 
-  /** @param flush Writes what one stream holds; called once per scheduled stream per pass. */
-  constructor(flush: (stream: TStream) => void) {
+  /**
+   * @param flush Writes what one stream holds; called once per scheduled stream per pass.
+   * @param window Ms a busy stream's frames may wait to be written together; `0` never waits.
+   */
+  constructor(flush: (stream: TStream) => void, window = 0) {
     this.#flush = flush
+    this.#window = window
   }
 
-  /** Adds `stream` to the next pass (the caller makes sure it is added once per pass). */
-  schedule(stream: TStream): void {
-    if (this.#dirty.push(stream) === 1) queueMicrotask(this.#run)
+  /** The number of the pass running now: a stream keeps it to say when it last wrote. */
+  get pass(): number {
+    return this.#pass
+  }
+
+  /**
+   * Adds `stream` to the next pass: at once if it is idle (`lastPass`, the {@link pass} it last
+   * wrote in, ended `window` ms ago or more), else to the shared held pass. The caller makes sure a
+   * stream is added once until it is flushed.
+   */
+  schedule(stream: TStream, lastPass: number): void {
+    if (this.#turnTime < 0) {
+      this.#turnTime = performance.now()
+      queueMicrotask(this.#runImmediate)
+    }
+    if (this.#window === 0 || this.#turnTime - this.#endOf(lastPass) >= this.#hold) {
+      this.#immediate.push(stream)
+    } else if (this.#held.push(stream) === 1) {
+      setTimeout(this.#runHeld, this.#hold)
+    }
   }
 
   /** `frames` joined into one chunk (`bytes` long), shared with other streams of the pass. */
@@ -64,5 +113,27 @@ export class FlushPass<TStream> {
     }
     if (entries.length < SHARED_PER_FIRST_FRAME) entries.push({ frames, chunk })
     return chunk
+  }
+
+  #endOf(pass: number): number {
+    return pass > 0 && pass > this.#pass - REMEMBERED_PASSES
+      ? this.#ends[pass % REMEMBERED_PASSES]!
+      : Number.NEGATIVE_INFINITY
+  }
+
+  #run(streams: TStream[]): void {
+    if (streams.length === 0) return
+    const pass = ++this.#pass
+    const start = performance.now()
+    this.#inPass = true
+    try {
+      for (let i = 0; i < streams.length; i++) this.#flush(streams[i]!)
+    } finally {
+      this.#inPass = false
+      this.#shared.clear()
+      // Writes through `res.write()` (HTTP/2, or a wrapped response) reach the socket when Node
+      // uncorks it on the next tick: the pass ends once those are done, on a tick queued after theirs.
+      process.nextTick(this.#ended, pass, start)
+    }
   }
 }

@@ -10,10 +10,14 @@ export type {
   AuthorizeHook,
   BrokerOptions,
   BrokerStreamOptions,
+  DisconnectOptions,
+  DisconnectSelector,
   PublishOptions,
   SnapshotContext,
   SnapshotFunction,
+  StreamLifetimeOptions,
 } from './brokerOptions.js'
+export { MAX_CONFLATION_KEY_LENGTH } from './conflationKey.js'
 export { diagnostics } from './diagnostics.js'
 export { escapeHtml, html, isSafeHtml, raw, refreshEvent, SafeHtml, stateEvent } from './html.js'
 export { isResumableId, MAX_LAST_EVENT_ID_LENGTH, readLastEventId } from './lastEventId.js'
@@ -29,6 +33,7 @@ export type { SSEMethod, StreamSource } from './sseCall.js'
 export { SSEError, type SSEErrorCode } from './sseError.js'
 export { REPLAY_PAGE_BYTES, SSEStream } from './sseStream.js'
 export { StreamGroup } from './streamGroup.js'
+export { MAX_TAG_LENGTH, MAX_TAGS_PER_STREAM } from './tags.js'
 export { MAX_TOPIC_LENGTH } from './topics.js'
 export type {
   BrokerStats,

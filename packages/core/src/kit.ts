@@ -6,6 +6,8 @@
  * - Transports: the {@link Transport} contract and the types that cross it.
  * @packageDocumentation
  */
+export { conflationToken } from './conflationKey.js'
+export type { CreatePeers } from './controlChecks.js'
 export {
   brokerOptionsProperties,
   createOptionsValidator,
@@ -13,6 +15,7 @@ export {
   type OptionsValidator,
   streamOptionsProperties,
 } from './options.js'
+export { ReplayCompaction } from './replayCompaction.js'
 export { type AdapterSetup, setUpAdapter } from './setUpAdapter.js'
 export { readSSECall, type SSECall } from './sseCall.js'
 export {
@@ -21,6 +24,7 @@ export {
   transportContract,
 } from './transportContract.js'
 export type {
+  ControlMessage,
   Delivery,
   HistoryStats,
   OutgoingMessage,

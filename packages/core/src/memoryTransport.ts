@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto'
+import { conflationToken } from './conflationKey.js'
 import { diagnostics } from './diagnostics.js'
 import { HistoryRing, mergeRings, type RingCursor } from './historyRing.js'
 import { type KeepAliveTarget, keepAlive } from './keepAlive.js'
 import { createOptionsValidator, type OptionsValidator } from './options.js'
+import { ReplayCompaction } from './replayCompaction.js'
 import type {
   Delivery,
   HistoryStats,
@@ -150,7 +152,11 @@ export class MemoryTransport implements Transport {
       bodies.length === 1
         ? [Buffer.from(`id: ${id}\n${bodies[0]}`)]
         : bodies.map((body) => Buffer.from(`id: ${id}\n${body}`))
-    const delivery: Delivery = { id, topics: message.topics, frames }
+    const key = message.key
+    const delivery: Delivery =
+      key === undefined
+        ? { id, topics: message.topics, frames }
+        : { id, topics: message.topics, frames, key }
     if (this.#size > 0) this.#remember(seq, delivery, message.id !== undefined)
     else this.#floor = seq
     this.#sink?.deliver(delivery)
@@ -177,15 +183,15 @@ export class MemoryTransport implements Transport {
       if (next < current.entries.length) cursors.push({ ring: current.entries, next })
     }
     if (cursors.length === 0) return NO_REPLAY
-    const deliveries: Delivery[] = []
-    let bytes = 0
-    const complete = mergeRings(cursors, ({ delivery }) => {
-      bytes += replayFrame(delivery, topics).length
-      if (deliveries.length >= limits.maxEvents || bytes > limits.maxBytes) return false
-      deliveries.push(delivery)
-      return true
+    const answer = new ReplayCompaction<Delivery>(limits)
+    mergeRings(cursors, ({ delivery }) => {
+      const topic = replayTopic(delivery, topics)
+      const key = delivery.key
+      const token = key === undefined ? undefined : conflationToken(delivery.topics[topic]!, key)
+      return answer.add(delivery, (delivery.frames[topic] ?? delivery.frames[0]!).length, token)
     })
-    if (!complete) return { reset: true, headId: this.#headId(), capped: true }
+    const deliveries = answer.finish()
+    if (deliveries === undefined) return { reset: true, headId: this.#headId(), capped: true }
     return { reset: false, deliveries }
   }
 
@@ -312,9 +318,14 @@ function entryBytes(delivery: Delivery): number {
   return longest + HISTORY_ENTRY_OVERHEAD
 }
 
-/** The frame a replay on `topics` writes for `delivery`: the one of the first topic it asked for. */
-function replayFrame(delivery: Delivery, topics: readonly string[]): Buffer {
-  if (delivery.frames.length === 1) return delivery.frames[0]!
-  const index = delivery.topics.findIndex((topic) => topics.includes(topic))
-  return delivery.frames[Math.max(index, 0)]!
+/**
+ * Which of `delivery`'s topics a replay on `topics` writes it for: the first one asked for. Its
+ * frame is the one written, and its key is conflated under that topic.
+ */
+function replayTopic(delivery: Delivery, topics: readonly string[]): number {
+  if (delivery.topics.length === 1) return 0
+  return Math.max(
+    delivery.topics.findIndex((topic) => topics.includes(topic)),
+    0,
+  )
 }

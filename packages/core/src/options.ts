@@ -1,7 +1,14 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http'
 import { Ajv, type ErrorObject } from 'ajv'
-import type { BrokerOptions } from './brokerOptions.js'
+import type {
+  BrokerOptions,
+  BrokerStreamOptions,
+  PublishOptions,
+  StreamLifetimeOptions,
+} from './brokerOptions.js'
+import { isConflationKey, MAX_CONFLATION_KEY_LENGTH } from './conflationKey.js'
 import { SSEError } from './sseError.js'
+import { isStreamTags, MAX_TAGS_PER_STREAM, TAG_RULE } from './tags.js'
 import type { SSEStreamOptions } from './types.js'
 
 /** A JSON Schema fragment, as accepted by {@link createOptionsValidator}. */
@@ -54,6 +61,18 @@ ajv.addKeyword({
   errors: false,
 })
 ajv.addKeyword({
+  keyword: 'conflationKey',
+  schemaType: 'boolean',
+  validate: (_: boolean, value: unknown) => isConflationKey(value),
+  errors: false,
+})
+ajv.addKeyword({
+  keyword: 'sseTags',
+  schemaType: 'boolean',
+  validate: (_: boolean, value: unknown) => isStreamTags(value),
+  errors: false,
+})
+ajv.addKeyword({
   keyword: 'isFunction',
   schemaType: 'boolean',
   validate: (_: boolean, value: unknown) => typeof value === 'function',
@@ -64,7 +83,11 @@ function describe(value: unknown): string {
   if (typeof value === 'function') return 'a function'
   if (value === null) return 'null'
   if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object'
-  return typeof value === 'string' ? JSON.stringify(value) : String(value)
+  if (typeof value !== 'string') return String(value)
+  // A hostile value (a 10 KB key, say) must not make a 10 KB message.
+  return value.length > 80
+    ? `${JSON.stringify(value.slice(0, 80))}… (${value.length} characters)`
+    : JSON.stringify(value)
 }
 
 function expected(error: ErrorObject, schema: OptionsSchema | undefined): string {
@@ -85,6 +108,10 @@ function expected(error: ErrorObject, schema: OptionsSchema | undefined): string
       return 'a non-empty string'
     case 'sseEventName':
       return 'a non-empty event name without CR or LF'
+    case 'conflationKey':
+      return `a non-empty string of at most ${MAX_CONFLATION_KEY_LENGTH} characters without control characters`
+    case 'sseTags':
+      return `an array of at most ${MAX_TAGS_PER_STREAM} tags, each ${TAG_RULE}`
     case 'httpHeaders':
       return 'an object of valid HTTP header names and string, number or string[] values'
     default:
@@ -150,12 +177,20 @@ export const streamOptionsProperties = {
   keepAlive: { type: 'integer', minimum: 0, maximum: MAX_TIMER_MS },
   maxBufferedBytes: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
   onOverflow: { enum: ['disconnect', 'drop'] },
+  coalesceWindow: { type: 'integer', minimum: 0, maximum: 1000 },
   headers: { httpHeaders: true },
+} as const
+
+/** JSON Schema properties of {@link StreamLifetimeOptions} (rotation), for the streams of a broker. */
+export const lifetimeOptionsProperties = {
+  maxDuration: { type: 'integer', minimum: 0, maximum: MAX_TIMER_MS },
+  maxDurationJitter: { type: 'integer', minimum: 0, maximum: MAX_TIMER_MS },
 } as const
 
 /** JSON Schema properties of {@link BrokerOptions}. */
 export const brokerOptionsProperties = {
   ...streamOptionsProperties,
+  ...lifetimeOptionsProperties,
   historySize: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
   historyMaxAge: { type: 'integer', minimum: 0, maximum: MAX_TIMER_MS },
   historyMaxBytes: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
@@ -178,4 +213,34 @@ export const streamOptionsValidator: OptionsValidator<SSEStreamOptions> = create
 export const brokerOptionsValidator: OptionsValidator<BrokerOptions> = createOptionsValidator(
   '@sse/core',
   { type: 'object', additionalProperties: false, properties: brokerOptionsProperties },
+)
+
+/** Stream options as defaults of a broker's streams (`broker.group()`): with rotation. */
+export const streamDefaultsValidator: OptionsValidator<SSEStreamOptions & StreamLifetimeOptions> =
+  createOptionsValidator('@sse/core', {
+    type: 'object',
+    additionalProperties: false,
+    properties: { ...streamOptionsProperties, ...lifetimeOptionsProperties },
+  })
+
+/** The options of one stream opened through a broker, but `topics` and `snapshot`. */
+export const brokerStreamOptionsValidator: OptionsValidator<
+  Omit<BrokerStreamOptions, 'topics' | 'snapshot'>
+> = createOptionsValidator('@sse/core', {
+  type: 'object',
+  additionalProperties: false,
+  properties: { ...streamOptionsProperties, ...lifetimeOptionsProperties, tags: { sseTags: true } },
+})
+
+/** Checks the options of one `broker.publish()`. */
+export const publishOptionsValidator: OptionsValidator<PublishOptions> = createOptionsValidator(
+  '@sse/core',
+  {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      defaultEventName: { enum: ['topic', 'none'] },
+      key: { conflationKey: true },
+    },
+  },
 )

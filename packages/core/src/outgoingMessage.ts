@@ -41,6 +41,7 @@ export function toOutgoingMessage(
   topics: unknown,
   event: unknown,
   nameAfterTopic: boolean,
+  key?: string,
 ): OutgoingMessage {
   const list = readTopics(topics, Number.POSITIVE_INFINITY)
   if (list instanceof SSEError) throw list
@@ -53,7 +54,11 @@ export function toOutgoingMessage(
     nameAfterTopic && message.event === undefined
       ? list.map((topic) => serializeFields(message, undefined, topic))
       : [serializeFields(message, undefined, message.event)]
-  return message.id === undefined
-    ? { topics: list, bodies }
-    : { topics: list, bodies, id: message.id }
+  const outgoing: { topics: readonly string[]; bodies: string[]; id?: string; key?: string } = {
+    topics: list,
+    bodies,
+  }
+  if (message.id !== undefined) outgoing.id = message.id
+  if (key !== undefined) outgoing.key = key
+  return outgoing
 }

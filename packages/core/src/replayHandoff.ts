@@ -3,7 +3,10 @@ import type { Delivery, ReplayLimits, ReplayResult } from './types.js'
 /** A live event held for a subscriber while its replay is being read. */
 export interface HeldFrame {
   readonly id: string
+  /** Empty when a newer event of the same topic and key replaced it (conflation). */
   readonly frame: Buffer
+  /** The topic and key of a keyed event (see `conflationToken`). */
+  readonly token?: string | undefined
 }
 
 /** How a subscriber goes from its replay to live events, from {@link handOff}. */
@@ -57,7 +60,7 @@ export function handOff(
   const live: Buffer[] = []
   for (let i = known + 1; i < held.length; i++) {
     const { id, frame } = held[i]!
-    if (seen?.has(id) !== true) live.push(frame)
+    if (frame.length > 0 && seen?.has(id) !== true) live.push(frame)
   }
   return { replay, reset, live }
 }

@@ -1,7 +1,8 @@
 import type { BrokerCounters } from './brokerCounters.js'
 import { diagnostics } from './diagnostics.js'
 import { isThenable } from './isThenable.js'
-import { handOff } from './replayHandoff.js'
+import { type KeyedResult, REPLACED, SENT } from './keyedSlots.js'
+import { type HeldFrame, handOff } from './replayHandoff.js'
 import { encodeEvent } from './serializeEvent.js'
 import { SSEError } from './sseError.js'
 import type { Subscriber } from './subscriber.js'
@@ -91,7 +92,12 @@ function answered(
       counters.replayed += plan.replay.length
       stream.sendReplay(plan.replay)
     }
-    for (const frame of plan.live) if (stream.sendFrame(frame)) counters.delivered++
+    // `plan.live` is a subsequence of `held`, same buffers: walk both to find each frame's token.
+    let h = 0
+    for (const frame of plan.live) {
+      while (held[h]!.frame !== frame) h++
+      count(context, stream, sendHeld(stream, held[h]!))
+    }
     if (diagnostics.replay.hasSubscribers) {
       diagnostics.replay.publish({
         broker: context.broker,
@@ -103,6 +109,23 @@ function answered(
     }
   } catch (cause) {
     failed(context, subscriber, cause)
+  }
+}
+
+/** Sends a held live frame on, still keyed: the client is behind its replay, so it may conflate. */
+function sendHeld(stream: Subscriber['stream'], held: HeldFrame): KeyedResult {
+  if (held.token === undefined) return stream.sendFrame(held.frame) ? SENT : 0
+  return stream.sendKeyed(held.frame, held.token)
+}
+
+/** Counts what sending a live frame did. */
+function count(context: ReplayContext, stream: Subscriber['stream'], result: KeyedResult): void {
+  if ((result & SENT) !== 0) context.counters.delivered++
+  if ((result & REPLACED) !== 0) {
+    context.counters.conflated++
+    if (diagnostics.conflate.hasSubscribers) {
+      diagnostics.conflate.publish({ broker: context.broker, stream })
+    }
   }
 }
 
@@ -165,7 +188,7 @@ function snapshotTo(
     if (result.capped === true) context.counters.replaysCapped++
     stream.sendReplay(frames)
     for (let i = covered; i < held.length; i++) {
-      if (stream.sendFrame(held[i]!.frame)) context.counters.delivered++
+      if (held[i]!.frame.length > 0) count(context, stream, sendHeld(stream, held[i]!))
     }
     if (diagnostics.replay.hasSubscribers) {
       diagnostics.replay.publish({

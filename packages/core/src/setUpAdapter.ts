@@ -1,13 +1,15 @@
 import { type Broker, createBroker } from './broker.js'
-import type { BrokerOptions } from './brokerOptions.js'
+import type { BrokerOptions, StreamLifetimeOptions } from './brokerOptions.js'
 import {
   brokerOptionsProperties,
   createOptionsValidator,
+  lifetimeOptionsProperties,
   type OptionsValidator,
   streamOptionsProperties,
 } from './options.js'
 import { SSEError } from './sseError.js'
 import type { StreamGroup } from './streamGroup.js'
+import { readLifetime } from './streamLifetime.js'
 import type { SSEStreamOptions } from './types.js'
 
 /** Adapter options when the adapter creates its own broker: every {@link BrokerOptions} key. */
@@ -19,14 +21,20 @@ export interface OwnBrokerOptions extends BrokerOptions {
  * Adapter options on a broker you created. Only stream options may come with it; they are the
  * defaults of the streams the adapter opens. Broker options belong to `createBroker()`.
  */
-export type SharedBrokerOptions = SSEStreamOptions & {
-  /**
-   * A broker to use instead of creating one, e.g. a Redis-backed broker shared with other apps or
-   * background jobs. Shutting the adapter down ends the streams it opened and leaves this broker
-   * open: it stays yours to close.
-   */
-  broker: Broker
-} & { [TKey in Exclude<keyof BrokerOptions, keyof SSEStreamOptions>]?: never }
+export type SharedBrokerOptions = SSEStreamOptions &
+  StreamLifetimeOptions & {
+    /**
+     * A broker to use instead of creating one, e.g. a Redis-backed broker shared with other apps or
+     * background jobs. Shutting the adapter down ends the streams it opened and leaves this broker
+     * open: it stays yours to close.
+     */
+    broker: Broker
+  } & {
+    [TKey in Exclude<
+      keyof BrokerOptions,
+      keyof SSEStreamOptions | keyof StreamLifetimeOptions
+    >]?: never
+  }
 
 /** Options of a framework adapter: broker options, or `{ broker }` to use a broker you created. */
 export type AdapterOptions = OwnBrokerOptions | SharedBrokerOptions
@@ -68,6 +76,7 @@ function validatorFor(packageName: string): OptionsValidator<AdapterOptions> {
 export function setUpAdapter(packageName: string, options: unknown): AdapterSetup {
   const validator: OptionsValidator<AdapterOptions> = validatorFor(packageName)
   validator.assert(options)
+  readLifetime(options, packageName)
   const { broker: shared, ...rest } = options
   if (shared === undefined) {
     const broker = createBroker(rest)
@@ -76,7 +85,7 @@ export function setUpAdapter(packageName: string, options: unknown): AdapterSetu
   const defaults: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(rest)) {
     if (value === undefined) continue
-    if (!(key in streamOptionsProperties)) {
+    if (!(key in streamOptionsProperties) && !(key in lifetimeOptionsProperties)) {
       throw new SSEError(
         'INVALID_OPTION',
         `${packageName}: option "${key}" cannot be combined with "broker"; give it to createBroker() instead`,
@@ -85,7 +94,9 @@ export function setUpAdapter(packageName: string, options: unknown): AdapterSetu
     defaults[key] = value
   }
   const group = shared.group(
-    Object.keys(defaults).length > 0 ? (defaults as SSEStreamOptions) : undefined,
+    Object.keys(defaults).length > 0
+      ? (defaults as SSEStreamOptions & StreamLifetimeOptions)
+      : undefined,
   )
   return { broker: shared, ownsBroker: false, group }
 }

@@ -30,6 +30,14 @@ export type SSEErrorCode =
   | 'OPEN_FAILED'
   /** An `html` value has no usable `toString()`, or is an array that contains itself. */
   | 'INVALID_HTML_VALUE'
+  /** `@sse/core/testing`: a wait (response head, `take`, `until`, `waitFor`, `ended`) outlasted its `timeout`. */
+  | 'TEST_TIMEOUT'
+  /** `@sse/core/testing`: the stream ended or was closed before `take`, `until` or `waitFor` was satisfied. */
+  | 'TEST_STREAM_ENDED'
+  /** `@sse/core/testing`: the request failed before a response head arrived (refused, reset, aborted). */
+  | 'TEST_REQUEST_FAILED'
+  /** `@sse/core/testing`: `openStream` was given something it cannot open a stream against. */
+  | 'INVALID_TEST_TARGET'
 
 /**
  * The one error class of the `@sse/*` packages. Check `code`, never the message.

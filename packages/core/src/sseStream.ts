@@ -1,9 +1,19 @@
 import { FlushPass } from './flushPass.js'
 import { keepAlive } from './keepAlive.js'
+import { type KeyedResult, KeyedSlots, REPLACED, SENT } from './keyedSlots.js'
 import { readLastEventId } from './lastEventId.js'
 import { streamOptionsValidator } from './options.js'
 import { type PipeGate, pipeSource, type SSESourceValue } from './pipeSource.js'
-import { isQueued, type RawResponse, writeRefusal, writeSSEHead } from './responseHead.js'
+import {
+  type BodySocket,
+  carriesBody,
+  chunkedBodySocket,
+  isQueued,
+  type RawResponse,
+  writeChunk,
+  writeRefusal,
+  writeSSEHead,
+} from './responseHead.js'
 import { encodeEvent } from './serializeEvent.js'
 import type {
   OverflowPolicy,
@@ -31,6 +41,7 @@ const CLOSED = 2
 
 const DEFAULT_KEEP_ALIVE = 30_000
 const DEFAULT_MAX_BUFFERED = 512 * 1024
+const DEFAULT_COALESCE_WINDOW = 10
 /** Keep-alive sweeps a stream may stay blocked with no `'drain'` before it is ended. */
 const STALL_TICKS = 2
 const KEEP_ALIVE_FRAME = Buffer.from(':\n\n')
@@ -65,7 +76,9 @@ export function ownedStream(
 /**
  * One Server-Sent Events response over Node's `ServerResponse` or `Http2ServerResponse`.
  *
- * Frames written in the same tick go out in one write. When the socket pushes back, frames queue
+ * Frames written in the same tick go out in one write; a stream that wrote less than
+ * `coalesceWindow` ms ago gathers its frames for one shared flush at most that far away. When the
+ * socket pushes back, frames queue
  * up to `maxBufferedBytes`; past that the `onOverflow` policy applies. Nothing waits on `'drain'`
  * forever: a stream whose socket stays blocked for two keep-alive sweeps is ended.
  *
@@ -76,7 +89,19 @@ export function ownedStream(
  * })
  */
 export class SSEStream {
-  static readonly #pass = new FlushPass<SSEStream>((stream) => stream.#flush())
+  /** One flush pass per distinct `coalesceWindow`, shared by every stream using it. */
+  static readonly #passes = new Map<number, FlushPass<SSEStream>>()
+  static #passFor(window: number): FlushPass<SSEStream> {
+    let pass = SSEStream.#passes.get(window)
+    if (pass === undefined) {
+      pass = new FlushPass<SSEStream>(SSEStream.#flushInPass, window)
+      SSEStream.#passes.set(window, pass)
+    }
+    return pass
+  }
+  static #flushInPass(this: void, stream: SSEStream): void {
+    stream.#flush()
+  }
 
   /** The request this stream answers. */
   readonly request: SSERequest
@@ -102,6 +127,9 @@ export class SSEStream {
   readonly #keepAlive: number
   readonly #retry: number | undefined
   readonly #headers: SSEStreamOptions['headers']
+  readonly #pass: FlushPass<SSEStream>
+  /** The {@link FlushPass.pass} this stream last wrote in: recent means busy, so frames may wait. */
+  #lastPass = 0
   #owner: StreamOwner | undefined
   #controller: AbortController | undefined
   #closed: Promise<void> | undefined
@@ -111,6 +139,8 @@ export class SSEStream {
   /** Replay frames not written yet (written ones are let go); they go out before `#out`. */
   #replay: Buffer[] | undefined
   #replayAt = 0
+  /** Where pending frames of keyed events sit in `#out`, while the client is behind. */
+  #keyed: KeyedSlots | undefined
 
   /**
    * Opens the stream at once: status 200 and the SSE headers are flushed, keeping headers the app
@@ -131,6 +161,7 @@ export class SSEStream {
     this.#keepAlive = options.keepAlive ?? DEFAULT_KEEP_ALIVE
     this.#retry = options.retry
     this.#headers = options.headers
+    this.#pass = SSEStream.#passFor(options.coalesceWindow ?? DEFAULT_COALESCE_WINDOW)
     this.#owner = owner
     this.#res[kStream] = this
     this.#res.on('close', SSEStream.#onResponseClose)
@@ -300,10 +331,50 @@ export class SSEStream {
     if (this.#state === CLOSED) return false
     const held = this.#outBytes + this.#unacked
     if (held > 0 && held + frame.length > this.#maxBuffered) return this.#overflow()
+    if (this.#keyed !== undefined && this.#out.length === 0) this.#keyed.clear()
     this.#out.push(frame)
     this.#outBytes += frame.length
     if (this.#state === OPEN && !this.#congested) this.#schedule()
     return true
+  }
+
+  /**
+   * Sends the frame of a keyed event; `token` names its topic and key (see `conflationToken`). While
+   * the client is behind (its socket pushed back, or a replay is still being written), a pending
+   * frame with the same token that is not written yet is replaced: its slot is emptied and this
+   * frame goes at the end, so ids stay in order on the wire. A replacement that does not grow the
+   * queue never trips `onOverflow`; a new token past the bound does, as for any frame. Frames Node
+   * already holds cannot be replaced. Returns {@link SENT}, with {@link REPLACED} when it replaced one.
+   * @internal
+   */
+  sendKeyed(frame: Buffer, token: string): KeyedResult {
+    if (this.#state === CLOSED) return 0
+    if (!this.#congested && this.#replay === undefined) return this.sendFrame(frame) ? SENT : 0
+    const out = this.#out
+    let keyed = this.#keyed
+    if (keyed === undefined) {
+      keyed = new KeyedSlots()
+      this.#keyed = keyed
+    }
+    if (out.length === 0) keyed.clear()
+    const at = keyed.find(token, out)
+    const replaced = at === -1 ? 0 : out[at]!.length
+    const held = this.#outBytes + this.#unacked
+    if (
+      held > 0 &&
+      held - replaced + frame.length > this.#maxBuffered &&
+      (at === -1 || frame.length > replaced)
+    ) {
+      this.#overflow()
+      return 0
+    }
+    if (at !== -1) this.#outBytes -= keyed.empty(out, at)
+    keyed.set(token, frame, out.push(frame) - 1)
+    this.#outBytes += frame.length
+    if (this.#state === OPEN && !this.#congested) this.#schedule()
+    if (at === -1) return SENT
+    keyed.compact(out)
+    return SENT | REPLACED
   }
 
   /**
@@ -377,20 +448,41 @@ export class SSEStream {
     const out = this.#out
     const count = out.length
     if (count === 0) return undefined
-    const chunk = count === 1 ? out[0]! : SSEStream.#pass.concat(out, this.#outBytes)
+    const chunk = count === 1 ? out[0]! : this.#pass.concat(out, this.#outBytes)
     if (count === 1) out.length = 0
     else this.#out = []
     this.#outBytes = 0
     return chunk
   }
 
+  /** The socket the body goes to as HTTP/1.1 chunks, `null` for `res.write()`; set by the first write. */
+  #socket: BodySocket | null | undefined
+
   #write(chunk: Buffer): void {
-    if (!this.#res.write(chunk)) {
-      this.#congested = true
-      this.#unacked = chunk.length
+    const res = this.#res
+    let socket = this.#socket
+    if (socket === undefined) socket = this.#socket = chunkedBodySocket(res)
+    if (socket !== null && carriesBody(socket, res)) {
+      if (writeChunk(socket, chunk)) return
       // Listened to only while congested: an idle stream holds no 'drain' listener.
-      this.#res.on('drain', SSEStream.#onDrain)
+      socket.on('drain', SSEStream.#onSocketDrain)
+    } else if (res.writableEnded) {
+      // The app ended the response itself: nothing may follow its end, and the stream is over.
+      this.#release()
+      return
+    } else if (res.write(chunk)) {
+      return
+    } else {
+      res.on('drain', SSEStream.#onDrain)
     }
+    this.#congested = true
+    this.#unacked = chunk.length
+  }
+
+  static #onSocketDrain(this: BodySocket): void {
+    this.removeListener('drain', SSEStream.#onSocketDrain)
+    const res = this._httpMessage as Tagged | null | undefined
+    if (res != null) SSEStream.#onDrain.call(res)
   }
 
   #flush(): void {
@@ -401,7 +493,9 @@ export class SSEStream {
       if (this.#congested || this.#state !== OPEN) return
     }
     const chunk = this.#take()
-    if (chunk !== undefined) this.#write(chunk)
+    if (chunk === undefined) return
+    this.#lastPass = this.#pass.pass
+    this.#write(chunk)
   }
 
   /** The next page of the replay: whole frames, about {@link REPLAY_PAGE_BYTES} (at least one frame). */
@@ -424,7 +518,7 @@ export class SSEStream {
   #schedule(): void {
     if (this.#queued) return
     this.#queued = true
-    SSEStream.#pass.schedule(this)
+    this.#pass.schedule(this, this.#lastPass)
   }
 
   #overflow(): boolean {
@@ -458,6 +552,7 @@ export class SSEStream {
     this.#outBytes = 0
     this.#unacked = 0
     this.#replay = undefined
+    this.#keyed = undefined
     if (this.#keepAlive > 0) keepAlive.delete(this.#keepAlive, this)
     this.#controller?.abort()
     this.#resolveClosed?.()

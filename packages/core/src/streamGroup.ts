@@ -1,8 +1,9 @@
 import { type Broker, streamInGroup } from './broker.js'
-import type { BrokerStreamOptions } from './brokerOptions.js'
-import { streamOptionsValidator } from './options.js'
+import type { BrokerStreamOptions, StreamLifetimeOptions } from './brokerOptions.js'
+import { streamDefaultsValidator } from './options.js'
 import { encodeEvent } from './serializeEvent.js'
 import type { SSEStream } from './sseStream.js'
+import { readLifetime } from './streamLifetime.js'
 import type { SSEEvent, SSERequest, SSEResponse, SSEStreamOptions } from './types.js'
 
 /** What the broker needs of a {@link StreamGroup}. */
@@ -29,11 +30,14 @@ export class StreamGroup {
   /** The broker the group's streams belong to. */
   readonly broker: Broker
   readonly #state: GroupState = { members: new Set(), closed: false }
-  readonly #defaults: SSEStreamOptions | undefined
+  readonly #defaults: (SSEStreamOptions & StreamLifetimeOptions) | undefined
 
   /** Prefer `broker.group()`. Throws an `SSEError` `INVALID_OPTION` for bad defaults. */
-  constructor(broker: Broker, defaults?: SSEStreamOptions) {
-    if (defaults !== undefined) streamOptionsValidator.assert(defaults)
+  constructor(broker: Broker, defaults?: SSEStreamOptions & StreamLifetimeOptions) {
+    if (defaults !== undefined) {
+      streamDefaultsValidator.assert(defaults)
+      readLifetime(defaults)
+    }
     this.broker = broker
     this.#defaults = defaults
   }

@@ -1,9 +1,18 @@
 import type { SnapshotFunction } from './brokerOptions.js'
+import { EMPTY_FRAME, type KeyedResult, REPLACED } from './keyedSlots.js'
 import type { HeldFrame } from './replayHandoff.js'
 import type { SSEStream } from './sseStream.js'
 import type { GroupState } from './streamGroup.js'
+import { type StreamLifetime, UNLIMITED } from './streamLifetime.js'
 import type { Subscription } from './topicIndex.js'
 import type { Delivery } from './types.js'
+
+const NO_TAGS: readonly string[] = []
+
+/** A held live frame; emptied in place when a newer one of its topic and key replaces it. */
+interface Held extends HeldFrame {
+  frame: Buffer
+}
 
 /** A stream as the broker sees it, from the request until it closes. */
 export class Subscriber implements Subscription {
@@ -14,9 +23,15 @@ export class Subscriber implements Subscription {
   readonly snapshot: SnapshotFunction | undefined
   /** Multi-topic fan-out stamp (see `TopicIndex.visit`). */
   stamp = 0
+  /** Labels `broker.disconnect()` finds the stream by (set before it is admitted). */
+  tags: readonly string[] = NO_TAGS
+  /** How long the stream may stay open once open (set before it is admitted). */
+  lifetime: StreamLifetime = UNLIMITED
   /** Live frames held while the replay is read; `null` once live. */
-  #held: HeldFrame[] | null = null
+  #held: Held[] | null = null
   #heldBytes = 0
+  /** Index in `#held` of the held frame of each conflation token, while holding. */
+  #heldKeys: Map<string, number> | undefined
 
   constructor(
     stream: SSEStream,
@@ -59,15 +74,52 @@ export class Subscriber implements Subscription {
       stream.overflow()
       return false
     }
-    held.push({ id, frame })
+    held.push({ id, frame, token: undefined })
     this.#heldBytes += frame.length
     return false
+  }
+
+  /**
+   * {@link deliver} for a keyed event (`token`: its topic and key, see `conflationToken`). A frame
+   * of the same token held or queued and not written yet is replaced: the client behind gets only the
+   * newest. A replacement that does not grow what is held never trips the bound.
+   */
+  deliverKeyed(id: string, frame: Buffer, token: string): KeyedResult {
+    const held = this.#held
+    const stream = this.stream
+    if (held === null) return stream.sendKeyed(frame, token)
+    let keys = this.#heldKeys
+    if (keys === undefined) {
+      keys = new Map<string, number>()
+      this.#heldKeys = keys
+    }
+    const at = keys.get(token)
+    const old = at === undefined ? undefined : held[at]
+    const replaced = old?.frame.length ?? 0
+    const bytes = this.#heldBytes + stream.bufferedBytes
+    if (
+      bytes > 0 &&
+      bytes - replaced + frame.length > stream.maxBufferedBytes &&
+      (old === undefined || frame.length > replaced)
+    ) {
+      stream.overflow()
+      return 0
+    }
+    if (old !== undefined) {
+      // Emptied in place: its id still tells the hand-off where the client's last event was.
+      old.frame = EMPTY_FRAME
+      this.#heldBytes -= replaced
+    }
+    keys.set(token, held.push({ id, frame, token }) - 1)
+    this.#heldBytes += frame.length
+    return old === undefined ? 0 : REPLACED
   }
 
   /** From now on, live frames are held until {@link stopHolding}. */
   startHolding(): void {
     this.#held = []
     this.#heldBytes = 0
+    this.#heldKeys = undefined
   }
 
   /** Goes live again and returns the frames held meanwhile, in order. */
@@ -75,6 +127,7 @@ export class Subscriber implements Subscription {
     const held = this.#held ?? []
     this.#held = null
     this.#heldBytes = 0
+    this.#heldKeys = undefined
     return held
   }
 

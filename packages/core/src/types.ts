@@ -53,6 +53,16 @@ export interface SSEStreamOptions {
    * @default 'disconnect'
    */
   onOverflow?: OverflowPolicy
+  /**
+   * Longest wait, in ms, of adaptive write coalescing. Frames sent in one turn always go out in one
+   * write. A stream whose last write ended longer ago than the last flush took (all streams' writes
+   * of one turn) writes at once, so nothing waits at low rates. One that wrote more recently, while
+   * events come faster than the sockets take them, gathers what it is sent for one write after that
+   * flush time, capped at this window, on a timer shared by every stream: events published one per
+   * turn then cost one write per stream per window instead of one each. `0` turns it off.
+   * @default 10
+   */
+  coalesceWindow?: number
   /** Extra response headers, written with the SSE headers. Headers already set on the response are kept too. */
   headers?: Record<string, string | number | readonly string[]>
 }
@@ -73,6 +83,11 @@ export interface BrokerStats {
   dropped: number
   /** Streams ended because their client fell too far behind (`disconnect` policy). */
   slowDisconnects: number
+  /**
+   * Pending frames of keyed events (`publish(..., { key })`) replaced by a newer one of the same
+   * topic and key for a client that had fallen behind: frames it was spared.
+   */
+  conflated: number
   /** Events written from history to reconnecting clients. */
   replayed: number
   /** Reset events sent: the client's id could not be resumed from, or its replay was over a cap. */
@@ -85,6 +100,18 @@ export interface BrokerStats {
   replaysCut: number
   /** Streams refused (a bad request, authorization, `maxConnections`, or closed broker). */
   refused: number
+  /**
+   * Streams ended by `broker.disconnect()` on this instance, asked here or by another instance
+   * through the transport (a stream still waiting for its `authorize` verdict counts when matched).
+   */
+  revoked: number
+  /** Streams ended because they reached their `maxDuration` (± jitter): the client reconnects. */
+  rotated: number
+  /**
+   * `broker.disconnect()` calls whose message to other instances failed (the transport was down, or
+   * lost it); the streams on this instance were ended all the same.
+   */
+  disconnectFailures: number
   /** Bytes held for clients right now across streams: queued frames, unsent bytes, held live events. */
   bufferedBytes: number
   /** What the transport holds in memory for replay; `undefined` if it keeps history elsewhere. */
@@ -105,6 +132,11 @@ export interface Delivery {
    * They differ only when the event name defaults to the topic.
    */
   readonly frames: readonly Buffer[]
+  /**
+   * The conflation key given at publish (`{ key }`), if any: a lagging stream keeps only the newest
+   * pending event per topic and key, and a replay only the newest after the client's id.
+   */
+  readonly key?: string
 }
 
 /** What a publisher hands to the transport: the event serialized once, without its id line. */
@@ -114,6 +146,8 @@ export interface OutgoingMessage {
   readonly bodies: readonly string[]
   /** An id supplied by the publisher, to be used on the wire instead of a transport-assigned one. */
   readonly id?: string
+  /** The conflation key given at publish; the transport hands it on in {@link Delivery.key}. */
+  readonly key?: string
 }
 
 /**
@@ -151,12 +185,30 @@ export interface HistoryStats {
   readonly bytes: number
 }
 
+/**
+ * A message between broker instances that is not an event: it travels through
+ * {@link Transport.sendControl}, and is never kept in history or replayed.
+ */
+export interface ControlMessage {
+  /** `disconnect`: end the streams that carry any of `tags` (`broker.disconnect()`). */
+  readonly type: 'disconnect'
+  /** At least one tag; see the `tags` stream option. */
+  readonly tags: readonly string[]
+  /** A complete frame (from `encodeEvent`) written to each of those streams before it ends. */
+  readonly frame?: string
+}
+
 /** The broker side of a transport: where it delivers every published event, local or remote. */
 export interface TransportSink {
   /** Called once for every event, in id order, including those this instance published. */
   deliver(delivery: Delivery): void
   /** Reports a transport failure that no caller is waiting on (it is counted and logged, never thrown). */
   error(error: SSEError): void
+  /**
+   * Receives a {@link ControlMessage} another instance sent with {@link Transport.sendControl}.
+   * Brokers always provide it; a transport calls it for messages from OTHER instances only.
+   */
+  control?(message: ControlMessage): void
 }
 
 /**
@@ -177,7 +229,9 @@ export interface Transport {
   /**
    * Every retained event after `lastEventId` on any of `topics`, in id order, or a reset: when the
    * id is unknown (including one that is not an id at all), older than the history, or when the
-   * answer would exceed `limits` (then `capped: true`).
+   * answer would exceed `limits` (then `capped: true`). Keyed events are log-compacted: of those with
+   * the same key and topic (the first of the event's topics among `topics`), only the newest is
+   * answered. `limits` apply to the compacted answer.
    */
   replay(
     topics: readonly string[],
@@ -192,6 +246,15 @@ export interface Transport {
    * no round trip. `undefined` when the transport cannot tell yet (not started, not connected).
    */
   cursor(): string | undefined
+  /**
+   * Optional control channel: hands `message` to `sink.control` of every OTHER instance sharing
+   * this transport, at most once each (an instance cut off from the transport when it is sent
+   * misses it), and never keeps it: it is not an event, takes no id, and is never replayed. The
+   * sending broker acts on its own instance itself. Throws an {@link SSEError}
+   * `TRANSPORT_UNAVAILABLE` synchronously, or rejects, when it cannot send. Without it, the broker
+   * acts on its own instance only (the in-memory transport has no other instance).
+   */
+  sendControl?(message: ControlMessage): void | Promise<void>
   /** Releases what the transport created. */
   close(): void | Promise<void>
 }

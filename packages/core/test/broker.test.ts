@@ -7,20 +7,14 @@ import type {
   Transport,
   TransportSink,
 } from '@sse/core/kit'
-import {
-  errorOf,
-  listen,
-  openClient,
-  type RawClient,
-  rawClient,
-  useCleanups,
-  waitFor,
-} from '@sse/testkit'
+import { closeStreams, openStream, type TestStream } from '@sse/core/testing'
+import { errorOf, listen, useCleanups, waitFor } from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { serveBroker } from './helpers.js'
 
 const cleanups = useCleanups()
+afterEach(closeStreams)
 // Hooks run in reverse: mocks and real timers are back before the cleanups run.
 afterEach(() => {
   vi.restoreAllMocks()
@@ -34,7 +28,7 @@ async function setup(options: BrokerOptions = {}) {
     broker.stream(req, res, { topics: topics ? topics.split(',') : [] })
   })
   const connect = (topics: string, headers: Record<string, string> = {}, query = '') =>
-    openClient(cleanups, `${url}/?topics=${topics}${query}`, headers)
+    openStream(`${url}/?topics=${topics}${query}`, { headers })
   return { broker, url, server: server.server, connect }
 }
 
@@ -49,7 +43,7 @@ describe('publishing', () => {
     const ids: string[] = []
     for (let i = 0; i < 20; i++)
       ids.push(await broker.publish('news', { data: `<p>${i}</p>\nline 2` }))
-    await Promise.all(clients.map((c) => c.until((x) => x.events.length === 20)))
+    await Promise.all(clients.map((c) => c.waitFor((x) => x.events.length === 20)))
     const expected = ids
       .map((id, i) => `id: ${id}\nevent: news\ndata: <p>${i}</p>\ndata: line 2\n\n`)
       .join('')
@@ -64,7 +58,7 @@ describe('publishing', () => {
     await broker.publish('json', { data: { score: [1, 2] } })
     expect(stringify).toHaveBeenCalledTimes(1)
     stringify.mockRestore()
-    await Promise.all(clients.map((c) => c.until((x) => x.events[0]?.data === '{"score":[1,2]}')))
+    await Promise.all(clients.map((c) => c.waitFor((x) => x.events[0]?.data === '{"score":[1,2]}')))
   })
 
   test('ids increase across topics and the publish promise resolves to the id', async () => {
@@ -83,7 +77,7 @@ describe('publishing', () => {
     const { broker, connect } = await setup()
     const client = await connect('t')
     expect(await broker.publish('t', { id: 'order-42', data: 'x' })).toBe('order-42')
-    await client.until((c) => c.events.length === 1)
+    await client.take(1)
     expect(client.events[0]).toEqual({ id: 'order-42', event: 't', data: 'x' })
   })
 
@@ -97,8 +91,8 @@ describe('publishing', () => {
     await named.broker.publish('t', { event: 'explicit', data: 'own name wins' })
     await unnamed.broker.publish('t', 'plain')
     await unnamed.broker.publish('t', 'named', { defaultEventName: 'topic' })
-    await a.until((c) => c.events.length === 3)
-    await b.until((c) => c.events.length === 2)
+    await a.take(3)
+    await b.take(2)
     expect(a.events.map((e) => e.event)).toEqual(['t', undefined, 'explicit'])
     expect(b.events.map((e) => e.event)).toEqual([undefined, 't'])
   })
@@ -110,8 +104,8 @@ describe('publishing', () => {
     await broker.publish('a', 'to a')
     await broker.publish('b', 'to b')
     await broker.publish(['a', 'b'], 'to both')
-    await both.until((c) => c.events.length === 3)
-    await onlyB.until((c) => c.events.length === 2)
+    await both.take(3)
+    await onlyB.take(2)
     expect(both.events.map((e) => `${e.event}:${e.data}`)).toEqual([
       'a:to a',
       'b:to b',
@@ -138,7 +132,7 @@ describe('publishing', () => {
     expect(codeOf(() => broker.publish('', 'x'))).toBe('INVALID_TOPIC')
     expect(codeOf(() => broker.publish([], 'x'))).toBe('INVALID_TOPIC')
     await broker.publish('t', 'fine')
-    await client.until((c) => c.events.length === 1)
+    await client.take(1)
     expect(client.events.map((e) => e.data)).toEqual(['fine'])
     expect(broker.stats().published).toBe(1)
   })
@@ -197,7 +191,7 @@ describe('replay after reconnect', () => {
     const third = await broker.publish('t', 'three')
     const client = await connect('t', {}, `&lastEventId=${encodeURIComponent(first)}`)
     await broker.publish('t', 'four')
-    await client.until((c) => c.events.length === 3)
+    await client.take(3)
     expect(client.events.map((e) => [e.id, e.data])).toEqual([
       [second, 'two'],
       [third, 'three'],
@@ -211,7 +205,7 @@ describe('replay after reconnect', () => {
     const order = ['b', 'a', 'c', 'b', 'a']
     for (const [i, topic] of order.entries()) await broker.publish(topic, `${topic}${i + 1}`)
     const client = await connect('a,b', { 'last-event-id': start })
-    await client.until((c) => c.events.length === 4)
+    await client.take(4)
     expect(client.events.map((e) => e.data)).toEqual(['b1', 'a2', 'b4', 'a5'])
   })
 
@@ -246,9 +240,9 @@ describe('replay after reconnect', () => {
     await broker.publish('t', '3')
     transport.release() // the replay now contains 1, 2 and 3; live 2 and 3 were queued meanwhile
     await broker.publish('t', '4')
-    await client.until((c) => c.events.length >= 4)
+    await client.waitFor((c) => c.events.length >= 4)
     await broker.publish('t', '5')
-    await client.until((c) => c.events.length >= 5)
+    await client.waitFor((c) => c.events.length >= 5)
     expect(client.events.map((e) => e.data)).toEqual(['1', '2', '3', '4', '5'])
   })
 
@@ -299,10 +293,10 @@ describe('replay after reconnect', () => {
     transport.deliver(1)
     transport.deliver(2)
     transport.release() // replays event 2, which was also queued live
-    await client.until((c) => c.events.length >= 1)
+    await client.waitFor((c) => c.events.length >= 1)
     transport.ids.push(await broker.publish('t', '3'))
     transport.deliver(3)
-    await client.until((c) => c.events.length >= 2)
+    await client.waitFor((c) => c.events.length >= 2)
     expect(client.events.map((e) => e.data)).toEqual(['2', '3'])
   })
 
@@ -312,12 +306,12 @@ describe('replay after reconnect', () => {
     let head = ''
     for (let i = 0; i < 5; i++) head = await broker.publish('t', `n${i}`)
     const client = await connect('t', { 'last-event-id': old })
-    await client.until((c) => c.events.length === 1)
+    await client.take(1)
     expect(client.events[0]).toEqual({ id: head, event: 'sse-reset', data: '' })
     // The reset carried the newest id: reconnecting with it replays nothing and resets nothing.
     const again = await connect('t', { 'last-event-id': head })
     await broker.publish('t', 'live')
-    await again.until((c) => c.events.length === 1)
+    await again.take(1)
     expect(again.events.map((e) => e.data)).toEqual(['live'])
   })
 
@@ -326,7 +320,7 @@ describe('replay after reconnect', () => {
     await broker.publish('t', 'x')
     for (const id of ['garbage', '0-1', 'zzzz-99999999999999999999', '-']) {
       const client = await connect('t', { 'last-event-id': id })
-      await client.until((c) => c.events.length === 1)
+      await client.take(1)
       expect(client.events[0]?.event).toBe('refetch')
     }
   })
@@ -341,10 +335,10 @@ describe('replay after reconnect', () => {
     const fresh = await connect('t', { 'last-event-id': second })
     vi.setSystemTime(Date.now() + 45_000)
     const late = await connect('t', { 'last-event-id': first })
-    await late.until((c) => c.events.length === 1)
+    await late.take(1)
     expect(late.events[0]?.event).toBe('sse-reset')
     await broker.publish('t', 'after')
-    await fresh.until((c) => c.events.length === 1)
+    await fresh.take(1)
     expect(fresh.events.map((e) => e.data)).toEqual(['after'])
   })
 })
@@ -359,7 +353,7 @@ describe('authorization and limits', () => {
       },
     })
     const refused = await connect('secret')
-    await refused.ended
+    await refused.ended()
     expect(refused.status).toBe(403)
     expect(refused.headers['content-type']).toBe('text/plain; charset=utf-8')
     expect(broker.stats().topics).toBe(0)
@@ -380,10 +374,10 @@ describe('authorization and limits', () => {
       },
     })
     const unauthorized = await connect('private')
-    await unauthorized.ended
+    await unauthorized.ended()
     expect([unauthorized.status, unauthorized.text()]).toEqual([401, 'Log in first.'])
     const failing = await connect('boom')
-    await failing.ended
+    await failing.ended()
     expect(failing.status).toBe(500)
     expect(errors.map((e) => e.code)).toEqual(['AUTHORIZE_FAILED'])
     const ok = await connect('ok')
@@ -394,7 +388,7 @@ describe('authorization and limits', () => {
     const { broker, connect } = await setup({ maxConnections: 3 })
     const open = await Promise.all([connect('t'), connect('t'), connect('t')])
     const fourth = await connect('t')
-    await fourth.ended
+    await fourth.ended()
     expect(fourth.status).toBe(503)
     expect(fourth.headers['retry-after']).toBe('5')
     expect(fourth.headers['content-type']).toBe('text/plain; charset=utf-8')
@@ -408,10 +402,10 @@ describe('authorization and limits', () => {
 describe('slow clients', () => {
   async function stallOne(policy: 'disconnect' | 'drop') {
     const { broker, url } = await setup({ maxBufferedBytes: 256 * 1024, onOverflow: policy })
-    const healthy: RawClient[] = []
+    const healthy: TestStream[] = []
     for (let i = 0; i < 100; i++)
-      healthy.push(await rawClient(`${url}/?topics=t`, {}, { mode: 'count' }))
-    const stalled = await rawClient(`${url}/?topics=t`)
+      healthy.push(await openStream(`${url}/?topics=t`, { record: false, timeout: 30_000 }))
+    const stalled = await openStream(`${url}/?topics=t`)
     cleanups.push(() =>
       [...healthy, stalled].forEach((c) => {
         c.close()
@@ -425,7 +419,7 @@ describe('slow clients', () => {
       broker.publish('t', { data: `${i} ${payload}` })
       if (i % 100 === 99) await new Promise((r) => setImmediate(r))
     }
-    await Promise.all(healthy.map((c) => c.until((x) => x.frames === total)))
+    await Promise.all(healthy.map((c) => c.waitFor((x) => x.received === total)))
     for (const client of healthy) {
       expect(client.text().endsWith(`data: ${total - 1} ${payload}\n\n`)).toBe(true)
     }
@@ -438,7 +432,7 @@ describe('slow clients', () => {
     expect(broker.stats().streams).toBe(100)
     // Once it reads again it finds its stream cut: it would reconnect with Last-Event-ID.
     stalled.resume()
-    await stalled.ended
+    await stalled.ended()
   })
 
   test('under the drop policy the paused client stays and its dropped frames are counted', async () => {
@@ -453,14 +447,18 @@ describe('closing the broker', () => {
   test('close() ends 1,000 open streams with a final event and the server then closes promptly', async () => {
     const broker = createBroker({ keepAlive: 0 })
     const server = await listen((req, res) => broker.stream(req, res, { topics: ['t'] }))
-    const clients: RawClient[] = []
+    const clients: TestStream[] = []
     for (let i = 0; i < 10; i++) {
-      clients.push(...(await Promise.all(Array.from({ length: 100 }, () => rawClient(server.url)))))
+      clients.push(
+        ...(await Promise.all(
+          Array.from({ length: 100 }, () => openStream(server.url, { timeout: 30_000 })),
+        )),
+      )
     }
     expect(broker.stats().streams).toBe(1000)
     await broker.close({ event: { event: 'bye', data: 'restarting' } })
     expect(broker.stats().streams).toBe(0)
-    await Promise.all(clients.map((c) => c.ended))
+    await Promise.all(clients.map((c) => c.ended()))
     expect(clients.every((c) => c.events.at(-1)?.event === 'bye')).toBe(true)
     // Nothing holds the server open: server.close() alone resolves, without closeAllConnections().
     await new Promise<void>((resolve) => server.server.close(() => resolve()))
@@ -471,7 +469,7 @@ describe('closing the broker', () => {
     await broker.close()
     expect(codeOf(() => broker.publish('t', 'late'))).toBe('BROKER_CLOSED')
     const client = await connect('t')
-    await client.ended
+    await client.ended()
     expect(client.status).toBe(503)
     expect(broker.isClosed).toBe(true)
     await broker.close()
@@ -486,16 +484,16 @@ describe('closing the broker', () => {
         : broker.stream(req, res, { topics: ['t'] }),
     )
     cleanups.push(close, () => broker.close())
-    const inGroup = await rawClient(`${url}/group`)
-    const outside = await openClient(cleanups, `${url}/`)
+    const inGroup = await openStream(`${url}/group`)
+    const outside = await openStream(`${url}/`)
     expect(group.size).toBe(1)
     group.close()
-    await inGroup.ended
+    await inGroup.ended()
     expect(group.size).toBe(0)
     await broker.publish('t', 'still here')
-    await outside.until((c) => c.events.length === 1)
-    const late = await rawClient(`${url}/group`)
-    await late.ended
+    await outside.take(1)
+    const late = await openStream(`${url}/group`)
+    await late.ended()
     expect([late.status, late.headers['retry-after'], group.isClosed]).toEqual([503, '5', true])
   })
 })
@@ -507,7 +505,7 @@ describe('visibility', () => {
     await connect('y')
     const id = await broker.publish('y', '1')
     await broker.publish('x', '2')
-    await a.until((c) => c.events.length === 2)
+    await a.take(2)
     await connect('y', { 'last-event-id': id })
     expect(broker.stats()).toEqual({
       streams: 3,
@@ -517,12 +515,16 @@ describe('visibility', () => {
       delivered: 3,
       dropped: 0,
       slowDisconnects: 0,
+      conflated: 0,
       replayed: 0,
       resets: 0,
       snapshots: 0,
       replaysCapped: 0,
       replaysCut: 0,
       refused: 0,
+      revoked: 0,
+      rotated: 0,
+      disconnectFailures: 0,
       bufferedBytes: 0,
       history: { topics: 2, events: 2, bytes: expect.any(Number) },
     })
@@ -545,7 +547,7 @@ describe('visibility', () => {
     const client = await connect('t')
     const id = await broker.publish('t', 'x')
     const refused = await connect('t')
-    await refused.ended
+    await refused.ended()
     client.close()
     await waitFor(() => messages.some(([name]) => name === 'sse:close'))
     expect(messages.map(([name]) => name)).toEqual([
@@ -612,9 +614,9 @@ describe('batching', () => {
       }) as typeof res.write
       broker.stream(req, res, { topics: ['a', 'b'] })
     })
-    const client = await openClient(cleanups, url)
+    const client = await openStream(url)
     for (let i = 0; i < 50; i++) broker.publish(i % 2 ? 'a' : 'b', `event ${i}`)
-    await client.until((c) => c.events.length === 50)
+    await client.take(50)
     expect(writes).toHaveLength(1)
     expect(client.events.map((e) => e.data)).toEqual(
       Array.from({ length: 50 }, (_, i) => `event ${i}`),
@@ -636,7 +638,7 @@ describe('batching', () => {
       broker.stream(req, res, { topics: url.searchParams.get('topics')!.split(',') })
     })
     const open = (name: string, topics: string) =>
-      openClient(cleanups, `${server.url}/?name=${name}&topics=${topics}`)
+      openStream(`${server.url}/?name=${name}&topics=${topics}`)
     const a = await open('a', 'x')
     const b = await open('b', 'x,y')
     const c = await open('c', 'x')
@@ -645,8 +647,8 @@ describe('batching', () => {
     broker.publish('y', 'two')
     broker.publish('x', 'three')
     for (const client of [a, b, c])
-      await client.until((cl) => cl.events.some((e) => e.data === 'three'))
-    await d.until((cl) => cl.events.length === 1)
+      await client.waitFor((cl) => cl.events.some((e) => e.data === 'three'))
+    await d.take(1)
     expect(a.events.map((e) => e.data)).toEqual(['one', 'three'])
     expect(c.events.map((e) => e.data)).toEqual(['one', 'three'])
     expect(b.events.map((e) => e.data)).toEqual(['one', 'two', 'three'])

@@ -1,6 +1,8 @@
 import type { AdapterOptions, Broker, SSEEvent, SSEMethod, SSEStream } from '@sse/core'
 import { readSSECall, setUpAdapter } from '@sse/core/kit'
 import type { NextFunction, RequestHandler, Response } from 'express'
+import { releaseRouterState } from './releaseRouterState.js'
+import { extendRequest, type RequestExtensions } from './requestExtensions.js'
 
 /** Options of {@link sseMiddleware}: broker options, or `{ broker }` (plus stream defaults) to share one. */
 export type SSEMiddlewareOptions = AdapterOptions
@@ -17,6 +19,8 @@ declare global {
        * `res.sse(source, options?)` to stream the values of an (async) iterable. The same contract
        * as `reply.sse()` in `@sse/fastify`. If `source` throws, the stream ends and the error goes
        * to the app's error handlers as an `SSEError` `SOURCE_FAILED` whose `cause` is what was thrown.
+       * Once it returns, `req.next` is `undefined` (the router's state is let go): call the `next`
+       * your handler received instead.
        *
        * @example
        * app.get('/events', (req, res) => res.sse({ topics: ['notifications'] }))
@@ -68,12 +72,13 @@ export function sseMiddleware(options: SSEMiddlewareOptions = {}): SSEMiddleware
       const forward: NextFunction | undefined = req.next
       stream.pipe(source).catch((error: unknown) => forward?.(error))
     }
+    releaseRouterState(req)
     return stream
   } as SSEMethod
 
+  const extensions: RequestExtensions = { broker, sse }
   const middleware: RequestHandler = (req, res, next) => {
-    req.broker = broker
-    res.sse = sse
+    extendRequest(req, res, extensions)
     next()
   }
 

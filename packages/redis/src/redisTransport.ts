@@ -1,5 +1,6 @@
 import { SSEError } from '@sse/core'
 import type {
+  ControlMessage,
   OutgoingMessage,
   ReplayLimits,
   ReplayResult,
@@ -8,6 +9,7 @@ import type {
 } from '@sse/core/kit'
 import { Redis } from 'ioredis'
 import { CONNECTION_OPTIONS, connect, quit } from './connection.js'
+import { ControlChannel } from './controlChannel.js'
 import { runPublishScript } from './publishScript.js'
 import { readHistory } from './readHistory.js'
 import { assertRedisTransportOptions, type RedisTransportOptions } from './redisTransportOptions.js'
@@ -20,7 +22,7 @@ export type { RedisTransportOptions } from './redisTransportOptions.js'
 
 /** Counters of one transport (one instance), from {@link RedisTransport.stats}. */
 export interface RedisTransportStats {
-  /** Whether both connections are up and the reader is following the stream. */
+  /** Whether every connection is up, the reader is following the stream and control messages are heard. */
   connected: boolean
   /** Id of the last stream entry this instance read (`'0-0'`: none yet), `undefined` before start. */
   position: string | undefined
@@ -34,6 +36,12 @@ export interface RedisTransportStats {
   missed: number
   /** Times the stream had lost the last entry this instance read (Redis lost its data). */
   resets: number
+  /** Control messages (`broker.disconnect()`) this instance sent to the others. */
+  controlSent: number
+  /** Control messages from other instances handed to this instance's broker. */
+  controlReceived: number
+  /** Messages on the control channel that were not control messages of `@sse/redis`, skipped. */
+  controlSkipped: number
 }
 
 const NO_REPLAY: ReplayResult = { reset: false, deliveries: [] }
@@ -61,6 +69,8 @@ function replayFailed(cause: unknown): never {
  * - `replay` reads the entries after the client's id with `XRANGE`, or answers a reset when that id
  *   is gone from the stream or the replay would pass the broker's `maxReplayEvents` or
  *   `maxReplayBytes` (it stops reading there).
+ * - `sendControl` carries `broker.disconnect()` to the other instances with Redis pub/sub on
+ *   `<keyPrefix>:control`, heard on a third connection: never in the stream, so never replayed.
  *
  * @example
  * const broker = createBroker({ transport: redisTransport({ url: process.env.REDIS_URL }) })
@@ -75,6 +85,7 @@ export class RedisTransport implements Transport {
   readonly #maxLength: string
   readonly #counters: TransportCounters = createCounters()
   readonly #reader: StreamReader
+  readonly #control: ControlChannel
   #sink: TransportSink | undefined
   #starting: Promise<void> | undefined
   #closing: Promise<void> | undefined
@@ -98,6 +109,7 @@ export class RedisTransport implements Transport {
     this.#readerConnection = this.#client.duplicate(CONNECTION_OPTIONS)
     this.#readerConnection.on('error', ignore)
     this.#keys = [`${keyPrefix}:events`, `${keyPrefix}:head`]
+    this.#control = new ControlChannel(this.#client, `${keyPrefix}:control`, this.#counters)
     this.#historySize = historySize
     this.#maxLength = String(historySize + maxReaderLag)
     this.#reader = new StreamReader(
@@ -118,10 +130,12 @@ export class RedisTransport implements Transport {
    */
   start(sink: TransportSink): Promise<void> {
     this.#sink = sink
+    const control = sink.control?.bind(sink)
     const started = Promise.all([
       connect(this.#client),
       connect(this.#readerConnection),
       this.#reader.initialized,
+      control && this.#control.listen({ control, error: (error) => this.#sink?.error(error) }),
     ]).then(
       () => {
         this.#starting = undefined
@@ -206,6 +220,7 @@ export class RedisTransport implements Transport {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       const stopped = this.#reader.close()
+      await this.#control.close()
       await quit(this.#readerConnection, false)
       await stopped
       if (this.#quitClient) await quit(this.#client, true)
@@ -221,10 +236,22 @@ export class RedisTransport implements Transport {
     return this.#reader.position
   }
 
+  /**
+   * Publishes `message` on `<keyPrefix>:control` (Redis `PUBLISH`, not the stream: it is never
+   * history) for the other instances, which hand it to their brokers; this instance skips its own.
+   * Throws `TRANSPORT_UNAVAILABLE` at once while Redis is unreachable or the transport is closed;
+   * rejects if the connection drops before Redis answers. An instance that is cut off from Redis
+   * when the message is sent misses it.
+   */
+  sendControl(message: ControlMessage): Promise<void> {
+    if (this.#closing !== undefined) throw unavailable('the transport is closed')
+    return this.#control.send(message)
+  }
+
   /** This instance's counters. */
   stats(): RedisTransportStats {
     return {
-      connected: this.#reader.healthy && this.#client.status === 'ready',
+      connected: this.#reader.healthy && this.#client.status === 'ready' && this.#control.healthy,
       position: this.#reader.position,
       ...this.#counters,
     }
@@ -240,6 +267,7 @@ export class RedisTransport implements Transport {
       message.topics.join('\n'),
       message.id ?? '',
       this.#reader.position ?? STREAM_START,
+      message.key ?? '',
       ...message.bodies,
     ]
     return runPublishScript(this.#client, this.#keys, args).then(

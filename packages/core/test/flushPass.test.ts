@@ -1,0 +1,72 @@
+import { waitFor } from '@sse/testkit'
+import { describe, expect, test } from 'vitest'
+import { FlushPass } from '../src/flushPass.js'
+
+/** A flush pass over named streams, recording which pass flushed which stream. */
+function recordingPass(window: number) {
+  const flushed: { stream: string; pass: number }[] = []
+  const lastPass = new Map<string, number>()
+  const pass: FlushPass<string> = new FlushPass<string>((stream) => {
+    flushed.push({ stream, pass: pass.pass })
+    lastPass.set(stream, pass.pass)
+  }, window)
+  const schedule = (stream: string) => pass.schedule(stream, lastPass.get(stream) ?? 0)
+  return { pass, flushed, schedule }
+}
+
+const microtasks = async () => {
+  for (let i = 0; i < 5; i++) await Promise.resolve()
+}
+const ticks = () => new Promise<void>((resolve) => process.nextTick(resolve))
+
+describe('FlushPass', () => {
+  test('streams that have not written yet are flushed together, in the turn they were scheduled', async () => {
+    const { flushed, schedule } = recordingPass(1000)
+    schedule('a')
+    schedule('b')
+    await microtasks()
+    expect(flushed).toEqual([
+      { stream: 'a', pass: 1 },
+      { stream: 'b', pass: 1 },
+    ])
+  })
+
+  test('a stream that has just written waits for the held pass, which flushes it later', async () => {
+    const { flushed, schedule } = recordingPass(1000)
+    schedule('a')
+    await microtasks()
+    await ticks()
+    schedule('a')
+    schedule('b')
+    await microtasks()
+    // `b` is idle and goes at once; `a` wrote a moment ago, so it waits.
+    expect(flushed.map((entry) => entry.stream)).toEqual(['a', 'b'])
+    await waitFor(() => flushed.length === 3)
+    expect(flushed.map((entry) => entry.stream)).toEqual(['a', 'b', 'a'])
+  })
+
+  test('window 0 never holds a stream', async () => {
+    const { flushed, schedule } = recordingPass(0)
+    for (let i = 0; i < 3; i++) {
+      schedule('a')
+      await microtasks()
+    }
+    expect(flushed.map((entry) => entry.pass)).toEqual([1, 2, 3])
+  })
+
+  test('streams holding the same frames in a pass get the very same chunk', async () => {
+    const frames = [Buffer.from('data: 1\n\n'), Buffer.from('data: 2\n\n')]
+    const chunks: Buffer[] = []
+    const pass: FlushPass<string> = new FlushPass<string>(() => {
+      chunks.push(pass.concat(frames, 18))
+    }, 0)
+    pass.schedule('a', 0)
+    pass.schedule('b', 0)
+    await microtasks()
+    expect(chunks).toHaveLength(2)
+    expect(chunks[0]).toBe(chunks[1])
+    expect(chunks[0]!.toString()).toBe('data: 1\n\ndata: 2\n\n')
+    // Outside a pass nothing is shared (and nothing is kept between passes).
+    expect(pass.concat(frames, 18)).not.toBe(chunks[0])
+  })
+})
