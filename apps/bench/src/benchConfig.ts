@@ -1,7 +1,19 @@
 /** Every number the scenarios use; `--<scenario>.<name>=<value>` overrides one. */
+/** A fan-out run: `events` of `size` bytes to `clients`, `chunk` events per event-loop turn. */
+export interface FanOutConfig {
+  rounds: number
+  clients: number
+  events: number
+  size: number
+  chunk: number
+}
+
 export interface BenchConfig {
   workers: number
-  s1: { rounds: number; clients: number; events: number; size: number; chunk: number }
+  /** S1, isolated events: one event per event-loop turn (chunk 1). */
+  s1: FanOutConfig
+  /** S1b, bursts: `chunk` (100) events per event-loop turn. */
+  s1b: FanOutConfig
   s2: { rounds: number; clients: number; rate: number; duration: number; size: number }
   s3: { rounds: number; connections: number; concurrency: number }
   s4: {
@@ -25,15 +37,23 @@ export interface BenchConfig {
     replayClients: number
     behind: number
   }
+  /** `processes` servers of @sse/core over @sse/redis, against one, isolated events. */
+  scaleout: FanOutConfig & { processes: number }
 }
 
 export type Mode = 'quick' | 'full' | 'smoke'
 
 const full: BenchConfig = {
   workers: 2,
-  s1: { rounds: 5, clients: 1000, events: 2000, size: 200, chunk: 100 },
-  s2: { rounds: 3, clients: 1000, rate: 20, duration: 10_000, size: 200 },
-  s3: { rounds: 3, connections: 10_000, concurrency: 256 },
+  // Isolated events cost the peers and the baseline one write() and one writev per delivery
+  // (10–20 µs of server CPU each in a trial round, ~3 min per round for all seven contenders):
+  // three rounds of each pattern keep the full run near 25 minutes.
+  s1: { rounds: 3, clients: 1000, events: 2000, size: 200, chunk: 1 },
+  s1b: { rounds: 3, clients: 1000, events: 2000, size: 200, chunk: 100 },
+  // S2 and S3 vary by a few per cent between rounds: two rounds each make room for S1's isolated
+  // events in the full run.
+  s2: { rounds: 2, clients: 1000, rate: 20, duration: 10_000, size: 200 },
+  s3: { rounds: 2, connections: 10_000, concurrency: 256 },
   // Peers deliver ~100–200k events/s and S4 runs twice per contender (with and without stalled
   // clients): 300 clients × 8,000 events keeps the full run under ~25 minutes.
   s4: {
@@ -56,23 +76,27 @@ const full: BenchConfig = {
     replayClients: 1000,
     behind: 100,
   },
+  scaleout: { rounds: 3, processes: 2, clients: 1000, events: 2000, size: 200, chunk: 1 },
 }
 
 /** A few minutes on a 2-core machine: smaller bursts and fewer rounds. */
 const quick: BenchConfig = {
   ...full,
-  s1: { ...full.s1, rounds: 3, events: 1000 },
+  s1: { ...full.s1, rounds: 2, events: 500 },
+  s1b: { ...full.s1b, rounds: 1, events: 1000 },
   s2: { ...full.s2, rounds: 2, duration: 3000 },
   s3: { ...full.s3, rounds: 1, connections: 5000 },
   s4: { ...full.s4, rounds: 1, clients: 200, events: 6000 },
   s5: { ...full.s5, rounds: 2 },
   redis: { ...full.redis, rounds: 1, duration: 3000 },
+  scaleout: { ...full.scaleout, rounds: 1, events: 1000 },
 }
 
 /** Enough to see that every contender serves, delivers and gets parsed; times nothing. */
 const smoke: BenchConfig = {
   workers: 1,
-  s1: { rounds: 1, clients: 8, events: 200, size: 200, chunk: 50 },
+  s1: { rounds: 1, clients: 8, events: 100, size: 200, chunk: 1 },
+  s1b: { rounds: 1, clients: 8, events: 200, size: 200, chunk: 50 },
   s2: { rounds: 1, clients: 8, rate: 50, duration: 400, size: 200 },
   s3: { rounds: 1, connections: 50, concurrency: 50 },
   s4: {
@@ -95,6 +119,7 @@ const smoke: BenchConfig = {
     replayClients: 8,
     behind: 10,
   },
+  scaleout: { rounds: 1, processes: 2, clients: 8, events: 100, size: 200, chunk: 1 },
 }
 
 export function configFor(mode: Mode): BenchConfig {
@@ -114,5 +139,11 @@ export function applyOverride(config: BenchConfig, key: string, value: string): 
   if (section === undefined || name === undefined || !(name in section)) {
     throw new Error(`unknown option --${key}`)
   }
+  if (COUNTS.has(name) && !(Number.isInteger(number) && number >= 1)) {
+    throw new Error(`--${key}: expected a positive integer, got "${value}"`)
+  }
   section[name] = number
 }
+
+/** Parameters that count something: a round, a process or a chunk of zero would measure nothing. */
+const COUNTS = new Set(['rounds', 'processes', 'clients', 'events', 'chunk', 'connections'])

@@ -1,94 +1,27 @@
-import { formatNumber } from './benchContext.js'
 import { CONTENDER_LABELS, type ContenderId, OURS } from './protocol.js'
+import {
+  contendersOf,
+  metric,
+  notes,
+  precise,
+  show,
+  showRatio,
+  sum,
+  table,
+  vsBaseline,
+  vsFloor,
+} from './reportFormat.js'
 import type { BenchResult, ScenarioResult } from './results.js'
-import { ratioSpread, type Spread, spread, valuesOf } from './statistics.js'
-
-const PEERS: readonly ContenderId[] = ['better-sse', 'fastify-sse', 'fastify-sse-v2']
-
-function show(s: Spread, unit = ''): string {
-  if (s.n === 0) return '—'
-  const value = `${formatNumber(s.median)}${unit}`
-  return s.n > 1 && s.min !== s.max
-    ? `${value} (${formatNumber(s.min)}–${formatNumber(s.max)})`
-    : value
-}
-
-function showRatio(s: Spread): string {
-  if (s.n === 0) return '—'
-  const value = `${s.median.toFixed(2)}×`
-  return s.n > 1 && s.min !== s.max ? `${value} (${s.min.toFixed(2)}–${s.max.toFixed(2)})` : value
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  return [
-    `| ${header.join(' | ')} |`,
-    `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-  ]
-}
-
-function contendersOf(result: ScenarioResult): ContenderId[] {
-  const seen: ContenderId[] = []
-  for (const sample of result.samples)
-    if (!seen.includes(sample.contender)) seen.push(sample.contender)
-  return seen
-}
-
-function metric(result: ScenarioResult, contender: ContenderId, name: string, unit = ''): string {
-  return show(spread(valuesOf(result.samples, contender, name)), unit)
-}
-
-function vsBaseline(result: ScenarioResult, contender: ContenderId, name: string): string {
-  return showRatio(ratioSpread(result.samples, contender, name, 'baseline'))
-}
-
-/** The adapter's metric ÷ its framework floor's (same round), `—` for the others. */
-function vsFloor(result: ScenarioResult, contender: ContenderId, name: string): string {
-  if (contender !== 'express' && contender !== 'fastify') return ''
-  return showRatio(ratioSpread(result.samples, contender, name, `${contender}-floor`))
-}
-
-function sum(result: ScenarioResult, contender: ContenderId, name: string): string {
-  const values = valuesOf(result.samples, contender, name)
-  return values.length === 0 ? '—' : formatNumber(values.reduce((a, b) => a + b, 0))
-}
-
-/** Errors and notes, one line per contender and text (rounds listed together). */
-function notes(result: ScenarioResult): string[] {
-  const rounds = new Map<string, number[]>()
-  for (const sample of result.samples) {
-    const label = CONTENDER_LABELS[sample.contender]
-    const texts = [
-      ...(sample.error === undefined ? [] : [`**error** ${sample.error}`]),
-      ...sample.notes,
-    ]
-    for (const text of texts) {
-      const key = `${label}\u0000${text}`
-      rounds.set(key, [...(rounds.get(key) ?? []), sample.round])
-    }
-  }
-  return [...rounds].map(([key, list]) => {
-    const [label, text] = key.split('\u0000')
-    const which = list.length === 1 ? `round ${list[0]}` : `rounds ${list.join(', ')}`
-    return `- ${label}, ${which}: ${text}`
-  })
-}
-
-/** Best peer's value of `name` in each round (highest). */
-function bestPeer(result: ScenarioResult, name: string) {
-  return (round: number): number | undefined => {
-    const values = result.samples
-      .filter((s) => s.round === round && PEERS.includes(s.contender) && name in s.metrics)
-      .map((s) => s.metrics[name]!)
-    return values.length === 0 ? undefined : Math.max(...values)
-  }
-}
+import { SCALE_OUT_MANY, SCALE_OUT_ONE } from './scenarios/scaleOut.js'
+import { ratioSpread, spread, valuesOf } from './statistics.js'
+import { targetChecks } from './targetChecks.js'
 
 function rowsFor(result: ScenarioResult): { header: string[]; rows: string[][] } {
   const contenders = contendersOf(result)
   const label = (c: ContenderId) => CONTENDER_LABELS[c]
   switch (result.id) {
     case 'S1':
+    case 'S1b':
       return {
         header: [
           'Contender',
@@ -96,9 +29,10 @@ function rowsFor(result: ScenarioResult): { header: string[]; rows: string[][] }
           '× baseline',
           'server CPU ns/delivery',
           '× baseline',
+          'write syscalls/delivery',
           'lost (all rounds)',
           'reordered',
-          'p99 in burst (ms)',
+          'p99 while publishing (ms)',
         ],
         rows: contenders.map((c) => [
           label(c),
@@ -106,6 +40,7 @@ function rowsFor(result: ScenarioResult): { header: string[]; rows: string[][] }
           vsBaseline(result, c, 'deliveriesPerSec'),
           metric(result, c, 'cpuNsPerDelivery'),
           vsBaseline(result, c, 'cpuNsPerDelivery'),
+          metric(result, c, 'writeSyscallsPerDelivery', '', precise),
           sum(result, c, 'lost'),
           sum(result, c, 'reordered'),
           metric(result, c, 'p99Ms'),
@@ -246,88 +181,57 @@ function redisSection(memory: ScenarioResult, redis: ScenarioResult): string[] {
     '',
   ]
 }
-
-interface Check {
-  target: string
-  measured: Spread
-  pass: (value: number) => boolean
-  goal: string
-}
-
-function targetChecks(result: BenchResult): Check[] {
-  const checks: Check[] = []
-  const byId = (id: string) => result.scenarios.find((s) => s.id === id)
-  const present = (scenario: ScenarioResult, c: ContenderId) =>
-    scenario.samples.some((s) => s.contender === c)
-  const s1 = byId('S1')
-  if (s1 !== undefined) {
-    for (const c of OURS.filter((c) => present(s1, c))) {
-      const floor = c === 'core' ? 1 : 0.95
-      checks.push({
-        target: `S1 ${CONTENDER_LABELS[c]} vs baseline`,
-        measured: ratioSpread(s1.samples, c, 'deliveriesPerSec', 'baseline'),
-        pass: (v) => v >= floor,
-        goal: `≥ ${floor.toFixed(2)}×`,
-      })
-      checks.push({
-        target: `S1 ${CONTENDER_LABELS[c]} vs best peer`,
-        measured: ratioSpread(s1.samples, c, 'deliveriesPerSec', bestPeer(s1, 'deliveriesPerSec')),
-        pass: (v) => v >= 1.25,
-        goal: '≥ 1.25×',
-      })
-    }
-  }
-  const s2 = byId('S2')
-  if (s2 !== undefined) {
-    for (const c of OURS.filter((c) => present(s2, c))) {
-      checks.push({
-        target: `S2 ${CONTENDER_LABELS[c]} p99 vs baseline`,
-        measured: ratioSpread(s2.samples, c, 'p99Ms', 'baseline'),
-        pass: (v) => v <= 1.1,
-        goal: '≤ 1.10×',
-      })
-    }
-  }
-  const s3 = byId('S3')
-  if (s3 !== undefined) {
-    for (const c of OURS.filter((c) => present(s3, c))) {
-      for (const [name, what] of [
-        ['rssKB', 'RSS'],
-        ['heapKB', 'heap'],
-      ] as const) {
-        checks.push({
-          target: `S3 ${CONTENDER_LABELS[c]} ${what}/conn vs baseline`,
-          measured: ratioSpread(s3.samples, c, name, 'baseline'),
-          pass: (v) => v <= 1.1,
-          goal: '≤ 1.10×',
-        })
-      }
-    }
-  }
-  const s4 = byId('S4')
-  if (s4 !== undefined) {
-    for (const c of OURS.filter((c) => present(s4, c))) {
-      checks.push({
-        target: `S4 ${CONTENDER_LABELS[c]} healthy rate vs no-stall reference`,
-        measured: spread(valuesOf(s4.samples, c, 'rateVsReference')),
-        pass: (v) => v >= 0.9,
-        goal: '≥ 0.90×',
-      })
-      const held = s4.samples
-        .filter((s) => s.contender === c && 'stalledHeldMB' in s.metrics)
-        .map((s) => s.metrics.stalledHeldMB! / (s.metrics.boundMB || 1))
-      checks.push({
-        target: `S4 ${CONTENDER_LABELS[c]} memory held for stalled ÷ bound`,
-        measured: spread(held),
-        pass: (v) => v <= 1,
-        goal: '≤ 1.00',
-      })
-    }
-  }
-  return checks
-}
-
 /** The whole report as markdown. */
+/** Scale-out: N processes against one, each row from its own result, ratios within a round. */
+function scaleOutSection(one: ScenarioResult, many: ScenarioResult): string[] {
+  const processes = Number(many.params.processes)
+  const sameRound = (name: string) => (round: number) =>
+    one.samples.find((s) => s.round === round)?.metrics[name]
+  const row = (name: string, result: ScenarioResult, ratios: boolean) => [
+    name,
+    metric(result, 'core', 'deliveriesPerSec'),
+    ratios
+      ? showRatio(
+          ratioSpread(result.samples, 'core', 'deliveriesPerSec', sameRound('deliveriesPerSec')),
+        )
+      : '1.00×',
+    metric(result, 'core', 'p99Ms'),
+    ratios ? showRatio(ratioSpread(result.samples, 'core', 'p99Ms', sameRound('p99Ms'))) : '1.00×',
+    metric(result, 'core', 'cpuNsPerDelivery'),
+    metric(result, 'core', 'writeSyscallsPerDelivery', '', precise),
+    sum(result, 'core', 'lost'),
+    sum(result, 'core', 'reordered'),
+  ]
+  const params = Object.entries(many.params)
+    .map(([k, v]) => `${k} ${typeof v === 'number' ? v.toLocaleString('en-US') : v}`)
+    .join(', ')
+  return [
+    `### Scale-out: ${processes} processes over Redis`,
+    '',
+    `Parameters: ${params}.`,
+    '',
+    ...table(
+      [
+        '@sse/core over @sse/redis',
+        'deliveries/s',
+        '× one process',
+        'p99 (ms)',
+        '× one process',
+        'server CPU ns/delivery (all processes)',
+        'write syscalls/delivery',
+        'lost (all rounds)',
+        'reordered',
+      ],
+      [row('one process', one, false), row(`${processes} processes`, many, processes !== 1)],
+    ),
+    '',
+    ...many.method.map((line) => `- ${line}`),
+    ...notes(one),
+    ...notes(many),
+    '',
+  ]
+}
+
 export function markdownReport(result: BenchResult): string {
   const lines: string[] = [
     `Mode: ${result.mode}. Command: \`${result.command}\`. Machine: ${result.machine.cpus} × ${result.machine.cpuModel}, Node ${result.machine.node}, ${result.machine.platform}, ${result.machine.date}.`,
@@ -350,13 +254,25 @@ export function markdownReport(result: BenchResult): string {
       '',
     )
   }
-  const memory = result.scenarios.find((s) => s.id === 'R-memory')
-  const redis = result.scenarios.find((s) => s.id === 'R-redis')
+  const byId = (id: string) => result.scenarios.find((s) => s.id === id)
+  const memory = byId('R-memory')
+  const redis = byId('R-redis')
+  const one = byId(SCALE_OUT_ONE)
+  const many = byId(SCALE_OUT_MANY)
   for (const scenario of result.scenarios) {
-    if (scenario.id.startsWith('R-')) continue
+    if (scenario.id.startsWith('R-') || scenario.id.startsWith('scaleout')) continue
     lines.push(...scenarioSection(scenario))
   }
   if (memory !== undefined && redis !== undefined) lines.push(...redisSection(memory, redis))
+  if (one !== undefined && many !== undefined) lines.push(...scaleOutSection(one, many))
+  const ran = Object.entries(result.durations ?? {})
+  if (ran.length > 0) {
+    const total = ran.reduce((sum, [, seconds]) => sum + seconds, 0)
+    lines.push(
+      `Run time: ${ran.map(([id, seconds]) => `${id} ${seconds} s`).join(', ')}; ${total} s in all.`,
+      '',
+    )
+  }
   if (result.warnings.length > 0) {
     lines.push('### Warnings', '', ...result.warnings.map((w) => `- ${w}`), '')
   }

@@ -51,6 +51,15 @@ export type ServerCommand =
   | { op: 'peakRss'; reset: boolean }
   /** CPU time the server process has used so far (µs, user + system), from process.cpuUsage(). */
   | { op: 'cpu' }
+  /** CPU time (µs) and write system calls this process has made so far: a {@link ServerUsage}. */
+  | { op: 'usage' }
+
+export interface ServerUsage {
+  /** µs, user + system, from process.cpuUsage(). */
+  cpuMicros: number
+  /** `syscw` of /proc/self/io: write/writev calls so far (`NaN` off Linux). */
+  writeSyscalls: number
+}
 
 export interface MemorySample {
   rss: number

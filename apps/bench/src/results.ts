@@ -25,5 +25,7 @@ export interface BenchResult {
   command: string
   machine: { cpus: number; cpuModel: string; node: string; platform: string; date: string }
   scenarios: ScenarioResult[]
+  /** Wall-clock seconds each scenario of `--only` took, in the order they ran. */
+  durations: Record<string, number>
   warnings: string[]
 }

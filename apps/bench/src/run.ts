@@ -1,20 +1,31 @@
 /**
  * The benchmark orchestrator: `node dist/run.js [--full | --smoke] [options]`.
  *
- *   --full                 the whole set (~15–25 min); default is the quick set (a few minutes)
+ *   --full                 the whole set (~25 min); default is the quick set (~5 min)
  *   --smoke                a few seconds per contender, for the CI smoke test (times nothing)
- *   --only=S1,S3,redis     scenarios to run (S1 S2 S3 S4 S5 redis)
+ *   --only=S1,S1b,redis    scenarios to run (S1 S1b S2 S3 S4 S5 redis scaleout)
  *   --contenders=core,baseline
- *   --s1.clients=500       any scenario parameter (see benchConfig.ts); --workers=N
+ *   --s1.clients=500       any scenario parameter (see benchConfig.ts); --workers=N,
+ *                          --scaleout.processes=N
  *   --json=path            write the raw results
  *   --md=path              write the markdown report (it is printed to stdout as well)
+ *   --svg=path             write the chart (isolated, bursts, idle memory); a complete --full run
+ *                          writes docs/benchmarks.svg unless --svg= (empty) is given
  *   --cpu-prof=dir         write a V8 CPU profile of every contender server into dir
+ *
+ * Relative paths are taken from the directory `pnpm bench` was started in (INIT_CWD).
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { REDIS_SERVER, redisServerInstalled, startRedis } from '@sse/testkit/redisServer'
+import {
+  REDIS_SERVER,
+  type RedisServer,
+  redisServerInstalled,
+  startRedis,
+} from '@sse/testkit/redisServer'
 import { applyOverride, type BenchConfig, configFor, type Mode } from './benchConfig.js'
 import type { BenchContext } from './benchContext.js'
 import { LoadGenerator } from './loadGenerator.js'
@@ -26,10 +37,12 @@ import { idleCapacity } from './scenarios/idleCapacity.js'
 import { latency } from './scenarios/latency.js'
 import { redisScenario } from './scenarios/redisScenario.js'
 import { replay } from './scenarios/replay.js'
+import { scaleOut } from './scenarios/scaleOut.js'
 import { slowConsumers } from './scenarios/slowConsumers.js'
 import { killAllChildren, spawnNode } from './serverProcess.js'
+import { benchmarkSvg } from './svgChart.js'
 
-const SCENARIOS = ['S1', 'S2', 'S3', 'S4', 'S5', 'redis'] as const
+const SCENARIOS = ['S1', 'S1b', 'S2', 'S3', 'S4', 'S5', 'redis', 'scaleout'] as const
 type ScenarioId = (typeof SCENARIOS)[number]
 
 interface Options {
@@ -39,7 +52,24 @@ interface Options {
   contenders: ContenderId[]
   json: string | undefined
   md: string | undefined
+  svg: string | undefined
   cpuProfileDir: string | undefined
+}
+
+/** Where `pnpm bench` was started (pnpm runs the script in apps/bench). */
+function userPath(path: string): string {
+  return resolve(process.env.INIT_CWD ?? process.cwd(), path)
+}
+
+/** The workspace root: the nearest directory above this file with a pnpm-workspace.yaml. */
+function workspaceRoot(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir
+    const parent = dirname(dir)
+    if (parent === dir) return undefined
+    dir = parent
+  }
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -56,20 +86,24 @@ function parseArgs(argv: readonly string[]): Options {
     contenders: [...CONTENDER_IDS],
     json: undefined,
     md: undefined,
+    svg: undefined,
     cpuProfileDir: undefined,
   }
+  let complete = true
   for (const flag of flags) {
     if (flag === '--full' || flag === '--smoke' || flag === '--quick') continue
     const match = /^--([\w.-]+)=(.*)$/.exec(flag)
     if (match === null) throw new Error(`unknown argument "${flag}" (see the top of src/run.ts)`)
     const [, key, value] = match as unknown as [string, string, string]
     if (key === 'only') {
+      complete = false
       options.only = value.split(',').map((id) => {
         const found = SCENARIOS.find((s) => s.toLowerCase() === id.toLowerCase())
         if (found === undefined) throw new Error(`--only: unknown scenario "${id}"`)
         return found
       })
     } else if (key === 'contenders') {
+      complete = false
       options.contenders = value.split(',').map((id) => {
         if (![...CONTENDER_IDS, ...FLOOR_IDS].includes(id as ContenderId)) {
           throw new Error(`--contenders: unknown contender "${id}" (${CONTENDER_IDS.join(', ')})`)
@@ -78,11 +112,18 @@ function parseArgs(argv: readonly string[]): Options {
       })
       // Ratios need the baseline of the same run.
       if (!options.contenders.includes('baseline')) options.contenders.unshift('baseline')
-    } else if (key === 'json') options.json = value
-    else if (key === 'md') options.md = value
-    else if (key === 'cpu-prof') options.cpuProfileDir = value
+    } else if (key === 'json') options.json = userPath(value)
+    else if (key === 'md') options.md = userPath(value)
+    else if (key === 'svg') options.svg = value === '' ? '' : userPath(value)
+    else if (key === 'cpu-prof') options.cpuProfileDir = userPath(value)
     else applyOverride(options.config, key, value)
   }
+  // A complete full run draws the chart the README embeds.
+  const root = workspaceRoot()
+  if (options.svg === undefined && mode === 'full' && complete && root !== undefined) {
+    options.svg = join(root, 'docs', 'benchmarks.svg')
+  }
+  if (options.svg === '') options.svg = undefined
   return options
 }
 
@@ -141,36 +182,49 @@ async function main(): Promise<void> {
     log,
   }
   const scenarios: ScenarioResult[] = []
+  const durations: Record<string, number> = {}
   const started = Date.now()
+  // One redis-server for the Redis and scale-out scenarios, started when the first needs it.
+  let redis: RedisServer | undefined
+  const redisUrl = async (scenario: string): Promise<string | undefined> => {
+    if (redis !== undefined) return redis.url
+    if (!redisServerInstalled()) {
+      warnings.push(`${scenario} scenario skipped: ${REDIS_SERVER} not found.`)
+      return undefined
+    }
+    redis = await startRedis()
+    log(`redis-server for the ${scenario} scenario: ${redis.url}`)
+    return redis.url
+  }
   try {
     for (const id of options.only) {
       log(`--- ${id} ---`)
-      if (id === 'S1') scenarios.push(await fanOutThroughput(context, options.config.s1))
+      const scenarioStarted = Date.now()
+      if (id === 'S1') scenarios.push(await fanOutThroughput(context, 'S1', options.config.s1))
+      else if (id === 'S1b')
+        scenarios.push(await fanOutThroughput(context, 'S1b', options.config.s1b))
       else if (id === 'S2') scenarios.push(await latency(context, options.config.s2))
       else if (id === 'S3') scenarios.push(await idleCapacity(context, options.config.s3))
       else if (id === 'S4') scenarios.push(await slowConsumers(context, options.config.s4))
       else if (id === 'S5') scenarios.push(await replay(context, options.config.s5))
       else if (id === 'redis') {
         if (!options.contenders.includes('core')) continue
-        if (!redisServerInstalled()) {
-          warnings.push(`Redis scenario skipped: ${REDIS_SERVER} not found.`)
-          continue
-        }
-        const redis = await startRedis()
-        try {
-          const { memory, redis: overRedis } = await redisScenario(
-            context,
-            options.config.redis,
-            redis.url,
-          )
-          scenarios.push(memory, overRedis)
-        } finally {
-          await redis.stop()
-        }
+        const url = await redisUrl('Redis')
+        if (url === undefined) continue
+        const { memory, redis: overRedis } = await redisScenario(context, options.config.redis, url)
+        scenarios.push(memory, overRedis)
+      } else if (id === 'scaleout') {
+        if (!options.contenders.includes('core')) continue
+        const url = await redisUrl('Scale-out')
+        if (url === undefined) continue
+        const { one, many } = await scaleOut(context, options.config.scaleout, url)
+        scenarios.push(one, many)
       }
+      durations[id] = Math.round((Date.now() - scenarioStarted) / 1000)
     }
   } finally {
     await load.terminate()
+    await redis?.stop()
     killAllChildren()
   }
   const cpu = cpus()
@@ -185,6 +239,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString().slice(0, 16).replace('T', ' '),
     },
     scenarios,
+    durations,
     warnings,
   }
   const markdown = markdownReport(result)
@@ -193,6 +248,10 @@ async function main(): Promise<void> {
   if (options.json !== undefined)
     writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`)
   if (options.md !== undefined) writeFileSync(options.md, `${markdown}\n`)
+  if (options.svg !== undefined) {
+    writeFileSync(options.svg, benchmarkSvg(result))
+    log(`chart written to ${options.svg}`)
+  }
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -6,7 +6,14 @@
 import { nowMicros } from './clock.js'
 import { startContender } from './contenders/index.js'
 import { makePayload } from './payload.js'
-import type { BurstResult, MemorySample, ServerCommand, ServerConfig } from './protocol.js'
+import type {
+  BurstResult,
+  MemorySample,
+  ServerCommand,
+  ServerConfig,
+  ServerUsage,
+} from './protocol.js'
+import { writeSyscalls } from './writeSyscalls.js'
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ServerConfig
 const contender = await startContender[config.contender](config)
@@ -87,6 +94,10 @@ async function run(command: ServerCommand): Promise<unknown> {
     case 'cpu': {
       const { user, system } = process.cpuUsage()
       return user + system
+    }
+    case 'usage': {
+      const { user, system } = process.cpuUsage()
+      return { cpuMicros: user + system, writeSyscalls: writeSyscalls() } satisfies ServerUsage
     }
     case 'peakRss': {
       const value = Math.max(peakRss, process.memoryUsage.rss())

@@ -4,20 +4,23 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { redisAvailable } from '@sse/testkit/redisServer'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { CONTENDER_IDS, OURS } from '../src/protocol.js'
+import { CONTENDER_IDS, CONTENDER_LABELS, OURS } from '../src/protocol.js'
 import type { BenchResult, ScenarioResult } from '../src/results.js'
 import { bundleBench } from './bundleBench.js'
 
 /** Runs the bundled orchestrator in smoke mode; every child it starts dies with it. */
-function runSmoke(dir: string, jsonFile: string): Promise<{ code: number | null; output: string }> {
+function runSmoke(
+  dir: string,
+  jsonFile: string,
+  svgFile: string,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(dir, 'run.js'), '--smoke', `--json=${jsonFile}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const args = [join(dir, 'run.js'), '--smoke', `--json=${jsonFile}`, `--svg=${svgFile}`]
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', (chunk: Buffer) => (output += chunk))
     child.stderr.on('data', (chunk: Buffer) => (output += chunk))
-    const timer = setTimeout(() => child.kill('SIGTERM'), 80_000)
+    const timer = setTimeout(() => child.kill('SIGTERM'), 180_000)
     child.on('exit', (code) => {
       clearTimeout(timer)
       resolve({ code, output })
@@ -34,33 +37,61 @@ function scenario(result: BenchResult, id: string): ScenarioResult {
 describe('the benchmark harness (smoke run, nothing timed)', () => {
   let result: BenchResult
   let output = ''
+  let svg = ''
 
   beforeAll(async () => {
     const dir = await bundleBench()
     const jsonFile = join(tmpdir(), `sse-bench-smoke-${process.pid}.json`)
-    const run = await runSmoke(dir, jsonFile)
+    const svgFile = join(tmpdir(), `sse-bench-smoke-${process.pid}.svg`)
+    const run = await runSmoke(dir, jsonFile, svgFile)
     output = run.output
     expect(run.code, output).toBe(0)
     result = JSON.parse(readFileSync(jsonFile, 'utf8')) as BenchResult
+    svg = readFileSync(svgFile, 'utf8')
     rmSync(jsonFile, { force: true })
-  }, 110_000)
+    rmSync(svgFile, { force: true })
+  }, 200_000)
 
   it('prints a markdown report with a table per scenario', () => {
-    for (const title of ['S1 fan-out', 'S2 latency', 'S3 idle', 'S4 slow', 'S5 replay']) {
+    for (const title of [
+      'S1 fan-out throughput, isolated events',
+      'S1b fan-out throughput, bursts',
+      'S2 latency',
+      'S3 idle',
+      'S4 slow',
+      'S5 replay',
+    ]) {
       expect(output).toContain(`### ${title}`)
     }
-    expect(output).toMatch(/\| Contender \| deliveries\/s \|/)
+    expect(output).toMatch(/\| Contender \| deliveries\/s \|.*\| write syscalls\/delivery \|/)
   })
 
-  it('delivers every burst event, in order, to every client of every contender', () => {
-    const s1 = scenario(result, 'S1')
-    expect(s1.samples.map((s) => s.contender)).toEqual([...CONTENDER_IDS])
-    for (const sample of s1.samples) {
-      expect(sample.error, sample.contender).toBeUndefined()
-      expect(sample.metrics.lost, sample.contender).toBe(0)
-      expect(sample.metrics.reordered, sample.contender).toBe(0)
-      expect(sample.metrics.deliveriesPerSec, sample.contender).toBeGreaterThan(0)
-    }
+  for (const [id, pattern] of [
+    ['S1', 'isolated'],
+    ['S1b', 'burst'],
+  ] as const) {
+    it(`delivers every ${pattern} event, in order, to every client of every contender (${id})`, () => {
+      const s1 = scenario(result, id)
+      expect(s1.params['events per publish turn']).toBe(id === 'S1' ? 1 : 50)
+      expect(s1.samples.map((s) => s.contender)).toEqual([...CONTENDER_IDS])
+      for (const sample of s1.samples) {
+        expect(sample.error, sample.contender).toBeUndefined()
+        expect(sample.metrics.lost, sample.contender).toBe(0)
+        expect(sample.metrics.reordered, sample.contender).toBe(0)
+        expect(sample.metrics.deliveriesPerSec, sample.contender).toBeGreaterThan(0)
+        // Every delivery needed some write; off Linux the metric is absent.
+        if (process.platform === 'linux') {
+          expect(sample.metrics.writeSyscallsPerDelivery, sample.contender).toBeGreaterThan(0)
+        }
+      }
+    })
+  }
+
+  it('draws the chart from its own results, every contender in it', () => {
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true)
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true)
+    for (const contender of CONTENDER_IDS) expect(svg).toContain(`>${CONTENDER_LABELS[contender]}<`)
+    expect(svg).not.toContain('>TBD<')
   })
 
   it('parses the send timestamp of every event at a steady rate', () => {
@@ -95,6 +126,25 @@ describe('the benchmark harness (smoke run, nothing timed)', () => {
         Number(s5.params['events behind']),
       )
     }
+  })
+
+  it('delivers every event, in order, from one publisher to clients spread over processes over Redis', () => {
+    if (!redisAvailable("the bench's scale-out scenario")) {
+      expect(result.warnings.join(' ')).toContain('redis-server not found')
+      return
+    }
+    for (const id of ['scaleout-1', 'scaleout-N']) {
+      const found = scenario(result, id)
+      expect(found.samples, id).toHaveLength(1)
+      for (const sample of found.samples) {
+        expect(sample.error, id).toBeUndefined()
+        expect(sample.metrics.processes, id).toBe(id === 'scaleout-1' ? 1 : 2)
+        expect(sample.metrics.lost, id).toBe(0)
+        expect(sample.metrics.reordered, id).toBe(0)
+        expect(sample.metrics.deliveriesPerSec, id).toBeGreaterThan(0)
+      }
+    }
+    expect(output).toContain('### Scale-out: 2 processes over Redis')
   })
 
   it('carries events and history between two instances over Redis (or says why not)', () => {
