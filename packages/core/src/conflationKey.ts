@@ -1,17 +1,11 @@
+import { isBoundedText } from './boundedText.js'
+
 /** Longest conflation key (`broker.publish(topic, event, { key })`), in characters. */
 export const MAX_CONFLATION_KEY_LENGTH = 256
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]/
-
 /** Whether `key` can be a conflation key: a non-empty string, bounded, without control characters. */
 export function isConflationKey(key: unknown): key is string {
-  return (
-    typeof key === 'string' &&
-    key.length > 0 &&
-    key.length <= MAX_CONFLATION_KEY_LENGTH &&
-    !CONTROL.test(key)
-  )
+  return isBoundedText(key, MAX_CONFLATION_KEY_LENGTH)
 }
 
 /**

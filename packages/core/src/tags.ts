@@ -1,3 +1,4 @@
+import { isBoundedText } from './boundedText.js'
 import { SSEError } from './sseError.js'
 
 /** Most tags one stream may carry (`tags` stream option). */
@@ -6,17 +7,9 @@ export const MAX_TAGS_PER_STREAM = 16
 /** Longest tag, in characters. */
 export const MAX_TAG_LENGTH = 256
 
-/** C0 and C1 control characters and DEL: never in a tag. */
-const CONTROL = /\p{Cc}/u
-
 /** Whether `value` is a tag: a non-empty string of at most {@link MAX_TAG_LENGTH} characters without control characters. */
 export function isTag(value: unknown): value is string {
-  return (
-    typeof value === 'string' &&
-    value.length > 0 &&
-    value.length <= MAX_TAG_LENGTH &&
-    !CONTROL.test(value)
-  )
+  return isBoundedText(value, MAX_TAG_LENGTH)
 }
 
 /** Whether `value` is a list of tags (any length, possibly empty). */

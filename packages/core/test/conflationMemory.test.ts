@@ -1,19 +1,7 @@
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { createBroker, type SSEStream } from '@sse/core'
 import { closeStreams, openStream } from '@sse/core/testing'
-import { listenH2, useCleanups } from '@sse/testkit'
+import { heldAfterGc, listenH2, useCleanups } from '@sse/testkit'
 import { afterEach, expect, test } from 'vitest'
-
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
-
-/** Heap plus Buffer memory after full collections: what the process itself holds. */
-function heldAfterGc(): number {
-  for (let i = 0; i < 3; i++) gc()
-  const usage = process.memoryUsage()
-  return usage.heapUsed + usage.arrayBuffers
-}
 
 const KiB = 1024
 /** Room for what the test itself, V8 and Node allocate around the measured workload. */

@@ -1,20 +1,8 @@
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { type BrokerOptions, REPLAY_PAGE_BYTES, type SSEStream } from '@sse/core'
 import { closeStreams, openStream } from '@sse/core/testing'
-import { httpRequests, openSocket, useCleanups, waitFor } from '@sse/testkit'
+import { heldAfterGc, httpRequests, openSocket, useCleanups, waitFor } from '@sse/testkit'
 import { afterEach, expect, test } from 'vitest'
 import { serveBroker } from './helpers.js'
-
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
-
-/** Heap plus Buffer memory after full collections: what the process itself holds. */
-function heldAfterGc(): number {
-  for (let i = 0; i < 3; i++) gc()
-  const usage = process.memoryUsage()
-  return usage.heapUsed + usage.arrayBuffers
-}
 
 const MiB = 1024 * 1024
 const KiB = 1024

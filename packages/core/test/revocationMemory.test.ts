@@ -1,20 +1,8 @@
 import { connect, constants } from 'node:http2'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { createBroker, MAX_TAG_LENGTH, MAX_TAGS_PER_STREAM } from '@sse/core'
-import { httpRequests, listenH2, openSocket, useCleanups, waitFor } from '@sse/testkit'
+import { heldAfterGc, httpRequests, listenH2, openSocket, useCleanups, waitFor } from '@sse/testkit'
 import { expect, test } from 'vitest'
 import { serveBroker } from './helpers.js'
-
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
-
-/** Heap plus Buffer memory after full collections: what the process itself holds. */
-function heldAfterGc(): number {
-  for (let i = 0; i < 3; i++) gc()
-  const usage = process.memoryUsage()
-  return usage.heapUsed + usage.arrayBuffers
-}
 
 const KiB = 1024
 const MiB = 1024 * KiB
