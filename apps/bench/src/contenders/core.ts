@@ -13,12 +13,21 @@ import {
 } from './contender.js'
 import { listen } from './listen.js'
 
+/** Generous per-event room for S4's 1 KiB events with their `id:` and `event:` lines. */
+const REPLAY_BYTES_PER_EVENT = 2048
+
 /** Broker options shared by our three contenders. */
 export function ourBrokerOptions(config: ServerConfig): BrokerOptions {
   return {
     maxConnections: BENCH_MAX_CONNECTIONS,
     ...(config.maxBufferedBytes !== undefined && { maxBufferedBytes: config.maxBufferedBytes }),
-    ...(config.historySize !== undefined && { historySize: config.historySize }),
+    // With a history (S4), a client cut for falling behind replays everything it missed: the replay
+    // caps (1,000 events, 1 MiB by default) are lifted to the history, or it would get the reset event.
+    ...(config.historySize !== undefined && {
+      historySize: config.historySize,
+      maxReplayEvents: config.historySize,
+      maxReplayBytes: config.historySize * REPLAY_BYTES_PER_EVENT,
+    }),
   }
 }
 
