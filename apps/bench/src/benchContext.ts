@@ -119,15 +119,18 @@ export async function interleave(
     for (const contender of contenders) {
       const sample = await run(contender, round)
       samples.push(sample)
-      const shown = Object.entries(sample.metrics)
-        .map(([name, value]) => `${name}=${formatNumber(value)}`)
-        .join(' ')
-      context.log(
-        `${title} round ${round}/${rounds} ${contender}: ${sample.error ? `ERROR ${sample.error}` : shown}`,
-      )
+      context.log(`${title} round ${round}/${rounds} ${contender}: ${describeSample(sample)}`)
     }
   }
   return samples
+}
+
+/** A sample as one log line: `ERROR <message>`, or its metrics as `name=value` pairs. */
+export function describeSample(sample: Sample): string {
+  if (sample.error !== undefined) return `ERROR ${sample.error}`
+  return Object.entries(sample.metrics)
+    .map(([name, value]) => `${name}=${formatNumber(value)}`)
+    .join(' ')
 }
 
 export function formatNumber(value: number): string {

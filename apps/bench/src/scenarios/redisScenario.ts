@@ -2,7 +2,7 @@ import type { BenchConfig } from '../benchConfig.js'
 import {
   type BenchContext,
   connectAll,
-  formatNumber,
+  describeSample,
   startServer,
   warmUp,
 } from '../benchContext.js'
@@ -71,14 +71,7 @@ async function runMode(
     await Promise.all(servers.map((server) => server.stop()))
     await context.load.closeAll()
   }
-  context.log(
-    `Redis round ${round} ${mode}: ${
-      sample.error ??
-      Object.entries(sample.metrics)
-        .map(([k, v]) => `${k}=${formatNumber(v)}`)
-        .join(' ')
-    }`,
-  )
+  context.log(`Redis round ${round} ${mode}: ${describeSample(sample)}`)
   return sample
 }
 

@@ -2,7 +2,7 @@ import type { BenchConfig } from '../benchConfig.js'
 import {
   type BenchContext,
   connectAll,
-  formatNumber,
+  describeSample,
   startServer,
   warmUp,
 } from '../benchContext.js'
@@ -52,12 +52,7 @@ async function runProcesses(
     await context.load.closeAll()
   }
   context.log(
-    `Scale-out round ${round}/${config.rounds}, ${processes} process${processes === 1 ? '' : 'es'}: ${
-      sample.error ??
-      Object.entries(sample.metrics)
-        .map(([k, v]) => `${k}=${formatNumber(v)}`)
-        .join(' ')
-    }`,
+    `Scale-out round ${round}/${config.rounds}, ${processes} process${processes === 1 ? '' : 'es'}: ${describeSample(sample)}`,
   )
   return sample
 }
