@@ -58,5 +58,9 @@ describe('types', () => {
     // @ts-expect-error history belongs to the broker passed in
     expectTypeOf(sseMiddleware).toBeCallableWith({ broker, historySize: 10 })
     expectTypeOf(sseMiddleware).toBeCallableWith({ historySize: 10, defaultEventName: 'none' })
+    expectTypeOf(sseMiddleware).toBeCallableWith({ shapeRequests: false })
+    expectTypeOf(sseMiddleware).toBeCallableWith({ broker, shapeRequests: false })
+    // @ts-expect-error shapeRequests is a boolean
+    expectTypeOf(sseMiddleware).toBeCallableWith({ shapeRequests: 'no' })
   })
 })
