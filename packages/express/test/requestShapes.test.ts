@@ -28,6 +28,23 @@ const haveSameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (
   b: object,
 ) => boolean
 
+/**
+ * Whether this V8 gives objects that get a property after their prototype was swapped a hidden class
+ * each (V8 of Node 20 and 22 does; Node 24's shares them by itself).
+ */
+const splitsAfterPrototypeSwap = ((): boolean => {
+  class Probe {
+    first = 1
+  }
+  const prototype = Object.create(Probe.prototype) as object
+  const [a, b] = [new Probe(), new Probe()].map((probe) => {
+    Object.setPrototypeOf(probe, prototype)
+    ;(probe as unknown as { second: number }).second = 2
+    return probe
+  }) as [Probe, Probe]
+  return !haveSameMap(a, b)
+})()
+
 const cleanups = useCleanups()
 
 function middleware(options: SSEMiddlewareOptions = {}): SSEMiddleware {
@@ -91,15 +108,13 @@ describe.each([
     const { url } = await serve(app)
     for (let i = 0; i < 4; i++) await openStream(`${url}/events`)
     await waitFor(() => sse.broker.subscribers('t') === 4)
-    const [[firstReq, firstRes], [req1, res1], [req2, res2], [req3, res3]] = streams as [
+    // The first was built before anything was learned.
+    const [, [req1, res1], [req2, res2], [req3, res3]] = streams as [
       [Request, Response],
       [Request, Response],
       [Request, Response],
       [Request, Response],
     ]
-    // The first was built before anything was learned: Express gave it classes of its own.
-    expect(haveSameMap(firstReq, req1)).toBe(false)
-    expect(haveSameMap(firstRes, res1)).toBe(false)
     expect(haveSameMap(req1, req2) && haveSameMap(req2, req3)).toBe(true)
     expect(haveSameMap(res1, res2) && haveSameMap(res2, res3)).toBe(true)
   })
@@ -123,8 +138,8 @@ describe.each([
       [Request, Response],
       [Request, Response],
     ]
-    expect(haveSameMap(req1, req2)).toBe(false)
-    expect(haveSameMap(res1, res2)).toBe(false)
+    expect(haveSameMap(req1, req2)).toBe(!splitsAfterPrototypeSwap)
+    expect(haveSameMap(res1, res2)).toBe(!splitsAfterPrototypeSwap)
   })
 
   test('what a request or response reads is unchanged: query, params, body, status, headers, 404, HEAD', async () => {
@@ -249,7 +264,7 @@ describe.each([
   })
 })
 
-test('an idle Express stream holds over 1 KiB less heap with shared classes than without', async () => {
+test('an idle Express stream holds over 1 KiB less heap with shared classes than without (where V8 splits them)', async () => {
   const count = 400
   async function heldPerStream(shapeRequests: boolean): Promise<number> {
     const sse = middleware({ shapeRequests })
@@ -273,7 +288,9 @@ test('an idle Express stream holds over 1 KiB less heap with shared classes than
   }
   const separate = await heldPerStream(false)
   const shared = await heldPerStream(true)
-  expect(shared).toBeLessThan(separate - 1024)
+  if (splitsAfterPrototypeSwap) expect(shared).toBeLessThan(separate - 1024)
+  // Where V8 shares them by itself, declaring the names up front costs nothing either.
+  else expect(shared).toBeLessThan(separate + 256)
 })
 
 test('shapeRequests is checked: a non-boolean is INVALID_OPTION naming it, and it goes with a shared broker', () => {
