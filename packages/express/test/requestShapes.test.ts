@@ -70,20 +70,24 @@ async function serve(
   return { url: `http://127.0.0.1:${port}`, server }
 }
 
-/** An app whose `/events` streams and whose `/seen` keeps the request and response it got. */
+/** An app whose `/events` streams and whose `/seen` answers, each keeping the `req` and `res` it got. */
 function recordingApp(
   express: typeof express5,
   sse: SSEMiddleware,
-): { app: Express; seen: [Request, Response][] } {
+): { app: Express; streams: [Request, Response][]; seen: [Request, Response][] } {
+  const streams: [Request, Response][] = []
   const seen: [Request, Response][] = []
   const app = express()
   app.use(sse)
-  app.get('/events', (_req, res) => res.sse({ topics: ['t'] }))
+  app.get('/events', (req, res) => {
+    res.sse({ topics: ['t'] })
+    streams.push([req, res])
+  })
   app.get('/seen', (req, res) => {
     seen.push([req, res])
     res.json({ ok: true })
   })
-  return { app, seen }
+  return { app, streams, seen }
 }
 
 /** The server's class slot `node:http` builds requests (or responses) with. */
@@ -98,13 +102,7 @@ describe.each([
 ] as const)('%s', (_, express) => {
   test('after the first stream, the open streams’ requests and responses share one hidden class', async () => {
     const sse = middleware()
-    const streams: [Request, Response][] = []
-    const app = express()
-    app.use(sse)
-    app.get('/events', (req, res) => {
-      res.sse({ topics: ['t'] })
-      streams.push([req, res])
-    })
+    const { app, streams } = recordingApp(express, sse)
     const { url } = await serve(app)
     for (let i = 0; i < 4; i++) await openStream(`${url}/events`)
     await waitFor(() => sse.broker.subscribers('t') === 4)
@@ -121,13 +119,7 @@ describe.each([
 
   test('shapeRequests: false leaves the server’s classes alone, and each request its own class', async () => {
     const sse = middleware({ shapeRequests: false })
-    const streams: [Request, Response][] = []
-    const app = express()
-    app.use(sse)
-    app.get('/events', (req, res) => {
-      res.sse({ topics: ['t'] })
-      streams.push([req, res])
-    })
+    const { app, streams } = recordingApp(express, sse)
     const { url, server } = await serve(app)
     for (let i = 0; i < 3; i++) await openStream(`${url}/events`)
     await waitFor(() => sse.broker.subscribers('t') === 3)
