@@ -30,7 +30,7 @@ import { SSEError } from './sseError.js'
 import { ownedStream, type SSEStream, type StreamOwner } from './sseStream.js'
 import { type GroupState, StreamGroup, shutdownAll } from './streamGroup.js'
 import { overrideLifetime, readLifetime, type StreamLifetime } from './streamLifetime.js'
-import { Subscriber } from './subscriber.js'
+import { Subscriber, SubscriberOptionsMemo } from './subscriber.js'
 import { TopicIndex } from './topicIndex.js'
 import { readTopics } from './topics.js'
 import type {
@@ -113,6 +113,7 @@ export class Broker {
   readonly #replay: ReplayContext
   readonly #lifetimeDefaults: StreamLifetimeOptions
   readonly #lifetime: StreamLifetime
+  readonly #subscriberOptions = new SubscriberOptionsMemo()
   readonly #revocation: Revocation
   readonly #rotation = new Rotation({ broker: this, counters: this.#counters })
   #visiting: Delivery | undefined
@@ -459,10 +460,8 @@ export class Broker {
       this.#refuse(stream, 400, message, undefined, topics)
       return stream
     }
-    const subscriber = new Subscriber(stream, topics, group, snapshot)
-    // A copy: the index must find the same tags when the stream leaves, whatever the app does with its array.
-    if (tags !== undefined && tags.length > 0) subscriber.tags = tags.slice()
-    subscriber.lifetime = lifetime
+    const subscriberOptions = this.#subscriberOptions.of(group, snapshot, tags, lifetime)
+    const subscriber = new Subscriber(stream, topics, subscriberOptions)
     if (stream.queued) {
       this.#waiting.set(stream, subscriber)
       stream.awaitConnection()

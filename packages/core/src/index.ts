@@ -23,6 +23,7 @@ export { escapeHtml, html, isSafeHtml, raw, refreshEvent, SafeHtml, stateEvent }
 export { isResumableId, MAX_LAST_EVENT_ID_LENGTH, readLastEventId } from './lastEventId.js'
 export { MemoryTransport, type MemoryTransportOptions } from './memoryTransport.js'
 export type { SSESourceValue } from './pipeSource.js'
+export { REPLAY_PAGE_BYTES } from './replayPages.js'
 export { encodeEvent, serializeEvent } from './serializeEvent.js'
 export type {
   AdapterOptions,
@@ -31,7 +32,7 @@ export type {
 } from './setUpAdapter.js'
 export type { SSEMethod, StreamSource } from './sseCall.js'
 export { SSEError, type SSEErrorCode } from './sseError.js'
-export { REPLAY_PAGE_BYTES, SSEStream } from './sseStream.js'
+export { SSEStream } from './sseStream.js'
 export { StreamGroup } from './streamGroup.js'
 export { MAX_TAG_LENGTH, MAX_TAGS_PER_STREAM } from './tags.js'
 export { MAX_TOPIC_LENGTH } from './topics.js'

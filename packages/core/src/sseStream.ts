@@ -1,9 +1,9 @@
-import { FlushPass } from './flushPass.js'
 import { keepAlive } from './keepAlive.js'
 import { type KeyedResult, KeyedSlots, REPLACED, SENT } from './keyedSlots.js'
 import { readLastEventId } from './lastEventId.js'
 import { streamOptionsValidator } from './options.js'
 import { type PipeGate, pipeSource, type SSESourceValue } from './pipeSource.js'
+import { ReplayPages } from './replayPages.js'
 import {
   type BodySocket,
   carriesBody,
@@ -15,13 +15,9 @@ import {
   writeSSEHead,
 } from './responseHead.js'
 import { encodeEvent } from './serializeEvent.js'
-import type {
-  OverflowPolicy,
-  SSEEvent,
-  SSERequest,
-  SSEResponse,
-  SSEStreamOptions,
-} from './types.js'
+import { StreamExtras } from './streamExtras.js'
+import { type StreamSettings, StreamSettingsCache } from './streamSettings.js'
+import type { SSEEvent, SSERequest, SSEResponse, SSEStreamOptions } from './types.js'
 
 export type { SSESourceValue } from './pipeSource.js'
 
@@ -39,15 +35,9 @@ const PENDING = 0
 const OPEN = 1
 const CLOSED = 2
 
-const DEFAULT_KEEP_ALIVE = 30_000
-const DEFAULT_MAX_BUFFERED = 512 * 1024
-const DEFAULT_COALESCE_WINDOW = 10
 /** Keep-alive sweeps a stream may stay blocked with no `'drain'` before it is ended. */
 const STALL_TICKS = 2
 const KEEP_ALIVE_FRAME = Buffer.from(':\n\n')
-const NO_FRAME = Buffer.alloc(0)
-/** Replay frames are written in pages of about this size, each once the socket has taken the last. */
-export const REPLAY_PAGE_BYTES = 64 * 1024
 const kStream = Symbol('sse.stream')
 
 type Tagged = RawResponse & { [kStream]?: SSEStream }
@@ -89,19 +79,10 @@ export function ownedStream(
  * })
  */
 export class SSEStream {
-  /** One flush pass per distinct `coalesceWindow`, shared by every stream using it. */
-  static readonly #passes = new Map<number, FlushPass<SSEStream>>()
-  static #passFor(window: number): FlushPass<SSEStream> {
-    let pass = SSEStream.#passes.get(window)
-    if (pass === undefined) {
-      pass = new FlushPass<SSEStream>(SSEStream.#flushInPass, window)
-      SSEStream.#passes.set(window, pass)
-    }
-    return pass
-  }
   static #flushInPass(this: void, stream: SSEStream): void {
     stream.#flush()
   }
+  static readonly #settingsCache = new StreamSettingsCache<SSEStream>(SSEStream.#flushInPass)
 
   /** The request this stream answers. */
   readonly request: SSERequest
@@ -113,34 +94,22 @@ export class SSEStream {
    */
   readonly lastEventId: string | undefined
 
-  #res: Tagged
+  // Memory per idle stream counts at 10k connections: fields every stream shares live in
+  // `#settings`, and rarely used ones in `#extras`, created when first needed.
   #state = PENDING
-  #out: Buffer[] = []
+  /** Frames not written yet; created by the first one. */
+  #out: Buffer[] | undefined = undefined
   #outBytes = 0
   #unacked = 0
   #congested = false
   #queued = false
-  #stalledTicks = 0
-  #dropped = 0
-  readonly #maxBuffered: number
-  readonly #policy: OverflowPolicy
-  readonly #keepAlive: number
-  readonly #retry: number | undefined
-  readonly #headers: SSEStreamOptions['headers']
-  readonly #pass: FlushPass<SSEStream>
+  readonly #settings: StreamSettings<SSEStream>
   /** The {@link FlushPass.pass} this stream last wrote in: recent means busy, so frames may wait. */
   #lastPass = 0
   #owner: StreamOwner | undefined
-  #controller: AbortController | undefined
-  #closed: Promise<void> | undefined
-  #resolveClosed: (() => void) | undefined
-  #source: AsyncIterator<unknown> | undefined
-  #wakeSource: (() => void) | undefined
-  /** Replay frames not written yet (written ones are let go); they go out before `#out`. */
-  #replay: Buffer[] | undefined
-  #replayAt = 0
-  /** Where pending frames of keyed events sit in `#out`, while the client is behind. */
-  #keyed: KeyedSlots | undefined
+  /** The socket the body goes to as HTTP/1.1 chunks, `null` for `res.write()`; set by the first write. */
+  #socket: BodySocket | null | undefined = undefined
+  #extras: StreamExtras | undefined = undefined
 
   /**
    * Opens the stream at once: status 200 and the SSE headers are flushed, keeping headers the app
@@ -155,13 +124,7 @@ export class SSEStream {
     this.request = request
     this.response = response
     this.lastEventId = readLastEventId(request)
-    this.#res = response as unknown as Tagged
-    this.#maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED
-    this.#policy = options.onOverflow ?? 'disconnect'
-    this.#keepAlive = options.keepAlive ?? DEFAULT_KEEP_ALIVE
-    this.#retry = options.retry
-    this.#headers = options.headers
-    this.#pass = SSEStream.#passFor(options.coalesceWindow ?? DEFAULT_COALESCE_WINDOW)
+    this.#settings = SSEStream.#settingsCache.of(options)
     this.#owner = owner
     this.#res[kStream] = this
     this.#res.on('close', SSEStream.#onResponseClose)
@@ -183,7 +146,7 @@ export class SSEStream {
 
   /** Frames this stream discarded under the `drop` overflow policy. */
   get dropped(): number {
-    return this.#dropped
+    return this.#extras?.dropped ?? 0
   }
 
   /** Bytes held for this client: queued here plus those Node reported it could not send yet. */
@@ -193,25 +156,37 @@ export class SSEStream {
 
   /** The bound on {@link bufferedBytes} past which the `onOverflow` policy applies. */
   get maxBufferedBytes(): number {
-    return this.#maxBuffered
+    return this.#settings.maxBuffered
   }
 
   /** Aborted when the client leaves or the stream closes. */
   get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController()
-      if (this.#state === CLOSED) this.#controller.abort()
+    const extras = this.#ensureExtras()
+    if (extras.controller === undefined) {
+      extras.controller = new AbortController()
+      if (this.#state === CLOSED) extras.controller.abort()
     }
-    return this.#controller.signal
+    return extras.controller.signal
   }
 
   /** Resolves when the stream has closed, for whatever reason. Never rejects. */
   get closed(): Promise<void> {
-    if (this.#closed === undefined) {
-      if (this.#state === CLOSED) this.#closed = Promise.resolve()
-      else this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve))
+    const extras = this.#ensureExtras()
+    if (extras.closed === undefined) {
+      if (this.#state === CLOSED) extras.closed = Promise.resolve()
+      else extras.closed = new Promise((resolve) => (extras.resolveClosed = resolve))
     }
-    return this.#closed
+    return extras.closed
+  }
+
+  /** The response, with the tag that leads its listeners back to this stream. */
+  get #res(): Tagged {
+    return this.response as unknown as Tagged
+  }
+
+  #ensureExtras(): StreamExtras {
+    if (this.#extras === undefined) this.#extras = new StreamExtras()
+    return this.#extras
   }
 
   /**
@@ -245,12 +220,14 @@ export class SSEStream {
       this.#release()
       return
     }
-    writeSSEHead(res, this.request, this.#headers)
+    const settings = this.#settings
+    writeSSEHead(res, this.request, settings.headers)
     this.#state = OPEN
-    if (this.#keepAlive > 0) keepAlive.add(this.#keepAlive, this)
-    if (this.#retry !== undefined) {
-      const hint = Buffer.from(`retry: ${this.#retry}\n\n`)
-      this.#out.unshift(hint)
+    if (settings.keepAlive > 0) keepAlive.add(settings.keepAlive, this)
+    if (settings.retry !== undefined) {
+      const hint = Buffer.from(`retry: ${settings.retry}\n\n`)
+      if (this.#out === undefined) this.#out = [hint]
+      else this.#out.unshift(hint)
       this.#outBytes += hint.length
     }
     if (this.#outBytes > 0) this.#schedule()
@@ -278,23 +255,22 @@ export class SSEStream {
     if (this.#state !== PENDING) return
     const res = this.#res
     if (!res.destroyed && !res.writableEnded) {
-      writeSSEHead(res, this.request, this.#headers)
+      writeSSEHead(res, this.request, this.#settings.headers)
       res.end()
     }
     this.#release()
   }
 
   /**
-   * Writes `frames` (a replay, in id order) before anything queued, in pages of about
-   * {@link REPLAY_PAGE_BYTES}, each once the socket has taken the previous one. The frames are the
+   * Writes `frames` (a replay, in id order) before anything queued, in pages (see
+   * {@link ReplayPages}), each once the socket has taken the previous one. The frames are the
    * history's own buffers: a client that does not read holds one page plus what Node buffers.
    * The stream takes `frames` over and lets go of each frame once written.
    * @internal
    */
   sendReplay(frames: Buffer[]): void {
     if (this.#state === CLOSED || frames.length === 0) return
-    this.#replay = frames
-    this.#replayAt = 0
+    this.#ensureExtras().replay = new ReplayPages(frames)
     if (this.#state === OPEN && !this.#congested) this.#schedule()
   }
 
@@ -330,9 +306,11 @@ export class SSEStream {
   sendFrame(frame: Buffer): boolean {
     if (this.#state === CLOSED) return false
     const held = this.#outBytes + this.#unacked
-    if (held > 0 && held + frame.length > this.#maxBuffered) return this.#overflow()
-    if (this.#keyed !== undefined && this.#out.length === 0) this.#keyed.clear()
-    this.#out.push(frame)
+    if (held > 0 && held + frame.length > this.#settings.maxBuffered) return this.#overflow()
+    let out = this.#out
+    if (out === undefined) out = this.#out = []
+    if (out.length === 0) this.#extras?.keyed?.clear()
+    out.push(frame)
     this.#outBytes += frame.length
     if (this.#state === OPEN && !this.#congested) this.#schedule()
     return true
@@ -349,12 +327,16 @@ export class SSEStream {
    */
   sendKeyed(frame: Buffer, token: string): KeyedResult {
     if (this.#state === CLOSED) return 0
-    if (!this.#congested && this.#replay === undefined) return this.sendFrame(frame) ? SENT : 0
-    const out = this.#out
-    let keyed = this.#keyed
+    if (!this.#congested && this.#extras?.replay === undefined) {
+      return this.sendFrame(frame) ? SENT : 0
+    }
+    const extras = this.#ensureExtras()
+    let out = this.#out
+    if (out === undefined) out = this.#out = []
+    let keyed = extras.keyed
     if (keyed === undefined) {
       keyed = new KeyedSlots()
-      this.#keyed = keyed
+      extras.keyed = keyed
     }
     if (out.length === 0) keyed.clear()
     const at = keyed.find(token, out)
@@ -362,7 +344,7 @@ export class SSEStream {
     const held = this.#outBytes + this.#unacked
     if (
       held > 0 &&
-      held - replaced + frame.length > this.#maxBuffered &&
+      held - replaced + frame.length > this.#settings.maxBuffered &&
       (at === -1 || frame.length > replaced)
     ) {
       this.#overflow()
@@ -387,10 +369,10 @@ export class SSEStream {
     const gate: PipeGate = {
       writable: () =>
         this.#state !== CLOSED && (this.#state === PENDING || this.#congested)
-          ? new Promise<void>((resolve) => (this.#wakeSource = resolve))
+          ? new Promise<void>((resolve) => (this.#ensureExtras().wakeSource = resolve))
           : undefined,
       attach: (iterator) => {
-        this.#source = iterator
+        this.#ensureExtras().source = iterator
       },
     }
     return pipeSource(this, gate, source)
@@ -414,7 +396,7 @@ export class SSEStream {
       if (this.#congested) res.destroy()
       // Frames queued behind an unfinished replay would skip what it still had to send: the client
       // resumes from the last replayed id instead.
-      else if (this.#replay !== undefined) res.end()
+      else if (this.#extras?.replay !== undefined) res.end()
       else res.end(this.#take())
     }
     this.#release()
@@ -438,25 +420,24 @@ export class SSEStream {
   keepAliveTick(): void {
     if (this.#state !== OPEN) return
     if (this.#congested) {
-      if (++this.#stalledTicks >= STALL_TICKS) this.#disconnectSlow()
-    } else if (this.#outBytes === 0 && this.#replay === undefined) {
+      if (++this.#ensureExtras().stalledTicks >= STALL_TICKS) this.#disconnectSlow()
+    } else if (this.#outBytes === 0 && this.#extras?.replay === undefined) {
       this.#write(KEEP_ALIVE_FRAME)
     }
   }
 
   #take(): Buffer | undefined {
     const out = this.#out
+    if (out === undefined) return undefined
     const count = out.length
     if (count === 0) return undefined
-    const chunk = count === 1 ? out[0]! : this.#pass.concat(out, this.#outBytes)
+    // The pass may keep a queue it joined to compare with others: that one is not reused.
+    const chunk = count === 1 ? out[0]! : this.#settings.pass.concat(out, this.#outBytes)
     if (count === 1) out.length = 0
-    else this.#out = []
+    else this.#out = undefined
     this.#outBytes = 0
     return chunk
   }
-
-  /** The socket the body goes to as HTTP/1.1 chunks, `null` for `res.write()`; set by the first write. */
-  #socket: BodySocket | null | undefined
 
   #write(chunk: Buffer): void {
     const res = this.#res
@@ -488,42 +469,32 @@ export class SSEStream {
   #flush(): void {
     this.#queued = false
     if (this.#state !== OPEN || this.#congested) return
-    while (this.#replay !== undefined) {
-      this.#write(this.#replayPage(this.#replay))
-      if (this.#congested || this.#state !== OPEN) return
+    const extras = this.#extras
+    if (extras !== undefined) {
+      let replay = extras.replay
+      while (replay !== undefined) {
+        const page = replay.next()
+        if (replay.done) extras.replay = undefined
+        this.#write(page)
+        if (this.#congested || this.#state !== OPEN) return
+        replay = extras.replay
+      }
     }
     const chunk = this.#take()
     if (chunk === undefined) return
-    this.#lastPass = this.#pass.pass
+    this.#lastPass = this.#settings.pass.pass
     this.#write(chunk)
-  }
-
-  /** The next page of the replay: whole frames, about {@link REPLAY_PAGE_BYTES} (at least one frame). */
-  #replayPage(frames: Buffer[]): Buffer {
-    const start = this.#replayAt
-    let end = start + 1
-    let bytes = frames[start]!.length
-    while (end < frames.length && bytes + frames[end]!.length <= REPLAY_PAGE_BYTES) {
-      bytes += frames[end]!.length
-      end++
-    }
-    this.#replayAt = end
-    if (end === frames.length) this.#replay = undefined
-    const page = end - start === 1 ? frames[start]! : Buffer.concat(frames.slice(start, end), bytes)
-    // A transport may hand the broker copies (Redis does): let go of what has been written.
-    frames.fill(NO_FRAME, start, end)
-    return page
   }
 
   #schedule(): void {
     if (this.#queued) return
     this.#queued = true
-    this.#pass.schedule(this, this.#lastPass)
+    this.#settings.pass.schedule(this, this.#lastPass)
   }
 
   #overflow(): boolean {
-    if (this.#policy === 'drop') {
-      this.#dropped++
+    if (this.#settings.policy === 'drop') {
+      this.#ensureExtras().dropped++
       this.#owner?.frameDropped(this)
       return false
     }
@@ -532,36 +503,39 @@ export class SSEStream {
   }
 
   #disconnectSlow(): void {
-    this.#owner?.slowDisconnect(this, this.#replay !== undefined)
+    this.#owner?.slowDisconnect(this, this.#extras?.replay !== undefined)
     this.#state = CLOSED
     this.#res.destroy()
     this.#release()
   }
 
   #wake(): void {
-    const wake = this.#wakeSource
-    if (wake !== undefined) {
-      this.#wakeSource = undefined
-      wake()
-    }
+    const extras = this.#extras
+    if (extras === undefined || extras.wakeSource === undefined) return
+    const wake = extras.wakeSource
+    extras.wakeSource = undefined
+    wake()
   }
 
   #release(): void {
     this.#state = CLOSED
-    this.#out.length = 0
+    this.#out = undefined
     this.#outBytes = 0
     this.#unacked = 0
-    this.#replay = undefined
-    this.#keyed = undefined
-    if (this.#keepAlive > 0) keepAlive.delete(this.#keepAlive, this)
-    this.#controller?.abort()
-    this.#resolveClosed?.()
-    if (this.#closed === undefined) this.#closed = Promise.resolve()
-    this.#wake()
-    const source = this.#source
-    if (source !== undefined) {
-      this.#source = undefined
-      source.return?.()?.catch(() => {})
+    const { keepAlive: interval } = this.#settings
+    if (interval > 0) keepAlive.delete(interval, this)
+    const extras = this.#extras
+    if (extras !== undefined) {
+      extras.replay = undefined
+      extras.keyed = undefined
+      extras.controller?.abort()
+      extras.resolveClosed?.()
+      this.#wake()
+      const source = extras.source
+      if (source !== undefined) {
+        extras.source = undefined
+        source.return?.()?.catch(() => {})
+      }
     }
     const owner = this.#owner
     this.#owner = undefined
@@ -586,7 +560,7 @@ export class SSEStream {
     if (stream === undefined || stream.#state !== OPEN) return
     stream.#congested = false
     stream.#unacked = 0
-    stream.#stalledTicks = 0
+    if (stream.#extras !== undefined) stream.#extras.stalledTicks = 0
     stream.#flush()
     if (!stream.#congested) stream.#wake()
   }

@@ -10,6 +10,9 @@ export interface StreamLifetime {
 /** No limit: the stream stays open until the client or the app ends it. */
 export const UNLIMITED: StreamLifetime = { maxDuration: 0, jitter: 0 }
 
+/** The last lifetime read, handed out again for the same values (streams through one adapter). */
+let lastRead: StreamLifetime = UNLIMITED
+
 /**
  * Reads `maxDuration` and `maxDurationJitter` (each already checked to be an integer in range):
  * the jitter defaults to a tenth of `maxDuration` and must be less than it, so that every drawn
@@ -29,7 +32,10 @@ export function readLifetime(
       `${packageName}: option "maxDurationJitter" must be less than "maxDuration" (${maxDuration}), got ${jitter}`,
     )
   }
-  return { maxDuration, jitter }
+  if (lastRead.maxDuration !== maxDuration || lastRead.jitter !== jitter) {
+    lastRead = { maxDuration, jitter }
+  }
+  return lastRead
 }
 
 /**

@@ -14,40 +14,98 @@ interface Held extends HeldFrame {
   frame: Buffer
 }
 
+/** Live frames held while the replay is read. */
+interface Holding {
+  readonly frames: Held[]
+  bytes: number
+  /** Index in `frames` of the held frame of each conflation token. */
+  keys: Map<string, number> | undefined
+}
+
+/** What a broker call set for a subscriber besides its topics. */
+export interface SubscriberOptions {
+  /** The group the stream was opened through. */
+  readonly group: GroupState | undefined
+  /** Sent instead of the reset event, when given. */
+  readonly snapshot: SnapshotFunction | undefined
+  /** Labels `broker.disconnect()` finds the stream by (the subscriber's own copy). */
+  readonly tags: readonly string[]
+  /** How long the stream may stay open once open. */
+  readonly lifetime: StreamLifetime
+}
+
+/**
+ * Hands out {@link SubscriberOptions}: the same object again while the values repeat (streams
+ * through one adapter, say), so that each subscriber holds one reference rather than four.
+ */
+export class SubscriberOptionsMemo {
+  #last: SubscriberOptions = {
+    group: undefined,
+    snapshot: undefined,
+    tags: NO_TAGS,
+    lifetime: UNLIMITED,
+  }
+
+  /**
+   * Options for these values. `tags` are copied: the index must find the same tags when the stream
+   * leaves, whatever the app does with its array.
+   */
+  of(
+    group: GroupState | undefined,
+    snapshot: SnapshotFunction | undefined,
+    tags: readonly string[] | undefined,
+    lifetime: StreamLifetime,
+  ): SubscriberOptions {
+    if (tags !== undefined && tags.length > 0) {
+      return { group, snapshot, tags: tags.slice(), lifetime }
+    }
+    const last = this.#last
+    if (last.group !== group || last.snapshot !== snapshot || last.lifetime !== lifetime) {
+      this.#last = { group, snapshot, tags: NO_TAGS, lifetime }
+    }
+    return this.#last
+  }
+}
+
 /** A stream as the broker sees it, from the request until it closes. */
 export class Subscriber implements Subscription {
   readonly stream: SSEStream
   readonly topics: readonly string[]
-  readonly group: GroupState | undefined
-  /** Sent instead of the reset event, when given. */
-  readonly snapshot: SnapshotFunction | undefined
   /** Multi-topic fan-out stamp (see `TopicIndex.visit`). */
   stamp = 0
-  /** Labels `broker.disconnect()` finds the stream by (set before it is admitted). */
-  tags: readonly string[] = NO_TAGS
-  /** How long the stream may stay open once open (set before it is admitted). */
-  lifetime: StreamLifetime = UNLIMITED
-  /** Live frames held while the replay is read; `null` once live. */
-  #held: Held[] | null = null
-  #heldBytes = 0
-  /** Index in `#held` of the held frame of each conflation token, while holding. */
-  #heldKeys: Map<string, number> | undefined
+  readonly #options: SubscriberOptions
+  /** `null` once live. */
+  #holding: Holding | null = null
 
-  constructor(
-    stream: SSEStream,
-    topics: readonly string[],
-    group: GroupState | undefined,
-    snapshot: SnapshotFunction | undefined,
-  ) {
+  constructor(stream: SSEStream, topics: readonly string[], options: SubscriberOptions) {
     this.stream = stream
     this.topics = topics
-    this.group = group
-    this.snapshot = snapshot
+    this.#options = options
+  }
+
+  /** The group the stream was opened through. */
+  get group(): GroupState | undefined {
+    return this.#options.group
+  }
+
+  /** Sent instead of the reset event, when given. */
+  get snapshot(): SnapshotFunction | undefined {
+    return this.#options.snapshot
+  }
+
+  /** Labels `broker.disconnect()` finds the stream by. */
+  get tags(): readonly string[] {
+    return this.#options.tags
+  }
+
+  /** How long the stream may stay open once open. */
+  get lifetime(): StreamLifetime {
+    return this.#options.lifetime
   }
 
   /** Live frames held so far (while holding). */
   get heldCount(): number {
-    return this.#held?.length ?? 0
+    return this.#holding?.frames.length ?? 0
   }
 
   /** A `HEAD` request: answered with the head alone, never subscribed, never counted. */
@@ -57,7 +115,7 @@ export class Subscriber implements Subscription {
 
   /** Bytes held for the client: the stream's own plus live frames held during a replay. */
   get bufferedBytes(): number {
-    return this.stream.bufferedBytes + this.#heldBytes
+    return this.stream.bufferedBytes + (this.#holding?.bytes ?? 0)
   }
 
   /**
@@ -66,16 +124,16 @@ export class Subscriber implements Subscription {
    * frame went to the stream now.
    */
   deliver(id: string, frame: Buffer): boolean {
-    const held = this.#held
+    const holding = this.#holding
     const stream = this.stream
-    if (held === null) return stream.sendFrame(frame)
-    const bytes = this.#heldBytes + stream.bufferedBytes
+    if (holding === null) return stream.sendFrame(frame)
+    const bytes = holding.bytes + stream.bufferedBytes
     if (bytes > 0 && bytes + frame.length > stream.maxBufferedBytes) {
       stream.overflow()
       return false
     }
-    held.push({ id, frame, token: undefined })
-    this.#heldBytes += frame.length
+    holding.frames.push({ id, frame, token: undefined })
+    holding.bytes += frame.length
     return false
   }
 
@@ -85,18 +143,19 @@ export class Subscriber implements Subscription {
    * newest. A replacement that does not grow what is held never trips the bound.
    */
   deliverKeyed(id: string, frame: Buffer, token: string): KeyedResult {
-    const held = this.#held
+    const holding = this.#holding
     const stream = this.stream
-    if (held === null) return stream.sendKeyed(frame, token)
-    let keys = this.#heldKeys
+    if (holding === null) return stream.sendKeyed(frame, token)
+    let keys = holding.keys
     if (keys === undefined) {
       keys = new Map<string, number>()
-      this.#heldKeys = keys
+      holding.keys = keys
     }
+    const held = holding.frames
     const at = keys.get(token)
     const old = at === undefined ? undefined : held[at]
     const replaced = old?.frame.length ?? 0
-    const bytes = this.#heldBytes + stream.bufferedBytes
+    const bytes = holding.bytes + stream.bufferedBytes
     if (
       bytes > 0 &&
       bytes - replaced + frame.length > stream.maxBufferedBytes &&
@@ -108,26 +167,22 @@ export class Subscriber implements Subscription {
     if (old !== undefined) {
       // Emptied in place: its id still tells the hand-off where the client's last event was.
       old.frame = EMPTY_FRAME
-      this.#heldBytes -= replaced
+      holding.bytes -= replaced
     }
     keys.set(token, held.push({ id, frame, token }) - 1)
-    this.#heldBytes += frame.length
+    holding.bytes += frame.length
     return old === undefined ? 0 : REPLACED
   }
 
   /** From now on, live frames are held until {@link stopHolding}. */
   startHolding(): void {
-    this.#held = []
-    this.#heldBytes = 0
-    this.#heldKeys = undefined
+    this.#holding = { frames: [], bytes: 0, keys: undefined }
   }
 
   /** Goes live again and returns the frames held meanwhile, in order. */
   stopHolding(): readonly HeldFrame[] {
-    const held = this.#held ?? []
-    this.#held = null
-    this.#heldBytes = 0
-    this.#heldKeys = undefined
+    const held = this.#holding?.frames ?? []
+    this.#holding = null
     return held
   }
 
