@@ -1,7 +1,7 @@
 /**
  * The benchmark orchestrator: `node dist/run.js [--full | --smoke] [options]`.
  *
- *   --full                 the whole set (~25 min); default is the quick set (~5 min)
+ *   --full                 the whole set (~30 min); default is the quick set (~5 min)
  *   --smoke                a few seconds per contender, for the CI smoke test (times nothing)
  *   --only=S1,S1b,redis    scenarios to run (S1 S1b S2 S3 S4 S5 redis scaleout)
  *   --contenders=core,baseline
