@@ -1,9 +1,9 @@
 import { SSEError } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams } from '@sse/core/testing'
 import { sseMiddleware } from '@sse/express'
-import { listen, useCleanups } from '@sse/testkit'
+import { checkKeyedPublishing, listen, useCleanups } from '@sse/testkit'
 import express from 'express'
-import { afterEach, expect, test } from 'vitest'
+import { afterEach, test } from 'vitest'
 
 const cleanups = useCleanups()
 afterEach(closeStreams)
@@ -30,32 +30,5 @@ test('req.broker publishes with a conflation key end to end: live, then a log-co
     () => server.close(),
     () => sse.close(),
   )
-  const post = async (key: string, value: number) => {
-    const response = await fetch(`${server.url}/metrics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ key, value }),
-    })
-    return {
-      status: response.status,
-      body: (await response.json()) as { id?: string; code?: string },
-    }
-  }
-
-  const live = await openStream(server.server, '/events')
-  const { body: first } = await post('cpu', 1)
-  for (let value = 2; value <= 5; value++) {
-    await post('cpu', value)
-    await post('memory', value)
-  }
-  const [firstEvent] = await live.take(9)
-  expect(firstEvent).toMatchObject({ id: first.id, event: 'system', data: 'cpu=1' })
-
-  const resumed = await openStream(server.server, '/events', { lastEventId: first.id! })
-  await resumed.take(2)
-  expect(resumed.events.map((event) => event.data)).toEqual(['cpu=5', 'memory=5'])
-
-  expect(await post('a\u0000b', 1)).toEqual({ status: 400, body: { code: 'INVALID_OPTION' } })
-  expect(await post('k'.repeat(300), 1)).toEqual({ status: 400, body: { code: 'INVALID_OPTION' } })
-  expect(sse.broker.stats()).toMatchObject({ published: 9, replayed: 2 })
+  await checkKeyedPublishing(server.url, () => sse.broker.stats())
 })

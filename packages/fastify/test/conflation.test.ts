@@ -1,8 +1,8 @@
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams } from '@sse/core/testing'
 import ssePlugin, { SSEError } from '@sse/fastify'
-import { useCleanups } from '@sse/testkit'
+import { checkKeyedPublishing, useCleanups } from '@sse/testkit'
 import Fastify from 'fastify'
-import { afterEach, expect, test } from 'vitest'
+import { afterEach, test } from 'vitest'
 
 const cleanups = useCleanups()
 afterEach(closeStreams)
@@ -23,32 +23,5 @@ test('request.broker publishes with a conflation key end to end: live, then a lo
   })
   cleanups.push(() => app.close())
   const origin = await app.listen({ port: 0, host: '127.0.0.1' })
-  const post = async (key: string, value: number) => {
-    const response = await fetch(`${origin}/metrics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ key, value }),
-    })
-    return {
-      status: response.status,
-      body: (await response.json()) as { id?: string; code?: string },
-    }
-  }
-
-  const live = await openStream(app, '/events')
-  const { body: first } = await post('cpu', 1)
-  for (let value = 2; value <= 5; value++) {
-    await post('cpu', value)
-    await post('memory', value)
-  }
-  const [firstEvent] = await live.take(9)
-  expect(firstEvent).toMatchObject({ id: first.id, event: 'system', data: 'cpu=1' })
-
-  const resumed = await openStream(app, '/events', { lastEventId: first.id! })
-  await resumed.take(2)
-  expect(resumed.events.map((event) => event.data)).toEqual(['cpu=5', 'memory=5'])
-
-  expect(await post('a\u0000b', 1)).toEqual({ status: 400, body: { code: 'INVALID_OPTION' } })
-  expect(await post('k'.repeat(300), 1)).toEqual({ status: 400, body: { code: 'INVALID_OPTION' } })
-  expect(app.broker.stats()).toMatchObject({ published: 9, replayed: 2 })
+  await checkKeyedPublishing(origin, () => app.broker.stats())
 })

@@ -12,6 +12,11 @@ export {
   largestAdapterOptions,
   type ReportedError,
 } from './adapterConformance.js'
+export {
+  checkKeyedPublishing,
+  checkRotationResumes,
+  type EventSourceLike,
+} from './adapterScenarios.js'
 export { authorizeVerdicts, type VerdictCase } from './authorizeVerdicts.js'
 export { type BundleOptions, bundleFromSources } from './bundleFromSources.js'
 export { type EndlessSource, endlessSource } from './endlessSource.js'
