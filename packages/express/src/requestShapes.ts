@@ -30,33 +30,44 @@ class Shape {
         names.splice(i, 1)
         continue
       }
-      const value = fields[name]
-      fields[name] = value
-      i++
+      try {
+        const value = fields[name]
+        fields[name] = value
+        i++
+      } catch {
+        // The class changed since the name was learned (a frozen or exotic prototype): a throw here
+        // would escape Node's HTTP parser and end the process, so the name is dropped instead.
+        names.splice(i, 1)
+      }
     }
   }
 
-  /** Adds the own names of `target` not seen before, except those the class has accessors for. */
+  /**
+   * Adds the own names of `target` not seen before, except those the class has an accessor or a
+   * read-only property for (declaring them would call the accessor, or throw).
+   */
   learn(target: object): void {
     for (const name of Reflect.ownKeys(target)) {
       if (this.#seen.has(name)) continue
       if (this.#seen.size >= MAX_SEEN) return
       this.#seen.add(name)
-      if (this.declared.length < MAX_DECLARED && !hasAccessor(this.#prototype, name)) {
+      if (this.declared.length < MAX_DECLARED && isPlainField(this.#prototype, name)) {
         this.declared.push(name)
       }
     }
   }
 }
 
-/** Whether `name` is an accessor somewhere on the chain from `prototype` up. */
-function hasAccessor(prototype: object | null, name: PropertyKey): boolean {
+/**
+ * Whether an instance can be given `name` by assignment without calling anything: the chain from
+ * `prototype` up has no such property, or a writable data property (whose value it copies).
+ */
+function isPlainField(prototype: object | null, name: PropertyKey): boolean {
   for (let at = prototype; at !== null; at = Object.getPrototypeOf(at) as object | null) {
     const descriptor = Object.getOwnPropertyDescriptor(at, name)
-    if (descriptor !== undefined)
-      return descriptor.get !== undefined || descriptor.set !== undefined
+    if (descriptor !== undefined) return descriptor.writable === true
   }
-  return false
+  return true
 }
 
 function shapedRequestClass(Base: typeof IncomingMessage, shape: Shape): object {
@@ -126,7 +137,7 @@ function install(server: object): { request: Shape; response: Shape } | null {
  * ones given to `createServer`) are replaced by subclasses whose constructors add the names learned
  * so far, each with the value it reads then (`undefined`, or the class default such as
  * `statusCode` 200). Reads return what they did; the names become own properties earlier. Names the
- * class has accessors for are never declared, and at most 64 names are. A request from anything
+ * class has accessors or read-only properties for are never declared, and at most 64 names are. A request from anything
  * other than a `node:http` server (or one whose classes can't be found) is left alone.
  */
 export function shareShapes(req: IncomingMessage, res: ServerResponse): void {

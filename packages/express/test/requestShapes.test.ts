@@ -201,6 +201,38 @@ describe.each([
     expect(await answer.json()).toEqual({ probe: 'kept' })
   })
 
+  test('a name the class has read-only, from the start or made so later, breaks no request: the server keeps answering', async () => {
+    const prototype = IncomingMessage.prototype as unknown as Record<string, unknown>
+    Object.defineProperty(prototype, 'sseReadOnly', { value: 'class', configurable: true })
+    cleanups.push(() => {
+      delete prototype.sseReadOnly
+      delete prototype.sseLater
+    })
+    const sse = middleware()
+    const app = express()
+    app.use(sse)
+    app.get('/events', (req, res) => {
+      // A careless app: its own value over a read-only one of the class, and a name of its own.
+      Object.defineProperty(req, 'sseReadOnly', { value: 'own', enumerable: true })
+      ;(req as unknown as Record<string, unknown>).sseLater = 'own'
+      res.sse({ topics: ['t'] })
+    })
+    app.get('/probe', (req, res) => {
+      const fields = req as unknown as Record<string, unknown>
+      res.json({ readOnly: fields.sseReadOnly, later: fields.sseLater ?? null })
+    })
+    const { url } = await serve(app)
+    await openStream(`${url}/events`)
+    expect(await (await fetch(`${url}/probe`)).json()).toEqual({ readOnly: 'class', later: null })
+    // Assigning `sseLater` in a constructor would now throw, inside Node's HTTP parser.
+    Object.defineProperty(prototype, 'sseLater', { value: 'class', configurable: true })
+    const answer = await fetch(`${url}/probe`)
+    expect([answer.status, await answer.json()]).toEqual([
+      200,
+      { readOnly: 'class', later: 'class' },
+    ])
+  })
+
   test('requests with made-up property names: at most 64 names are declared, and the server keeps answering', async () => {
     const sse = middleware()
     const app = express()
