@@ -2,7 +2,8 @@
  * `@sse/core/kit`: for authors of framework adapters and transports. Apps need only `@sse/core`.
  *
  * - Adapters: {@link setUpAdapter} (options, broker and stream group) and {@link readSSECall} (the
- *   one `sse()` contract), with {@link createOptionsValidator} for their own options.
+ *   one `sse()` contract), with {@link createOptionsValidator} and {@link splitAdapterOptions} for
+ *   their own options.
  * - Transports: the {@link Transport} contract and the types that cross it.
  * @packageDocumentation
  */
@@ -16,7 +17,7 @@ export {
   streamOptionsProperties,
 } from './options.js'
 export { ReplayCompaction } from './replayCompaction.js'
-export { type AdapterSetup, setUpAdapter } from './setUpAdapter.js'
+export { type AdapterSetup, setUpAdapter, splitAdapterOptions } from './setUpAdapter.js'
 export { readSSECall, type SSECall } from './sseCall.js'
 export {
   type ContractCheck,

@@ -100,3 +100,30 @@ export function setUpAdapter(packageName: string, options: unknown): AdapterSetu
   )
   return { broker: shared, ownsBroker: false, group }
 }
+
+/**
+ * Takes an adapter's own options (`ownKeys`) out of the options it was given and checks them with
+ * `validator`; the rest is for {@link setUpAdapter}. `ignored` keys (the framework's own, which
+ * reach the adapter too) are dropped. Anything but a plain object is passed on as it is, for
+ * `setUpAdapter` to refuse. Throws an {@link SSEError} `INVALID_OPTION` naming a bad own key.
+ */
+export function splitAdapterOptions<TOwn extends object>(
+  options: unknown,
+  ownKeys: readonly (keyof TOwn & string)[],
+  validator: OptionsValidator<TOwn>,
+  ignored: readonly string[] = [],
+): { own: Partial<TOwn>; rest: unknown } {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    return { own: {}, rest: options }
+  }
+  const rest: Record<string, unknown> = { ...options }
+  for (const key of ignored) delete rest[key]
+  const own: Record<string, unknown> = {}
+  for (const key of ownKeys) {
+    if (!(key in rest)) continue
+    own[key] = rest[key]
+    delete rest[key]
+  }
+  validator.assert(own)
+  return { own, rest }
+}

@@ -4,6 +4,7 @@ import {
   type OptionsValidator,
   readSSECall,
   setUpAdapter,
+  splitAdapterOptions,
 } from '@sse/core/kit'
 import type { NextFunction, RequestHandler, Response } from 'express'
 import { releaseRouterState } from './releaseRouterState.js'
@@ -32,16 +33,6 @@ const ownValidator: OptionsValidator<MiddlewareOwnOptions> = createOptionsValida
   '@sse/express',
   { type: 'object', properties: { shapeRequests: { type: 'boolean' } } },
 )
-
-/** The broker options and the middleware's own, each checked; the own keys taken out. */
-function splitOptions(options: unknown): { adapter: unknown; shapeRequests: boolean } {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    return { adapter: options, shapeRequests: true }
-  }
-  const { shapeRequests, ...adapter } = options as MiddlewareOwnOptions
-  ownValidator.assert({ shapeRequests })
-  return { adapter, shapeRequests: shapeRequests ?? true }
-}
 
 declare global {
   namespace Express {
@@ -95,8 +86,9 @@ export interface SSEMiddleware extends RequestHandler {
  * await sse.close()
  */
 export function sseMiddleware(options: SSEMiddlewareOptions = {}): SSEMiddleware {
-  const { adapter, shapeRequests } = splitOptions(options)
-  const { broker, ownsBroker, group } = setUpAdapter('@sse/express', adapter)
+  const { own, rest } = splitAdapterOptions(options, ['shapeRequests'], ownValidator)
+  const { broker, ownsBroker, group } = setUpAdapter('@sse/express', rest)
+  const shapeRequests = own.shapeRequests ?? true
   let closing: Promise<void> | undefined
 
   // One `sse` function for every response of this middleware: no closure per request.

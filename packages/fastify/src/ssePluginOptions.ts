@@ -4,6 +4,7 @@ import {
   createOptionsValidator,
   type OptionsValidator,
   setUpAdapter,
+  splitAdapterOptions,
 } from '@sse/core/kit'
 import type { FastifyRequest } from 'fastify'
 
@@ -40,12 +41,6 @@ const ownValidator: OptionsValidator<PluginOwnOptions> = createOptionsValidator(
  * stream group. Throws an `SSEError` `INVALID_OPTION` naming the bad key.
  */
 export function setUpPlugin(options: unknown): PluginSetup {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    return { ...setUpAdapter('@sse/fastify', options), logCompletion: undefined }
-  }
-  const copy: Record<string, unknown> = { ...options }
-  for (const key of REGISTER_KEYS) delete copy[key]
-  const { logCompletion, ...rest } = copy
-  ownValidator.assert({ logCompletion })
-  return { ...setUpAdapter('@sse/fastify', rest), logCompletion } as PluginSetup
+  const { own, rest } = splitAdapterOptions(options, ['logCompletion'], ownValidator, REGISTER_KEYS)
+  return { ...setUpAdapter('@sse/fastify', rest), logCompletion: own.logCompletion }
 }
