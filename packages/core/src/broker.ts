@@ -169,6 +169,7 @@ export class Broker {
       maxReplayBytes,
       defaultEventName,
       resetEvent,
+      snapshotTimeout,
       authorize,
       transport,
       onError,
@@ -225,6 +226,7 @@ export class Broker {
         maxBytes: maxReplayBytes ?? BROKER_DEFAULTS.maxReplayBytes,
       },
       resetEvent: resetEvent ?? BROKER_DEFAULTS.resetEvent,
+      snapshotTimeout: snapshotTimeout ?? BROKER_DEFAULTS.snapshotTimeout,
       counters: this.#counters,
       report: (error) => this.#reportError(error),
     }

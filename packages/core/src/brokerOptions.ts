@@ -71,6 +71,12 @@ export interface BrokerOptions extends SSEStreamOptions, StreamLifetimeOptions {
    * Anything else, a throw or a rejection answers 500 and goes to `onError` (`AUTHORIZE_FAILED`).
    */
   authorize?: AuthorizeHook
+  /**
+   * Ms a stream's `snapshot` may take to settle; past it the reset event is sent instead and the
+   * error goes to `onError` (`SNAPSHOT_FAILED`), so a hung snapshot never holds its client.
+   * @default 5000
+   */
+  snapshotTimeout?: number
   /** Where events travel and history is kept. @default new MemoryTransport(history options) */
   transport?: Transport
   /**
@@ -109,7 +115,8 @@ export interface BrokerStreamOptions extends SSEStreamOptions, StreamLifetimeOpt
    * (unknown, evicted, over a replay cap, from before a restart): the page gets its whole state on
    * the stream itself, with no second request and no gap. Live events published meanwhile are held
    * and follow it, none twice. If it throws or rejects, the reset event is sent instead and the
-   * error goes to `onError` (`SNAPSHOT_FAILED`).
+   * error goes to `onError` (`SNAPSHOT_FAILED`); so it is when it takes longer than the broker's
+   * `snapshotTimeout` or its frames pass `maxReplayBytes`.
    *
    * @example
    * reply.sse({ topics: ['notifications'], snapshot: () => ({ event: 'notes', data: renderNotes(store) }) })
@@ -192,4 +199,5 @@ export const BROKER_DEFAULTS = {
   maxReplayEvents: 1000,
   maxReplayBytes: 1024 * 1024,
   resetEvent: 'sse-reset',
+  snapshotTimeout: 5000,
 } as const

@@ -10,6 +10,11 @@ const SHARED_PER_FIRST_FRAME = 8
 const REMEMBERED_PASSES = 64
 /** Shortest hold, in ms (Node's timers do not fire sooner). */
 const MIN_HOLD = 1
+/**
+ * Bytes a held stream may gather before it is written at the end of the turn instead of waiting for
+ * the held pass: the hold's byte budget (see `docs/benchmarks.md` for how it was chosen).
+ */
+export const HOLD_BYTES = 32 * 1024
 
 function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
   if (a.length !== b.length) return false
@@ -28,7 +33,8 @@ function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
  *   published one per turn then cost one write per window per stream instead of one each.
  *
  * At low rates nothing waits; the window only shows when a stream gets events faster than one per
- * window. `window` 0 turns the held pass off.
+ * window. `window` 0 turns the held pass off. A held stream that gathers {@link HOLD_BYTES} or more
+ * is {@link promote}d: written at the end of the turn, so the hold never piles up a burst.
  *
  * Subscribers of a topic usually hold the very same frames in a pass: {@link concat} joins them
  * once and hands every such stream the same chunk (an identity check, so it is always right).
@@ -82,19 +88,31 @@ export class FlushPass<TStream> {
 
   /**
    * Adds `stream` to the next pass: at once if it is idle (`lastPass`, the {@link pass} it last
-   * wrote in, ended `window` ms ago or more), else to the shared held pass. The caller makes sure a
-   * stream is added once until it is flushed.
+   * wrote in, ended `window` ms ago or more), else to the shared held pass. Returns `true` when it
+   * was held. The caller makes sure a stream is added once until it is flushed (or promoted).
    */
-  schedule(stream: TStream, lastPass: number): void {
-    if (this.#turnTime < 0) {
-      this.#turnTime = performance.now()
-      queueMicrotask(this.#runImmediate)
-    }
+  schedule(stream: TStream, lastPass: number): boolean {
+    if (this.#turnTime < 0) this.#startTurn()
     if (this.#window === 0 || this.#turnTime - this.#endOf(lastPass) >= this.#hold) {
       this.#immediate.push(stream)
-    } else if (this.#held.push(stream) === 1) {
-      setTimeout(this.#runHeld, this.#hold)
+      return false
     }
+    if (this.#held.push(stream) === 1) setTimeout(this.#runHeld, this.#hold)
+    return true
+  }
+
+  /**
+   * Adds a held stream to the end-of-turn pass as well: it has gathered enough to write now. The held
+   * pass later finds nothing left to write for it (flushing twice is harmless).
+   */
+  promote(stream: TStream): void {
+    if (this.#turnTime < 0) this.#startTurn()
+    this.#immediate.push(stream)
+  }
+
+  #startTurn(): void {
+    this.#turnTime = performance.now()
+    queueMicrotask(this.#runImmediate)
   }
 
   /** `frames` joined into one chunk (`bytes` long), shared with other streams of the pass. */

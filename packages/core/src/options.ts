@@ -178,6 +178,7 @@ export const streamOptionsProperties = {
   maxBufferedBytes: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
   onOverflow: { enum: ['disconnect', 'drop'] },
   coalesceWindow: { type: 'integer', minimum: 0, maximum: 1000 },
+  writePath: { enum: ['socket', 'response'] },
   headers: { httpHeaders: true },
 } as const
 
@@ -200,6 +201,7 @@ export const brokerOptionsProperties = {
   maxReplayBytes: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
   defaultEventName: { enum: ['topic', 'none'] },
   resetEvent: { sseEventName: true },
+  snapshotTimeout: { type: 'integer', minimum: 1, maximum: MAX_TIMER_MS },
   authorize: { isFunction: true },
   transport: { methods: ['start', 'publish', 'replay', 'close'] },
   onError: { isFunction: true },

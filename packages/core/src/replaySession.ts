@@ -15,6 +15,8 @@ export interface ReplayContext {
   readonly transport: Transport
   readonly limits: ReplayLimits
   readonly resetEvent: string
+  /** Ms a snapshot may take before the reset event is sent instead. */
+  readonly snapshotTimeout: number
   readonly counters: BrokerCounters
   report(error: SSEError): void
 }
@@ -36,7 +38,7 @@ export function replayTo(
   subscriber: Subscriber,
   lastEventId: string,
 ): void {
-  subscriber.startHolding()
+  subscriber.startHolding(lastEventId)
   let result: ReplayResult | Promise<ReplayResult>
   let pending = false
   try {
@@ -140,6 +142,10 @@ function failed(context: ReplayContext, subscriber: Subscriber, cause: unknown):
  * Instead of the reset event: the stream's snapshot, atomically with respect to live events. Live
  * events are still held; the cursor is taken and the snapshot asked for; events held before the
  * cursor was taken are in the snapshot's state and are left out, later ones follow it.
+ *
+ * A snapshot is a replay under the same caps: one that has not settled within `snapshotTimeout`, or
+ * whose frames pass `maxReplayBytes`, is dropped for the reset event (`SNAPSHOT_FAILED`), so a hung
+ * or huge snapshot holds neither the client nor unbounded memory.
  */
 function snapshotTo(
   context: ReplayContext,
@@ -150,15 +156,18 @@ function snapshotTo(
   const cursor = context.transport.cursor()
   const covered = subscriber.heldCount
   const { stream, topics } = subscriber
-  const fallBack = (cause: unknown) => {
+  let settled = false
+  let timer: NodeJS.Timeout | undefined
+  const settle = (): boolean => {
+    if (settled) return false
+    settled = true
+    if (timer !== undefined) clearTimeout(timer)
+    return true
+  }
+  const fallBack = (cause: unknown, message = 'the stream’s snapshot failed') => {
+    if (!settle()) return
     context.report(
-      new SSEError(
-        'SNAPSHOT_FAILED',
-        '@sse/core: the stream’s snapshot failed; sent the reset event',
-        {
-          cause,
-        },
-      ),
+      new SSEError('SNAPSHOT_FAILED', `@sse/core: ${message}; sent the reset event`, { cause }),
     )
     answered(context, subscriber, lastEventId, result, false)
   }
@@ -172,7 +181,9 @@ function snapshotTo(
     return
   }
   const send = (events: unknown) => {
+    if (settled) return
     if (stream.isClosed) {
+      settle()
       subscriber.stopHolding()
       return
     }
@@ -183,12 +194,24 @@ function snapshotTo(
       fallBack(cause)
       return
     }
+    let bytes = 0
+    for (const frame of frames) bytes += frame.length
+    if (bytes > context.limits.maxBytes) {
+      fallBack(
+        undefined,
+        `the stream’s snapshot has ${bytes} bytes, more than maxReplayBytes (${context.limits.maxBytes})`,
+      )
+      return
+    }
+    settle()
     const held = subscriber.stopHolding()
     context.counters.snapshots++
     if (result.capped === true) context.counters.replaysCapped++
     stream.sendReplay(frames)
-    for (let i = covered; i < held.length; i++) {
-      if (held[i]!.frame.length > 0) count(context, stream, sendHeld(stream, held[i]!))
+    for (const entry of held) {
+      if (entry.seq >= covered && entry.frame.length > 0) {
+        count(context, stream, sendHeld(stream, entry))
+      }
     }
     if (diagnostics.replay.hasSubscribers) {
       diagnostics.replay.publish({
@@ -201,8 +224,20 @@ function snapshotTo(
       })
     }
   }
-  if (!pending) send(value)
-  else Promise.resolve(value).then(send, fallBack)
+  if (!pending) {
+    send(value)
+    return
+  }
+  timer = setTimeout(
+    () =>
+      fallBack(
+        undefined,
+        `the stream’s snapshot did not settle within ${context.snapshotTimeout} ms`,
+      ),
+    context.snapshotTimeout,
+  )
+  timer.unref()
+  Promise.resolve(value).then(send, (cause: unknown) => fallBack(cause))
 }
 
 /** The snapshot's frames; the last carries the cursor as its id. Throws for a value that is not events. */

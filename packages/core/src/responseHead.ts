@@ -1,4 +1,3 @@
-import { OutgoingMessage } from 'node:http'
 import type { SSERequest, SSEStreamOptions } from './types.js'
 
 /** What a stream needs of Node's `ServerResponse` / `Http2ServerResponse`. */
@@ -17,23 +16,9 @@ export interface RawResponse {
   on(event: 'close' | 'drain', listener: () => void): unknown
   once(event: 'socket', listener: () => void): unknown
   removeListener(event: 'drain', listener: () => void): unknown
-  socket?: ({ end(): unknown } & Partial<BodySocket>) | null
+  socket?: { end(): unknown } | null
   stream?: { session?: { close(): void } }
-  /** Node's: `true` when the head it wrote announced `Transfer-Encoding: chunked` (HTTP/1.1). */
-  readonly chunkedEncoding?: boolean
-  /** Node's: `true` once `end()` was called (what `writableEnded` reads). */
-  readonly finished?: boolean
   readonly writableLength: number
-}
-
-/** The socket under an HTTP/1.1 response, as {@link chunkedBodySocket} hands it out. */
-export interface BodySocket {
-  /** Node's: the response this socket is serving now. */
-  readonly _httpMessage?: unknown
-  readonly writableLength: number
-  write(chunk: Buffer): boolean
-  on(event: 'drain', listener: () => void): unknown
-  removeListener(event: 'drain', listener: () => void): unknown
 }
 
 /** The default SSE response headers; HTTP/2 forbids `Connection`. */
@@ -112,76 +97,4 @@ export function writeRefusal(
  */
 export function isQueued(res: RawResponse, request: SSERequest): boolean {
   return request.httpVersionMajor < 2 && res.socket === null && !res.destroyed
-}
-
-const nodeWrite: unknown = OutgoingMessage.prototype.write
-
-/**
- * The socket to write an open response's body to directly, as HTTP/1.1 chunks, or `null` to write
- * through `res.write()`. Writing to the socket is the same code for every response, whatever its
- * prototype: Express gives every `res` a hidden class of its own, so Node's `write()` path runs
- * megamorphic on them. Only when Node frames the body in chunks, nothing wraps `res.write()` (such
- * as `compression`), and Node holds back nothing of its own for this response.
- */
-export function chunkedBodySocket(res: RawResponse): BodySocket | null {
-  const socket = res.socket
-  if (socket == null || res.chunkedEncoding !== true || res.write !== nodeWrite) return null
-  if (res.writableEnded || socket._httpMessage !== res) return null
-  const body = socket as BodySocket
-  return res.writableLength === body.writableLength ? body : null
-}
-
-/**
- * Whether `socket` still carries the body of `res`: not once the app ended the response itself,
- * since nothing may follow its last chunk. (`finished` is Node's field behind `writableEnded`: a
- * plain field reads fast even on Express responses, where the getter does not.)
- */
-export function carriesBody(socket: BodySocket, res: RawResponse): boolean {
-  return socket._httpMessage === res && res.finished !== true
-}
-
-/** Chunks framed in the current flush pass, by the data they frame: the same bytes for every stream. */
-const framedData: Buffer[] = []
-const framedChunks: Buffer[] = []
-const FRAMED_KEPT = 4
-let nextFramed = 0
-let forgetScheduled = false
-
-function forgetFramed(): void {
-  forgetScheduled = false
-  framedData.length = 0
-  framedChunks.length = 0
-  nextFramed = 0
-}
-
-/** `data` as one HTTP/1.1 chunk: its size in hex, CRLF, the data, CRLF. */
-function framed(data: Buffer): Buffer {
-  for (let i = 0; i < framedData.length; i++) {
-    if (framedData[i] === data) return framedChunks[i]!
-  }
-  const size = data.length.toString(16)
-  const chunk = Buffer.allocUnsafe(size.length + data.length + 4)
-  let at = chunk.write(size, 0, 'latin1')
-  chunk[at++] = 0x0d
-  chunk[at++] = 0x0a
-  at += data.copy(chunk, at)
-  chunk[at++] = 0x0d
-  chunk[at] = 0x0a
-  // Kept until the flush pass that wrote it ends: nothing is held between passes.
-  framedData[nextFramed] = data
-  framedChunks[nextFramed] = chunk
-  nextFramed = (nextFramed + 1) % FRAMED_KEPT
-  if (!forgetScheduled) {
-    forgetScheduled = true
-    queueMicrotask(forgetFramed)
-  }
-  return chunk
-}
-
-/**
- * Writes `data` to `socket` as one chunk of the body, in one `write()`; returns its verdict.
- * Streams writing the same `Buffer` in one flush pass share one framed copy.
- */
-export function writeChunk(socket: BodySocket, data: Buffer): boolean {
-  return data.length === 0 || socket.write(framed(data))
 }

@@ -1,19 +1,17 @@
+import { HOLD_BYTES } from './flushPass.js'
+import {
+  type BodySocket,
+  carriesBody,
+  chunkedBodySocket,
+  writeChunk,
+} from './internals/chunkedSocketBody.js'
 import { keepAlive } from './keepAlive.js'
 import { type KeyedResult, KeyedSlots, REPLACED, SENT } from './keyedSlots.js'
 import { readLastEventId } from './lastEventId.js'
 import { streamOptionsValidator } from './options.js'
 import { type PipeGate, pipeSource, type SSESourceValue } from './pipeSource.js'
 import { ReplayPages } from './replayPages.js'
-import {
-  type BodySocket,
-  carriesBody,
-  chunkedBodySocket,
-  isQueued,
-  type RawResponse,
-  writeChunk,
-  writeRefusal,
-  writeSSEHead,
-} from './responseHead.js'
+import { isQueued, type RawResponse, writeRefusal, writeSSEHead } from './responseHead.js'
 import { encodeEvent } from './serializeEvent.js'
 import { StreamExtras } from './streamExtras.js'
 import { type StreamSettings, StreamSettingsCache } from './streamSettings.js'
@@ -35,12 +33,20 @@ const PENDING = 0
 const OPEN = 1
 const CLOSED = 2
 
+/** Where a stream with frames to write waits: in no pass, the end-of-turn pass, or the held pass. */
+const UNSCHEDULED = 0
+const IN_TURN = 1
+const HELD = 2
+
 /** Keep-alive sweeps a stream may stay blocked with no `'drain'` before it is ended. */
 const STALL_TICKS = 2
 const KEEP_ALIVE_FRAME = Buffer.from(':\n\n')
 const kStream = Symbol('sse.stream')
 
 type Tagged = RawResponse & { [kStream]?: SSEStream }
+
+/** The stream waiting for `'drain'` on each socket it writes to directly (only while behind). */
+const drainingSockets = new WeakMap<BodySocket, SSEStream>()
 
 /** The owner of the stream being constructed by {@link ownedStream}. */
 let constructingOwner: StreamOwner | undefined
@@ -67,10 +73,13 @@ export function ownedStream(
  * One Server-Sent Events response over Node's `ServerResponse` or `Http2ServerResponse`.
  *
  * Frames written in the same tick go out in one write; a stream that wrote less than
- * `coalesceWindow` ms ago gathers its frames for one shared flush at most that far away. When the
- * socket pushes back, frames queue
- * up to `maxBufferedBytes`; past that the `onOverflow` policy applies. Nothing waits on `'drain'`
- * forever: a stream whose socket stays blocked for two keep-alive sweeps is ended.
+ * `coalesceWindow` ms ago gathers its frames for one shared flush at most that far away (or until
+ * it holds 32 KiB). What waits there is our choice, not the client's fault, and never counts
+ * against `maxBufferedBytes`. A client is behind only while its socket pushes back: Node could not
+ * send all it was given and has not emitted `'drain'`. Then frames queue, and what is queued plus
+ * what Node still holds unsent may reach `maxBufferedBytes`; past that the `onOverflow` policy
+ * applies. Nothing waits on `'drain'` forever: a stream whose socket stays blocked for two
+ * keep-alive sweeps is ended.
  *
  * @example
  * http.createServer((req, res) => {
@@ -100,9 +109,9 @@ export class SSEStream {
   /** Frames not written yet; created by the first one. */
   #out: Buffer[] | undefined = undefined
   #outBytes = 0
-  #unacked = 0
+  /** The client is behind: Node holds bytes it could not send, and `'drain'` has not come yet. */
   #congested = false
-  #queued = false
+  #queued = UNSCHEDULED
   readonly #settings: StreamSettings<SSEStream>
   /** The {@link FlushPass.pass} this stream last wrote in: recent means busy, so frames may wait. */
   #lastPass = 0
@@ -149,9 +158,21 @@ export class SSEStream {
     return this.#extras?.dropped ?? 0
   }
 
-  /** Bytes held for this client: queued here plus those Node reported it could not send yet. */
+  /** Bytes held for this client: queued here (or waiting for a coalesced write) plus those Node holds unsent. */
   get bufferedBytes(): number {
-    return this.#outBytes + this.#unacked
+    return (
+      this.#outBytes + (this.#state !== OPEN || this.#socket === undefined ? 0 : this.#unsent())
+    )
+  }
+
+  /**
+   * Bytes that show the client is behind: while its socket pushes back, what is queued plus what Node
+   * holds unsent; `0` otherwise (frames waiting for a coalesced write are not the client's fault).
+   * What `maxBufferedBytes` bounds.
+   * @internal
+   */
+  get behindBytes(): number {
+    return this.#congested ? this.#outBytes + this.#unsent() : 0
   }
 
   /** The bound on {@link bufferedBytes} past which the `onOverflow` policy applies. */
@@ -305,8 +326,9 @@ export class SSEStream {
    */
   sendFrame(frame: Buffer): boolean {
     if (this.#state === CLOSED) return false
-    const held = this.#outBytes + this.#unacked
-    if (held > 0 && held + frame.length > this.#settings.maxBuffered) return this.#overflow()
+    if (this.#congested && !this.#fits(this.#outBytes + this.#unsent(), frame.length)) {
+      return this.#overflow()
+    }
     let out = this.#out
     if (out === undefined) out = this.#out = []
     if (out.length === 0) this.#extras?.keyed?.clear()
@@ -317,19 +339,18 @@ export class SSEStream {
   }
 
   /**
-   * Sends the frame of a keyed event; `token` names its topic and key (see `conflationToken`). While
-   * the client is behind (its socket pushed back, or a replay is still being written), a pending
-   * frame with the same token that is not written yet is replaced: its slot is emptied and this
-   * frame goes at the end, so ids stay in order on the wire. A replacement that does not grow the
-   * queue never trips `onOverflow`; a new token past the bound does, as for any frame. Frames Node
-   * already holds cannot be replaced. Returns {@link SENT}, with {@link REPLACED} when it replaced one.
+   * Sends the frame of a keyed event; `token` names its topic and key (see `conflationToken`).
+   * Wherever it waits unwritten (a turn's burst, a coalesced write, the queue of a client that is
+   * behind, behind a replay), a pending frame with the same token is replaced: its slot is emptied
+   * and this frame goes at the end, so ids stay in order on the wire. So N updates of K keys leave at
+   * most K frames pending. While the client is behind, only a frame that grows the queue can trip
+   * `onOverflow`, and only when the queue's frames (the newest per key, and unkeyed ones) would pass
+   * `maxBufferedBytes`: what Node already took, at most one earlier write, cannot be replaced and is
+   * not counted here. Returns {@link SENT}, with {@link REPLACED} when it replaced one.
    * @internal
    */
   sendKeyed(frame: Buffer, token: string): KeyedResult {
     if (this.#state === CLOSED) return 0
-    if (!this.#congested && this.#extras?.replay === undefined) {
-      return this.sendFrame(frame) ? SENT : 0
-    }
     const extras = this.#ensureExtras()
     let out = this.#out
     if (out === undefined) out = this.#out = []
@@ -341,11 +362,10 @@ export class SSEStream {
     if (out.length === 0) keyed.clear()
     const at = keyed.find(token, out)
     const replaced = at === -1 ? 0 : out[at]!.length
-    const held = this.#outBytes + this.#unacked
     if (
-      held > 0 &&
-      held - replaced + frame.length > this.#settings.maxBuffered &&
-      (at === -1 || frame.length > replaced)
+      this.#congested &&
+      frame.length > replaced &&
+      !this.#fits(this.#outBytes - replaced, frame.length)
     ) {
       this.#overflow()
       return 0
@@ -439,35 +459,51 @@ export class SSEStream {
     return chunk
   }
 
+  /** Bytes Node holds unsent for this client (only once it has written). */
+  #unsent(): number {
+    const socket = this.#socket
+    return socket == null ? this.#res.writableLength : socket.writableLength
+  }
+
+  /** Whether `adding` bytes fit beside `held` under the bound (a lone frame always does). */
+  #fits(held: number, adding: number): boolean {
+    return held <= 0 || held + adding <= this.#settings.maxBuffered
+  }
+
   #write(chunk: Buffer): void {
     const res = this.#res
     let socket = this.#socket
-    if (socket === undefined) socket = this.#socket = chunkedBodySocket(res)
+    if (socket === undefined) {
+      socket = this.#socket = this.#settings.directWrites ? chunkedBodySocket(res) : null
+    }
+    // `write()` answers false for any chunk past Node's high-water mark, even one the kernel took
+    // whole at once: only bytes Node still holds afterwards mean the client is behind.
     if (socket !== null && carriesBody(socket, res)) {
-      if (writeChunk(socket, chunk)) return
+      if (writeChunk(socket, chunk) || socket.writableLength === 0) return
       // Listened to only while congested: an idle stream holds no 'drain' listener.
+      drainingSockets.set(socket, this)
       socket.on('drain', SSEStream.#onSocketDrain)
     } else if (res.writableEnded) {
       // The app ended the response itself: nothing may follow its end, and the stream is over.
       this.#release()
       return
-    } else if (res.write(chunk)) {
+    } else if (res.write(chunk) || res.writableLength === 0) {
       return
     } else {
       res.on('drain', SSEStream.#onDrain)
     }
     this.#congested = true
-    this.#unacked = chunk.length
   }
 
   static #onSocketDrain(this: BodySocket): void {
     this.removeListener('drain', SSEStream.#onSocketDrain)
-    const res = this._httpMessage as Tagged | null | undefined
-    if (res != null) SSEStream.#onDrain.call(res)
+    const stream = drainingSockets.get(this)
+    drainingSockets.delete(this)
+    if (stream !== undefined) SSEStream.#onDrain.call(stream.#res)
   }
 
   #flush(): void {
-    this.#queued = false
+    this.#queued = UNSCHEDULED
     if (this.#state !== OPEN || this.#congested) return
     const extras = this.#extras
     if (extras !== undefined) {
@@ -487,9 +523,13 @@ export class SSEStream {
   }
 
   #schedule(): void {
-    if (this.#queued) return
-    this.#queued = true
-    this.#settings.pass.schedule(this, this.#lastPass)
+    const queued = this.#queued
+    if (queued === UNSCHEDULED) {
+      this.#queued = this.#settings.pass.schedule(this, this.#lastPass) ? HELD : IN_TURN
+    } else if (queued === HELD && this.#outBytes >= HOLD_BYTES) {
+      this.#queued = IN_TURN
+      this.#settings.pass.promote(this)
+    }
   }
 
   #overflow(): boolean {
@@ -521,7 +561,6 @@ export class SSEStream {
     this.#state = CLOSED
     this.#out = undefined
     this.#outBytes = 0
-    this.#unacked = 0
     const { keepAlive: interval } = this.#settings
     if (interval > 0) keepAlive.delete(interval, this)
     const extras = this.#extras
@@ -559,7 +598,6 @@ export class SSEStream {
     const stream = this[kStream]
     if (stream === undefined || stream.#state !== OPEN) return
     stream.#congested = false
-    stream.#unacked = 0
     if (stream.#extras !== undefined) stream.#extras.stalledTicks = 0
     stream.#flush()
     if (!stream.#congested) stream.#wake()

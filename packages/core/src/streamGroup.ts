@@ -54,8 +54,21 @@ export class StreamGroup {
 
   /** Like `broker.stream()`, and the stream joins the group until it closes. */
   stream(request: SSERequest, response: SSEResponse, options?: BrokerStreamOptions): SSEStream {
-    const merged = this.#defaults === undefined ? options : { ...this.#defaults, ...options }
-    return streamInGroup(this.broker, request, response, merged, this.#state)
+    return streamInGroup(this.broker, request, response, this.#merged(options), this.#state)
+  }
+
+  /**
+   * The group's defaults under `options`. A jitter goes with its `maxDuration`: a stream that sets
+   * its own `maxDuration` gets its own jitter (or a tenth of it), never the group's.
+   */
+  #merged(options: BrokerStreamOptions | undefined): BrokerStreamOptions | undefined {
+    const defaults = this.#defaults
+    if (defaults === undefined) return options
+    if (options?.maxDuration === undefined || options.maxDurationJitter !== undefined) {
+      return { ...defaults, ...options }
+    }
+    const { maxDurationJitter: _groupJitter, ...rest } = defaults
+    return { ...rest, ...options }
   }
 
   /**

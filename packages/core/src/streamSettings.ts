@@ -16,6 +16,8 @@ export interface StreamSettings<TStream> {
   readonly policy: OverflowPolicy
   readonly keepAlive: number
   readonly retry: number | undefined
+  /** `writePath: 'socket'`: HTTP/1.1 bodies go to the socket directly where Node allows it. */
+  readonly directWrites: boolean
   /** The option's own object (a stream reads it when it opens). */
   readonly headers: SSEStreamOptions['headers']
   /** The flush pass of the stream's `coalesceWindow`, shared by every stream using that window. */
@@ -54,6 +56,7 @@ export class StreamSettingsCache<TStream> {
     const policy = options.onOverflow ?? 'disconnect'
     const keepAlive = options.keepAlive ?? DEFAULT_KEEP_ALIVE
     const { retry, headers } = options
+    const directWrites = options.writePath !== 'response'
     const recent = window.recent
     for (let i = 0; i < recent.length; i++) {
       const known = recent[i]!
@@ -62,6 +65,7 @@ export class StreamSettingsCache<TStream> {
         known.policy === policy &&
         known.keepAlive === keepAlive &&
         known.retry === retry &&
+        known.directWrites === directWrites &&
         known.headers === headers
       ) {
         return known
@@ -72,6 +76,7 @@ export class StreamSettingsCache<TStream> {
       policy,
       keepAlive,
       retry,
+      directWrites,
       headers,
       pass: window.pass,
     })

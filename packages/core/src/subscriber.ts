@@ -9,17 +9,32 @@ import type { Delivery } from './types.js'
 
 const NO_TAGS: readonly string[] = []
 
+/** Emptied held frames tolerated before the list is compacted (and only once they are most of it). */
+const COMPACT_AFTER = 32
+
+/** A live frame held while the replay is read, numbered in the order it was held. */
+export interface HeldLiveFrame extends HeldFrame {
+  /** Frames held before this one, replaced and compacted ones included. */
+  readonly seq: number
+}
+
 /** A held live frame; emptied in place when a newer one of its topic and key replaces it. */
-interface Held extends HeldFrame {
+interface Held extends HeldLiveFrame {
   frame: Buffer
 }
 
 /** Live frames held while the replay is read. */
 interface Holding {
-  readonly frames: Held[]
+  frames: Held[]
   bytes: number
-  /** Index in `frames` of the held frame of each conflation token. */
-  keys: Map<string, number> | undefined
+  /** The held frame of each conflation token. */
+  keys: Map<string, Held> | undefined
+  /** Held frames emptied by a newer one of their token, still in `frames`. */
+  emptied: number
+  /** Frames held so far, emptied and compacted ones included (see {@link Subscriber.heldSeq}). */
+  count: number
+  /** The id the client resumes from: its entry is kept even emptied, the hand-off looks for it. */
+  readonly lastEventId: string
 }
 
 /** What a broker call set for a subscriber besides its topics. */
@@ -67,6 +82,18 @@ export class SubscriberOptionsMemo {
   }
 }
 
+/**
+ * Drops the emptied held frames, in place, so that a holding that keeps being conflated (a snapshot
+ * that takes long, a keyed ticker) holds one entry per key rather than one per event. The entry of
+ * the client's own last id stays: the hand-off leaves out what precedes it.
+ */
+function compact(holding: Holding): void {
+  holding.frames = holding.frames.filter(
+    (held) => held.frame.length > 0 || held.id === holding.lastEventId,
+  )
+  holding.emptied = 0
+}
+
 /** A stream as the broker sees it, from the request until it closes. */
 export class Subscriber implements Subscription {
   readonly stream: SSEStream
@@ -103,9 +130,9 @@ export class Subscriber implements Subscription {
     return this.#options.lifetime
   }
 
-  /** Live frames held so far (while holding). */
+  /** Live frames held so far (while holding), including ones replaced or compacted away. */
   get heldCount(): number {
-    return this.#holding?.frames.length ?? 0
+    return this.#holding?.count ?? 0
   }
 
   /** A `HEAD` request: answered with the head alone, never subscribed, never counted. */
@@ -127,12 +154,12 @@ export class Subscriber implements Subscription {
     const holding = this.#holding
     const stream = this.stream
     if (holding === null) return stream.sendFrame(frame)
-    const bytes = holding.bytes + stream.bufferedBytes
+    const bytes = holding.bytes + stream.behindBytes
     if (bytes > 0 && bytes + frame.length > stream.maxBufferedBytes) {
       stream.overflow()
       return false
     }
-    holding.frames.push({ id, frame, token: undefined })
+    holding.frames.push({ id, frame, token: undefined, seq: holding.count++ })
     holding.bytes += frame.length
     return false
   }
@@ -148,14 +175,12 @@ export class Subscriber implements Subscription {
     if (holding === null) return stream.sendKeyed(frame, token)
     let keys = holding.keys
     if (keys === undefined) {
-      keys = new Map<string, number>()
+      keys = new Map<string, Held>()
       holding.keys = keys
     }
-    const held = holding.frames
-    const at = keys.get(token)
-    const old = at === undefined ? undefined : held[at]
+    const old = keys.get(token)
     const replaced = old?.frame.length ?? 0
-    const bytes = holding.bytes + stream.bufferedBytes
+    const bytes = holding.bytes + stream.behindBytes
     if (
       bytes > 0 &&
       bytes - replaced + frame.length > stream.maxBufferedBytes &&
@@ -164,23 +189,36 @@ export class Subscriber implements Subscription {
       stream.overflow()
       return 0
     }
-    if (old !== undefined) {
-      // Emptied in place: its id still tells the hand-off where the client's last event was.
-      old.frame = EMPTY_FRAME
-      holding.bytes -= replaced
-    }
-    keys.set(token, held.push({ id, frame, token }) - 1)
+    const entry: Held = { id, frame, token, seq: holding.count++ }
+    holding.frames.push(entry)
     holding.bytes += frame.length
-    return old === undefined ? 0 : REPLACED
+    keys.set(token, entry)
+    if (old === undefined) return 0
+    old.frame = EMPTY_FRAME
+    holding.bytes -= replaced
+    if (++holding.emptied >= COMPACT_AFTER && holding.emptied * 2 >= holding.frames.length) {
+      compact(holding)
+    }
+    return REPLACED
   }
 
-  /** From now on, live frames are held until {@link stopHolding}. */
-  startHolding(): void {
-    this.#holding = { frames: [], bytes: 0, keys: undefined }
+  /**
+   * From now on, live frames are held until {@link stopHolding}. `lastEventId` is where the client
+   * resumes from: the hand-off looks for it among the held frames.
+   */
+  startHolding(lastEventId: string): void {
+    this.#holding = {
+      frames: [],
+      bytes: 0,
+      keys: undefined,
+      emptied: 0,
+      count: 0,
+      lastEventId,
+    }
   }
 
   /** Goes live again and returns the frames held meanwhile, in order. */
-  stopHolding(): readonly HeldFrame[] {
+  stopHolding(): readonly HeldLiveFrame[] {
     const held = this.#holding?.frames ?? []
     this.#holding = null
     return held

@@ -63,6 +63,14 @@ export interface SSEStreamOptions {
    * @default 10
    */
   coalesceWindow?: number
+  /**
+   * How an HTTP/1.1 body reaches the client: `'socket'` writes its chunks to the socket directly,
+   * where Node's private response fields read as expected (else it falls back by itself);
+   * `'response'` always goes through the public `res.write()`. Both put the same bytes on the wire.
+   * HTTP/2 always uses `res.write()`.
+   * @default 'socket'
+   */
+  writePath?: 'socket' | 'response'
   /** Extra response headers, written with the SSE headers. Headers already set on the response are kept too. */
   headers?: Record<string, string | number | readonly string[]>
 }

@@ -45,6 +45,18 @@ describe('FlushPass', () => {
     expect(flushed.map((entry) => entry.stream)).toEqual(['a', 'b', 'a'])
   })
 
+  test('a held stream that is promoted (it gathered the byte budget) is written at the end of the turn', async () => {
+    const { pass, flushed, schedule } = recordingPass(1000)
+    schedule('a')
+    await microtasks()
+    await ticks()
+    expect(schedule('a')).toBe(true)
+    pass.promote('a')
+    await microtasks()
+    // Not a second later, with the held pass: in this turn's pass.
+    expect(flushed.map((entry) => entry.pass)).toEqual([1, 2])
+  })
+
   test('window 0 never holds a stream', async () => {
     const { flushed, schedule } = recordingPass(0)
     for (let i = 0; i < 3; i++) {
