@@ -36,6 +36,8 @@ export type SSEErrorCode =
   | 'TEST_STREAM_ENDED'
   /** `@sse/core/testing`: the request failed before a response head arrived (refused, reset, aborted). */
   | 'TEST_REQUEST_FAILED'
+  /** `@sse/core/testing`: a line of the event stream grew past `maxLineLength` (`openStream` closes the stream). */
+  | 'TEST_LINE_TOO_LONG'
   /** `@sse/core/testing`: `openStream` was given something it cannot open a stream against. */
   | 'INVALID_TEST_TARGET'
 

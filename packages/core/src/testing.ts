@@ -10,7 +10,11 @@
  * expect(event?.data).toBe('hello')
  * @packageDocumentation
  */
-export { type EventStreamHandlers, EventStreamParser } from './testing/eventStreamParser.js'
+export {
+  type EventStreamHandlers,
+  EventStreamParser,
+  type EventStreamParserOptions,
+} from './testing/eventStreamParser.js'
 export { openStream } from './testing/openStream.js'
 export { closeStreams, type TestStream } from './testing/testStream.js'
 export type {

@@ -92,13 +92,13 @@ describe('a server that sends garbage', () => {
     expect(seen).toEqual([undefined, 'good'])
   })
 
-  test('a 5 MB line arrives as one event, intact', async () => {
+  test('a 5 MB line arrives as one event, intact, under a maxLineLength raised to 8 MiB', async () => {
     const big = 'x'.repeat(5 * 1024 * 1024)
     const { url } = await serve((_req, res) => {
       eventStreamHead(res)
       res.write(`data: ${big}\n\n`)
     })
-    const stream = await openStream(url, { timeout: 20_000 })
+    const stream = await openStream(url, { timeout: 20_000, maxLineLength: 8 * 1024 * 1024 })
     const [event] = await stream.take(1)
     expect(event!.data.length).toBe(big.length)
     expect(event!.data === big).toBe(true)

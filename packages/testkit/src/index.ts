@@ -21,6 +21,27 @@ export { authorizeVerdicts, type VerdictCase } from './authorizeVerdicts.js'
 export { type BundleOptions, bundleFromSources } from './bundleFromSources.js'
 export { type EndlessSource, endlessSource } from './endlessSource.js'
 export { type ErrorClass, errorOf } from './errorOf.js'
+export {
+  describeFastReaderRun,
+  type FastReaderCase,
+  type FastReaderRun,
+  fastReaderCases,
+  runFastReader,
+} from './fastReader/fastReaderCases.js'
+export {
+  type PacedPublishOptions,
+  type PacedPublishResult,
+  publishPaced,
+  sequencedData,
+} from './fastReader/publishPaced.js'
+export {
+  type FastReader,
+  type FastReaderEnding,
+  type FastReaderOptions,
+  type FastReaderReport,
+  startFastReader,
+  useFastReader,
+} from './fastReader/startFastReader.js'
 export { type H2Stream, h2Client } from './h2Client.js'
 export { heldAfterGc } from './heldAfterGc.js'
 export { type Handler, type Listening, listen, listenH2 } from './listen.js'

@@ -1,4 +1,5 @@
 import { TextDecoder } from 'node:util'
+import { SSEError } from '../sseError.js'
 import type { ServerSentEvent } from './types.js'
 
 /** What an {@link EventStreamParser} reports, as it reads. */
@@ -14,6 +15,19 @@ export interface EventStreamHandlers {
   onRetry?(ms: number): void
 }
 
+/** How an {@link EventStreamParser} reads. */
+export interface EventStreamParserOptions {
+  /**
+   * The longest line it keeps, in characters (UTF-16 code units), its line ending left out. A line
+   * that grows past it is dropped, the rest of it skipped up to its end, and `feed()` throws
+   * `TEST_LINE_TOO_LONG`; parsing goes on after it. A bound makes what a stream can make the parser
+   * hold a bound too: an unterminated line is otherwise kept whole. `openStream` passes its own
+   * option of this name, 1 MiB by default.
+   * @default Infinity (the spec's parser has no bound)
+   */
+  maxLineLength?: number
+}
+
 const BOM = '\uFEFF'
 
 /**
@@ -21,7 +35,7 @@ const BOM = '\uFEFF'
  * anywhere. Lines end with CR, LF or CRLF (also when the CR and the LF arrive apart); a leading BOM
  * is dropped; `data` lines are joined with LF; an `id` containing NUL is ignored; `retry` counts
  * only if it is all ASCII digits; unknown fields are ignored; an event not ended by a blank line is
- * never dispatched.
+ * never dispatched. With `maxLineLength`, a longer line is dropped and reported by a throw.
  *
  * @example
  * const events: ServerSentEvent[] = []
@@ -37,6 +51,11 @@ export class EventStreamParser {
   #afterCR = false
   /** Pieces of a line not yet ended (joined once, so a 5 MB line costs one copy). */
   #partial: string[] = []
+  /** The characters in {@link #partial}. */
+  #partialLength = 0
+  readonly #maxLineLength: number
+  /** The line being read grew past the bound: the rest of it is skipped. */
+  #skipping = false
   #data = ''
   #hasData = false
   #event: string | undefined = undefined
@@ -45,11 +64,29 @@ export class EventStreamParser {
   #idBuffer: string
   #lastEventId: string
 
-  /** `lastEventId` starts the id that events carry over (`MessageEvent.lastEventId`). */
-  constructor(handlers: EventStreamHandlers, lastEventId = '') {
+  /**
+   * `lastEventId` starts the id that events carry over (`MessageEvent.lastEventId`).
+   *
+   * @throws {SSEError} `INVALID_OPTION` unless `maxLineLength` is a positive integer or `Infinity`.
+   */
+  constructor(
+    handlers: EventStreamHandlers,
+    lastEventId = '',
+    { maxLineLength = Number.POSITIVE_INFINITY }: EventStreamParserOptions = {},
+  ) {
+    if (
+      !(Number.isSafeInteger(maxLineLength) && maxLineLength >= 1) &&
+      maxLineLength !== Number.POSITIVE_INFINITY
+    ) {
+      throw new SSEError(
+        'INVALID_OPTION',
+        `@sse/core/testing: option "maxLineLength" must be a positive integer (characters) or Infinity, got ${String(maxLineLength)}`,
+      )
+    }
     this.#handlers = handlers
     this.#idBuffer = lastEventId
     this.#lastEventId = lastEventId
+    this.#maxLineLength = maxLineLength
   }
 
   /** The last event id dispatched so far (or the one this parser started with). */
@@ -57,7 +94,12 @@ export class EventStreamParser {
     return this.#lastEventId
   }
 
-  /** Reads the next piece of the stream: text, or UTF-8 bytes (feed one kind only). */
+  /**
+   * Reads the next piece of the stream: text, or UTF-8 bytes (feed one kind only).
+   *
+   * @throws {SSEError} `TEST_LINE_TOO_LONG` after reading the whole piece, when a line in it grew
+   * past `maxLineLength` (once per piece); the events before and after it were dispatched.
+   */
   feed(piece: string | Uint8Array): void {
     let chunk: string
     if (typeof piece === 'string') chunk = piece
@@ -78,26 +120,47 @@ export class EventStreamParser {
     const length = chunk.length
     let nextLF = chunk.indexOf('\n', position)
     let nextCR = chunk.indexOf('\r', position)
+    let tooLong = false
     while (position < length) {
       if (nextLF !== -1 && nextLF < position) nextLF = chunk.indexOf('\n', position)
       if (nextCR !== -1 && nextCR < position) nextCR = chunk.indexOf('\r', position)
       const end = nextCR === -1 ? nextLF : nextLF === -1 ? nextCR : Math.min(nextCR, nextLF)
-      if (end === -1) {
-        this.#partial.push(chunk.slice(position))
-        return
-      }
-      let line = chunk.slice(position, end)
-      if (this.#partial.length > 0) {
-        this.#partial.push(line)
-        line = this.#partial.join('')
+      const lineEnd = end === -1 ? length : end
+      if (!this.#skipping && this.#partialLength + lineEnd - position > this.#maxLineLength) {
         this.#partial = []
+        this.#partialLength = 0
+        this.#skipping = true
+        tooLong = true
       }
-      this.#line(line)
+      if (end === -1) {
+        if (!this.#skipping) {
+          this.#partial.push(chunk.slice(position))
+          this.#partialLength += length - position
+        }
+        break
+      }
+      if (this.#skipping) this.#skipping = false
+      else {
+        let line = chunk.slice(position, end)
+        if (this.#partial.length > 0) {
+          this.#partial.push(line)
+          line = this.#partial.join('')
+          this.#partial = []
+          this.#partialLength = 0
+        }
+        this.#line(line)
+      }
       position = end + 1
       if (end === nextCR) {
         if (position === length) this.#afterCR = true
         else if (chunk.charCodeAt(position) === 10) position++
       }
+    }
+    if (tooLong) {
+      throw new SSEError(
+        'TEST_LINE_TOO_LONG',
+        `@sse/core/testing: a line of the event stream grew past ${this.#maxLineLength} characters (option "maxLineLength"); it was dropped`,
+      )
     }
   }
 

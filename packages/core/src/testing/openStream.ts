@@ -12,6 +12,7 @@ const optionsValidator: OptionsValidator<OpenStreamOptions> = createOptionsValid
     properties: {
       headers: { httpHeaders: true },
       lastEventId: { type: 'string' },
+      maxLineLength: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
       method: { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" },
       raw: { type: 'boolean' },
       record: { type: 'boolean' },
@@ -97,7 +98,8 @@ async function start(
  * @param target What to request; see {@link StreamTarget}.
  * @param path Path and query, such as `/events?topics=a`. Default: a URL target's own, else `/`.
  * @throws {SSEError} `INVALID_OPTION` for bad options, `INVALID_TEST_TARGET` for a target it cannot
- * open, `TEST_REQUEST_FAILED` when no response came, `TEST_TIMEOUT` when none came in time.
+ * open, `TEST_REQUEST_FAILED` when no response came, `TEST_TIMEOUT` when none came in time. (A
+ * line past `maxLineLength` later fails the stream's waits with `TEST_LINE_TOO_LONG`.)
  *
  * @example
  * const stream = await openStream(app, '/events?topics=news')

@@ -13,6 +13,8 @@ export interface RecordOptions {
   raw: boolean
   /** The id events carry over until the stream sends one. */
   lastEventId: string
+  /** The longest line the parser keeps. */
+  maxLineLength: number
 }
 
 /** What one response body brought: its bytes, its text, and the events parsed from it. */
@@ -55,9 +57,11 @@ export class StreamRecord {
         },
       },
       this.#options.lastEventId,
+      { maxLineLength: this.#options.maxLineLength },
     )
   }
 
+  /** Keeps and parses `chunk`; throws what the parser throws (`TEST_LINE_TOO_LONG`), after keeping it. */
   add(chunk: Buffer): void {
     const text = this.#decoder.decode(chunk, { stream: true })
     if (this.#options.record) {

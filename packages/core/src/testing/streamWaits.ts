@@ -10,6 +10,8 @@ export interface Settled<T> {
 interface Pending {
   /** Tries to settle: `true` once settled (resolved or rejected). */
   check(over: boolean): boolean
+  /** Rejects with `error`. */
+  fail(error: Error): void
 }
 
 /** How a wait settles; see {@link StreamWaits.add}. */
@@ -30,6 +32,8 @@ export class StreamWaits {
   readonly #timeout: number
   readonly #onTimeout: (what: string) => Error
   readonly #pending = new Set<Pending>()
+  /** What every wait rejects with, once the stream has failed. */
+  #failure: Error | undefined
 
   /** `onTimeout` builds the error a timed-out wait rejects with, and may close the stream. */
   constructor(timeout: number, onTimeout: (what: string) => Error) {
@@ -40,6 +44,7 @@ export class StreamWaits {
   /** Resolves with the wait's result, now or when it comes; rejects on timeout or `whenOver`. */
   add<T>(spec: WaitSpec<T>, over: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      if (this.#failure !== undefined) return reject(this.#failure)
       let timer: ReturnType<typeof realSetTimeout> | undefined
       const pending: Pending = {
         check: (isOver) => {
@@ -58,6 +63,11 @@ export class StreamWaits {
           resolve(settled.value)
           return true
         },
+        fail: (error) => {
+          this.#pending.delete(pending)
+          realClearTimeout(timer)
+          reject(error)
+        },
       }
       if (pending.check(over)) return
       this.#pending.add(pending)
@@ -66,6 +76,12 @@ export class StreamWaits {
         reject(this.#onTimeout(spec.what))
       }, this.#timeout)
     })
+  }
+
+  /** Rejects every pending wait with `error`, and every wait added from now on. */
+  fail(error: Error): void {
+    this.#failure ??= error
+    for (const pending of [...this.#pending]) pending.fail(this.#failure)
   }
 
   /** Re-checks every pending wait; `over` once the stream will receive nothing more. */

@@ -61,8 +61,14 @@ export class TestStream implements AsyncIterable<ServerSentEvent> {
   constructor(source: StreamRequest, lease: TargetLease) {
     this.url = source.url
     this.#source = source
-    const { record = true, raw = false, timeout = 5000, lastEventId = '' } = source.options
-    this.#record = new StreamRecord({ record, raw, lastEventId })
+    const {
+      record = true,
+      raw = false,
+      timeout = 5000,
+      lastEventId = '',
+      maxLineLength = 1024 * 1024,
+    } = source.options
+    this.#record = new StreamRecord({ record, raw, lastEventId, maxLineLength })
     this.#noEvents = raw ? 'raw: true' : record ? undefined : 'record: false'
     this.#cursor = new EventCursor(this.#record.events, (what) => this.#ended(what))
     this.#waits = new StreamWaits(timeout, (what) => {
@@ -192,7 +198,11 @@ export class TestStream implements AsyncIterable<ServerSentEvent> {
     )
   }
 
-  /** Waits until the response is over, however it ended, and returns how. */
+  /**
+   * Waits until the response is over, however it ended, and returns how. Like every wait, it
+   * rejects with `TEST_LINE_TOO_LONG` once the kit has closed the stream for a line past
+   * `maxLineLength`.
+   */
   ended(): Promise<TestStreamState> {
     return this.#waits.add(
       { what: 'the end of the response', attempt: () => undefined, whenOver: () => this.#state },
@@ -285,7 +295,19 @@ export class TestStream implements AsyncIterable<ServerSentEvent> {
 
   #onData(chunk: Buffer): void {
     if (this.#state !== 'open') return
-    this.#record.add(chunk)
+    try {
+      this.#record.add(chunk)
+    } catch (error) {
+      // The parser refused the body (TEST_LINE_TOO_LONG): the test hears it from every wait, and
+      // nothing more is read, so nothing more is held.
+      this.#waits.fail(
+        error instanceof SSEError
+          ? new SSEError(error.code, `${error.message}; ${this.#summary()}`)
+          : (error as Error),
+      )
+      void this.close()
+      return
+    }
     this.#reading.read(chunk.length)
     this.#waits.check(false)
   }

@@ -59,6 +59,14 @@ export interface OpenStreamOptions {
   /** Sent as the `Last-Event-ID` header, and the stream's `lastEventId` until an event says otherwise. */
   lastEventId?: string
   /**
+   * The longest line of the body the kit parses, in characters, its line ending left out. A longer
+   * line closes the stream, and its waits (`take()`, `until()`, `waitFor()`, `ended()`, iterating)
+   * reject with `TEST_LINE_TOO_LONG`: however long a line the server sends, the kit holds at most
+   * this much of it. Lines are not parsed with `raw: true`.
+   * @default 1_048_576 (1 MiB of ASCII)
+   */
+  maxLineLength?: number
+  /**
    * The request method; `HEAD` is the usual other one.
    * @default 'GET'
    */
@@ -72,7 +80,8 @@ export interface OpenStreamOptions {
   /**
    * Keep what arrives: every event in `events`, every comment in `comments`, the whole body in
    * `bytes()`/`text()`. With `false` the stream only counts (`received`) and keeps the last 4 KiB of
-   * text: for streams of many megabytes, where `take()`, `until()` and iterating are refused.
+   * text (and, while parsing, at most `maxLineLength` of the line being read): for streams of many
+   * megabytes, where `take()`, `until()` and iterating are refused.
    * @default true
    */
   record?: boolean
