@@ -1,8 +1,9 @@
 import { sleep } from './clock.js'
 import { EVENTS_PATH } from './contenders/contender.js'
 import type { LoadGenerator } from './loadGenerator.js'
-import { type ContenderId, OURS, type ServerConfig } from './protocol.js'
+import { type ContenderId, FLOOR_OF, OURS, RESPONSE_TWIN, type ServerConfig } from './protocol.js'
 import type { Sample } from './results.js'
+import type { ServerNode } from './serverNode.js'
 import { ServerProcess } from './serverProcess.js'
 
 /** What every scenario gets from the orchestrator. */
@@ -11,6 +12,10 @@ export interface BenchContext {
   readonly serverFile: string
   readonly contenders: readonly ContenderId[]
   readonly cpuProfileDir: string | undefined
+  /** Whether our public-write-path contenders run (this `@sse/core` has the option `writePath`). */
+  readonly responsePath: boolean
+  /** The Node the contender servers run on (`--node=24`); absent, this process's own. */
+  readonly serverNode: ServerNode | undefined
   log(line: string): void
 }
 
@@ -18,19 +23,47 @@ export function isOurs(contender: ContenderId): boolean {
   return OURS.includes(contender)
 }
 
-/** The contenders with each framework floor right after the adapter built on that framework. */
-export function withFloors(contenders: readonly ContenderId[]): ContenderId[] {
-  return contenders.flatMap((contender): ContenderId[] =>
-    contender === 'express' || contender === 'fastify'
-      ? [contender, `${contender}-floor`]
-      : [contender],
-  )
+/** Each contender followed by its companion, if it has one; no contender twice. */
+function withCompanions(
+  contenders: readonly ContenderId[],
+  companion: (contender: ContenderId) => ContenderId | undefined,
+): ContenderId[] {
+  const order: ContenderId[] = []
+  for (const contender of contenders) {
+    for (const id of [contender, companion(contender)]) {
+      if (id !== undefined && !order.includes(id)) order.push(id)
+    }
+  }
+  return order
 }
 
-export function startServer(context: BenchContext, config: ServerConfig): Promise<ServerProcess> {
-  return ServerProcess.start(context.serverFile, config, {
+/** The contenders with each framework floor right after the adapter built on that framework. */
+export function withFloors(contenders: readonly ContenderId[]): ContenderId[] {
+  return withCompanions(contenders, (contender) => FLOOR_OF[contender])
+}
+
+/** The contenders with each of our packages followed by its public-write-path twin, when they run. */
+export function withResponsePaths(context: BenchContext): ContenderId[] {
+  if (!context.responsePath) return [...context.contenders]
+  return withCompanions(context.contenders, (contender) => RESPONSE_TWIN[contender])
+}
+
+/** Starts a contender server, on the Node of `--node` if one was given (and checks it is). */
+export async function startServer(
+  context: BenchContext,
+  config: ServerConfig,
+): Promise<ServerProcess> {
+  const { serverNode } = context
+  const server = await ServerProcess.start(context.serverFile, config, {
     ...(context.cpuProfileDir !== undefined && { cpuProfileDir: context.cpuProfileDir }),
+    ...(serverNode !== undefined && { node: serverNode.path }),
   })
+  const expected = serverNode?.version ?? process.version
+  if (server.node !== expected) {
+    await server.stop()
+    throw new Error(`${config.contender}: server runs on Node ${server.node}, not ${expected}`)
+  }
+  return server
 }
 
 /**
@@ -76,7 +109,11 @@ export async function connectAll(
     path: EVENTS_PATH,
     count: clients,
   })
-  if (connected.opened !== clients) throw new Error(`only ${connected.opened}/${clients} connected`)
+  if (connected.opened !== clients) {
+    throw new Error(
+      `only ${connected.opened}/${clients} connected (statuses ${JSON.stringify(connected.statuses)})`,
+    )
+  }
   await waitForSubscribers(server, clients)
 }
 

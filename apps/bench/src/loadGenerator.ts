@@ -177,6 +177,7 @@ export class LoadGenerator {
       open: 0,
       paused: 0,
       closed: 0,
+      cut: 0,
       received: 0,
       gaps: 0,
       reorders: 0,
@@ -189,6 +190,7 @@ export class LoadGenerator {
       totals.open += report.open
       totals.paused += report.paused
       totals.closed += report.closed
+      totals.cut += report.cut
       totals.received += report.received
       totals.gaps += report.gaps
       totals.reorders += report.reorders

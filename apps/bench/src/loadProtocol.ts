@@ -41,6 +41,11 @@ export interface LoadReport {
   paused: number
   /** Connections the server closed (or that failed) since they were opened. */
   closed: number
+  /**
+   * Streams the server ended, since the last reset, that had opened, were never paused, and that
+   * the load generator did not close itself: healthy clients cut.
+   */
+  cut: number
   received: number
   gaps: number
   reorders: number

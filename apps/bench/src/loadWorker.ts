@@ -13,6 +13,7 @@ if (port === null) throw new Error('loadWorker.js runs as a worker thread')
 const histogram = new LatencyHistogram()
 let connections: SSEClientConnection[] = []
 let closedCount = 0
+let cutCount = 0
 
 /** The pending `expect`: how many healthy connections have not reached it yet. */
 let target:
@@ -57,6 +58,7 @@ const listener: ConnectionListener = {
   },
   closed(connection) {
     closedCount++
+    if (connection.cutWhileHealthy) cutCount++
     if (
       target !== undefined &&
       !connection.paused &&
@@ -133,6 +135,7 @@ async function run(command: LoadCommand): Promise<unknown> {
     case 'reset':
       histogram.reset()
       closedCount = 0
+      cutCount = 0
       for (const connection of connections) connection.resetCounts()
       return null
     case 'pause': {
@@ -155,6 +158,7 @@ async function run(command: LoadCommand): Promise<unknown> {
         open: 0,
         paused: 0,
         closed: closedCount,
+        cut: cutCount,
         received: 0,
         gaps: 0,
         reorders: 0,

@@ -1,135 +1,12 @@
-import { CONTENDER_LABELS, type ContenderId, OURS } from './protocol.js'
-import {
-  contendersOf,
-  metric,
-  notes,
-  precise,
-  show,
-  showRatio,
-  sum,
-  table,
-  vsBaseline,
-  vsFloor,
-} from './reportFormat.js'
+import { metric, notes, precise, showRatio, sum, table } from './reportFormat.js'
 import type { BenchResult, ScenarioResult } from './results.js'
 import { SCALE_OUT_MANY, SCALE_OUT_ONE } from './scenarios/scaleOut.js'
-import { ratioSpread, spread, valuesOf } from './statistics.js'
+import { scenarioTable } from './scenarioTables.js'
+import { ratioSpread } from './statistics.js'
 import { targetChecks } from './targetChecks.js'
 
-function rowsFor(result: ScenarioResult): { header: string[]; rows: string[][] } {
-  const contenders = contendersOf(result)
-  const label = (c: ContenderId) => CONTENDER_LABELS[c]
-  switch (result.id) {
-    case 'S1':
-    case 'S1b':
-      return {
-        header: [
-          'Contender',
-          'deliveries/s',
-          '× baseline',
-          'server CPU ns/delivery',
-          '× baseline',
-          'write syscalls/delivery',
-          'lost (all rounds)',
-          'reordered',
-          'p99 while publishing (ms)',
-        ],
-        rows: contenders.map((c) => [
-          label(c),
-          metric(result, c, 'deliveriesPerSec'),
-          vsBaseline(result, c, 'deliveriesPerSec'),
-          metric(result, c, 'cpuNsPerDelivery'),
-          vsBaseline(result, c, 'cpuNsPerDelivery'),
-          metric(result, c, 'writeSyscallsPerDelivery', '', precise),
-          sum(result, c, 'lost'),
-          sum(result, c, 'reordered'),
-          metric(result, c, 'p99Ms'),
-        ]),
-      }
-    case 'S2':
-      return {
-        header: [
-          'Contender',
-          'p50 (ms)',
-          'p99 (ms)',
-          'p99 × baseline',
-          'p99 × framework floor',
-          'max (ms)',
-          'lost',
-        ],
-        rows: contenders.map((c) => [
-          label(c),
-          metric(result, c, 'p50Ms'),
-          metric(result, c, 'p99Ms'),
-          vsBaseline(result, c, 'p99Ms'),
-          vsFloor(result, c, 'p99Ms'),
-          metric(result, c, 'maxMs'),
-          sum(result, c, 'lost'),
-        ]),
-      }
-    case 'S3':
-      return {
-        header: [
-          'Contender',
-          'RSS KB/conn',
-          '× baseline',
-          'heap KB/conn',
-          '× baseline',
-          'heap × framework floor',
-          'connect all (ms)',
-        ],
-        rows: contenders.map((c) => [
-          label(c),
-          metric(result, c, 'rssKB'),
-          vsBaseline(result, c, 'rssKB'),
-          metric(result, c, 'heapKB'),
-          vsBaseline(result, c, 'heapKB'),
-          vsFloor(result, c, 'heapKB'),
-          metric(result, c, 'connectMs'),
-        ]),
-      }
-    case 'S4':
-      return {
-        header: [
-          'Contender',
-          'healthy deliveries/s',
-          '× own reference',
-          '× baseline',
-          'growth MB',
-          'held for stalled MB (bound)',
-          'peak RSS growth MB',
-          'stalled: cut / caught up',
-          'replay after reconnect (ms)',
-        ],
-        rows: contenders.map((c) => [
-          label(c),
-          metric(result, c, 'healthyRate'),
-          show(spread(valuesOf(result.samples, c, 'rateVsReference'))),
-          vsBaseline(result, c, 'healthyRate'),
-          metric(result, c, 'growthMB'),
-          `${metric(result, c, 'stalledHeldMB')}${OURS.includes(c) ? ` (≤ ${metric(result, c, 'boundMB')})` : ''}`,
-          metric(result, c, 'peakRssGrowthMB'),
-          `${sum(result, c, 'stalledCut')} / ${sum(result, c, 'stalledCaughtUp')}`,
-          metric(result, c, 'replayMs'),
-        ]),
-      }
-    case 'S5':
-      return {
-        header: ['Contender', 'catch-up (ms)', 'connect only (ms)', 'events per client'],
-        rows: contenders.map((c) => [
-          label(c),
-          metric(result, c, 'catchUpMs'),
-          metric(result, c, 'connectOnlyMs'),
-          metric(result, c, 'eventsPerClient'),
-        ]),
-      }
-    default:
-      return { header: [], rows: [] }
-  }
-}
-
 function scenarioSection(result: ScenarioResult): string[] {
-  const { header, rows } = rowsFor(result)
+  const { header, rows } = scenarioTable(result)
   const params = Object.entries(result.params)
     .map(([k, v]) => `${k} ${typeof v === 'number' ? v.toLocaleString('en-US') : v}`)
     .join(', ')
@@ -140,6 +17,7 @@ function scenarioSection(result: ScenarioResult): string[] {
     '',
     ...table(header, rows),
     '',
+    ...(result.failures ?? []).map((line) => `- **FAILED** ${line}`),
     ...result.method.map((line) => `- ${line}`),
     ...notes(result),
     '',
@@ -181,7 +59,6 @@ function redisSection(memory: ScenarioResult, redis: ScenarioResult): string[] {
     '',
   ]
 }
-/** The whole report as markdown. */
 /** Scale-out: N processes against one, each row from its own result, ratios within a round. */
 function scaleOutSection(one: ScenarioResult, many: ScenarioResult): string[] {
   const processes = Number(many.params.processes)
@@ -232,11 +109,28 @@ function scaleOutSection(one: ScenarioResult, many: ScenarioResult): string[] {
   ]
 }
 
+/** The whole report as markdown. */
 export function markdownReport(result: BenchResult): string {
+  const { machine } = result
+  const node =
+    machine.serverNode === undefined
+      ? `Node ${machine.node}`
+      : `Node ${machine.node} (contender servers on Node ${machine.serverNode})`
   const lines: string[] = [
-    `Mode: ${result.mode}. Command: \`${result.command}\`. Machine: ${result.machine.cpus} × ${result.machine.cpuModel}, Node ${result.machine.node}, ${result.machine.platform}, ${result.machine.date}.`,
+    `Mode: ${result.mode}. Command: \`${result.command}\`. Machine: ${machine.cpus} × ${machine.cpuModel}, ${node}, ${machine.platform}, ${machine.date}.`,
     '',
   ]
+  const failed = result.scenarios.filter((scenario) => (scenario.failures?.length ?? 0) > 0)
+  if (failed.length > 0) {
+    lines.push(
+      '### Failed',
+      '',
+      ...failed.flatMap((scenario) =>
+        (scenario.failures ?? []).map((line) => `- ${scenario.title}: ${line}`),
+      ),
+      '',
+    )
+  }
   const checks = targetChecks(result)
   if (checks.length > 0) {
     lines.push(
@@ -246,9 +140,9 @@ export function markdownReport(result: BenchResult): string {
         ['Target', 'measured (median, min–max over rounds)', 'goal', 'status'],
         checks.map((check) => [
           check.target,
-          showRatio(check.measured),
+          check.measured,
           check.goal,
-          check.measured.n === 0 ? '—' : check.pass(check.measured.median) ? '✅' : '❌',
+          check.passed === undefined ? '—' : check.passed ? '✅' : '❌',
         ]),
       ),
       '',

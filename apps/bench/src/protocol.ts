@@ -10,12 +10,34 @@ export const CONTENDER_IDS = [
 ] as const
 
 /**
- * Framework floors, run in S3 only: the baseline's handler behind a plain Express or Fastify
- * route (no SSE library), to tell the framework's own cost per connection from the adapter's.
+ * Framework floors, run in S2 and S3 after their adapter: the baseline's handler behind a plain
+ * Express or Fastify route (no SSE library), to tell the framework's own cost (latency, memory per
+ * connection) from the adapter's. Bare Express is one: `--contenders=express-floor` runs it alone.
  */
 export const FLOOR_IDS = ['express-floor', 'fastify-floor'] as const
 
-export type ContenderId = (typeof CONTENDER_IDS)[number] | (typeof FLOOR_IDS)[number]
+/**
+ * Our packages on the public write path (`writePath: 'response'`: every chunk through
+ * `res.write()`), run beside their direct twin (the default `'socket'` path) in S1, S1b and S6.
+ */
+export const RESPONSE_PATH_IDS = ['core-response', 'fastify-response', 'express-response'] as const
+
+export type ResponsePathId = (typeof RESPONSE_PATH_IDS)[number]
+
+export type ContenderId =
+  | (typeof CONTENDER_IDS)[number]
+  | (typeof FLOOR_IDS)[number]
+  | ResponsePathId
+
+/** Every contender `--contenders` accepts. */
+export const ALL_CONTENDER_IDS: readonly ContenderId[] = [
+  ...CONTENDER_IDS,
+  ...FLOOR_IDS,
+  ...RESPONSE_PATH_IDS,
+]
+
+/** Where an SSE stream of our packages writes its chunks (the stream option `writePath`). */
+export type WritePath = 'socket' | 'response'
 
 /** What the orchestrator passes to a contender server process. */
 export interface ServerConfig {
@@ -27,6 +49,8 @@ export interface ServerConfig {
   /** Our core only: run over `@sse/redis` instead of the in-memory transport. */
   redisUrl?: string
   redisKeyPrefix?: string
+  /** Our packages: the stream option `writePath`; absent, the library's default. */
+  writePath?: WritePath
 }
 
 /** Commands the orchestrator sends to a contender server over IPC. */
@@ -80,7 +104,8 @@ export type ServerReply =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: string }
 
-export type ServerMessage = { ready: true; port: number } | ServerReply
+/** `node`: the version of Node the server runs on (`process.version`). */
+export type ServerMessage = { ready: true; port: number; node: string } | ServerReply
 
 /** How each contender is named in reports. */
 export const CONTENDER_LABELS: Record<ContenderId, string> = {
@@ -91,9 +116,32 @@ export const CONTENDER_LABELS: Record<ContenderId, string> = {
   'better-sse': 'better-sse (Channel.broadcast)',
   'fastify-sse': '@fastify/sse',
   'fastify-sse-v2': 'fastify-sse-v2',
-  'express-floor': 'floor: Express 5 route, no SSE library',
+  'express-floor': 'floor: bare Express 5 route, no SSE library',
   'fastify-floor': 'floor: Fastify 5 route (hijack), no SSE library',
+  'core-response': "@sse/core, writePath 'response'",
+  'fastify-response': "@sse/fastify, writePath 'response'",
+  'express-response': "@sse/express, writePath 'response'",
 }
 
 /** Our packages: they keep history and can replay. */
 export const OURS: readonly ContenderId[] = ['core', 'fastify', 'express']
+
+/** Each public-write-path contender's direct twin (the same package on its default path). */
+export const DIRECT_TWIN: Record<ResponsePathId, ContenderId> = {
+  'core-response': 'core',
+  'fastify-response': 'fastify',
+  'express-response': 'express',
+}
+
+/** Each of our packages' public-write-path twin. */
+export const RESPONSE_TWIN: Partial<Record<ContenderId, ResponsePathId>> = {
+  core: 'core-response',
+  fastify: 'fastify-response',
+  express: 'express-response',
+}
+
+/** Each adapter's framework floor: the same framework without our package. */
+export const FLOOR_OF: Partial<Record<ContenderId, ContenderId>> = {
+  express: 'express-floor',
+  fastify: 'fastify-floor',
+}

@@ -18,12 +18,22 @@ export interface ScenarioResult {
   samples: Sample[]
   /** Extra lines for the report (method notes). */
   method: string[]
+  /** Why the scenario failed (not a missed target: something it must never do, such as cut a healthy client). */
+  failures?: string[]
 }
 
 export interface BenchResult {
   mode: string
   command: string
-  machine: { cpus: number; cpuModel: string; node: string; platform: string; date: string }
+  machine: {
+    cpus: number
+    cpuModel: string
+    node: string
+    /** The Node version the contender servers ran on, when `--node` chose another. */
+    serverNode?: string
+    platform: string
+    date: string
+  }
   scenarios: ScenarioResult[]
   /** Wall-clock seconds each scenario of `--only` took, in the order they ran. */
   durations: Record<string, number>

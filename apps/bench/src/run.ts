@@ -1,12 +1,16 @@
 /**
  * The benchmark orchestrator: `node dist/run.js [--full | --smoke] [options]`.
  *
- *   --full                 the whole set (~30 min); default is the quick set (~5 min)
+ *   --full                 the whole set (~50 min); default is the quick set (~10 min)
  *   --smoke                a few seconds per contender, for the CI smoke test (times nothing)
- *   --only=S1,S1b,redis    scenarios to run (S1 S1b S2 S3 S4 S5 redis scaleout)
+ *   --only=S1,S1b,redis    scenarios to run (S1 S1b S2 S3 S4 S5 S6 redis scaleout)
  *   --contenders=core,baseline
+ *                          contenders to run (the baseline is always added; the floors and the
+ *                          `-response` twins of ours may be named too)
  *   --s1.clients=500       any scenario parameter (see benchConfig.ts); --workers=N,
- *                          --scaleout.processes=N
+ *                          --scaleout.processes=N, lists as --s2.rates=20,100
+ *   --node=24              run the contender servers on that Node major (through npx, as .ci/run
+ *                          does); the orchestrator and the load generator stay on this one
  *   --json=path            write the raw results
  *   --md=path              write the markdown report (it is printed to stdout as well)
  *   --svg=path             write the chart (isolated, bursts, idle memory); a complete --full run
@@ -30,7 +34,12 @@ import { applyOverride, type BenchConfig, configFor, type Mode } from './benchCo
 import type { BenchContext } from './benchContext.js'
 import { LoadGenerator } from './loadGenerator.js'
 import { markdownReport } from './markdownReport.js'
-import { CONTENDER_IDS, type ContenderId, FLOOR_IDS } from './protocol.js'
+import {
+  ALL_CONTENDER_IDS,
+  CONTENDER_IDS,
+  type ContenderId,
+  RESPONSE_PATH_IDS,
+} from './protocol.js'
 import type { BenchResult, ScenarioResult } from './results.js'
 import { fanOutThroughput } from './scenarios/fanOutThroughput.js'
 import { idleCapacity } from './scenarios/idleCapacity.js'
@@ -38,11 +47,13 @@ import { latency } from './scenarios/latency.js'
 import { redisScenario } from './scenarios/redisScenario.js'
 import { replay } from './scenarios/replay.js'
 import { scaleOut } from './scenarios/scaleOut.js'
+import { singleReader } from './scenarios/singleReader.js'
 import { slowConsumers } from './scenarios/slowConsumers.js'
+import { ownMajor, type ServerNode, serverNodeOf } from './serverNode.js'
 import { killAllChildren, spawnNode } from './serverProcess.js'
 import { benchmarkSvg } from './svgChart.js'
 
-const SCENARIOS = ['S1', 'S1b', 'S2', 'S3', 'S4', 'S5', 'redis', 'scaleout'] as const
+const SCENARIOS = ['S1', 'S1b', 'S2', 'S3', 'S4', 'S5', 'S6', 'redis', 'scaleout'] as const
 type ScenarioId = (typeof SCENARIOS)[number]
 
 interface Options {
@@ -54,6 +65,8 @@ interface Options {
   md: string | undefined
   svg: string | undefined
   cpuProfileDir: string | undefined
+  /** `--node=24`: the Node major of the contender servers. */
+  nodeMajor: number | undefined
 }
 
 /** Where `pnpm bench` was started (pnpm runs the script in apps/bench). */
@@ -88,6 +101,7 @@ function parseArgs(argv: readonly string[]): Options {
     md: undefined,
     svg: undefined,
     cpuProfileDir: undefined,
+    nodeMajor: undefined,
   }
   let complete = true
   for (const flag of flags) {
@@ -105,8 +119,10 @@ function parseArgs(argv: readonly string[]): Options {
     } else if (key === 'contenders') {
       complete = false
       options.contenders = value.split(',').map((id) => {
-        if (![...CONTENDER_IDS, ...FLOOR_IDS].includes(id as ContenderId)) {
-          throw new Error(`--contenders: unknown contender "${id}" (${CONTENDER_IDS.join(', ')})`)
+        if (!ALL_CONTENDER_IDS.includes(id as ContenderId)) {
+          throw new Error(
+            `--contenders: unknown contender "${id}" (${ALL_CONTENDER_IDS.join(', ')})`,
+          )
         }
         return id as ContenderId
       })
@@ -116,7 +132,10 @@ function parseArgs(argv: readonly string[]): Options {
     else if (key === 'md') options.md = userPath(value)
     else if (key === 'svg') options.svg = value === '' ? '' : userPath(value)
     else if (key === 'cpu-prof') options.cpuProfileDir = userPath(value)
-    else applyOverride(options.config, key, value)
+    else if (key === 'node') {
+      complete = false
+      options.nodeMajor = Number(value)
+    } else applyOverride(options.config, key, value)
   }
   // A complete full run draws the chart the README embeds.
   const root = workspaceRoot()
@@ -165,6 +184,34 @@ function ensureFdLimit(options: Options, warnings: string[]): number | undefined
   return undefined
 }
 
+/** The Node binary of `--node`, or `undefined` to run the servers on this process's own. */
+function serversOn(options: Options, log: (line: string) => void): ServerNode | undefined {
+  if (options.nodeMajor === undefined || options.nodeMajor === ownMajor()) return undefined
+  log(`resolving node@${options.nodeMajor} through npx for the contender servers…`)
+  const node = serverNodeOf(options.nodeMajor)
+  log(`contender servers run on Node ${node.version} (${node.path})`)
+  return node
+}
+
+/**
+ * Whether our public-write-path contenders run: only when this `@sse/core` has the stream option
+ * `writePath` (it refuses options it does not know); otherwise they are left out, and the report
+ * says so, unless `--contenders` named them (then each of their runs fails with core's message).
+ */
+async function responsePathRuns(options: Options, warnings: string[]): Promise<boolean> {
+  const { streamOptionsProperties } = await import('@sse/core/kit')
+  if ('writePath' in streamOptionsProperties) return true
+  const named = (RESPONSE_PATH_IDS as readonly ContenderId[]).filter((id) =>
+    options.contenders.includes(id),
+  )
+  if (named.length === 0) {
+    warnings.push(
+      `${RESPONSE_PATH_IDS.join(', ')} left out: this @sse/core has no stream option "writePath".`,
+    )
+  }
+  return false
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2))
   const warnings: string[] = []
@@ -173,12 +220,16 @@ async function main(): Promise<void> {
     process.stderr.write(`${line}\n`)
   }
   if (options.cpuProfileDir !== undefined) mkdirSync(options.cpuProfileDir, { recursive: true })
+  const serverNode = serversOn(options, log)
+  const responsePath = await responsePathRuns(options, warnings)
   const load = new LoadGenerator(options.config.workers)
   const context: BenchContext = {
     load,
     serverFile: fileURLToPath(new URL('./server.js', import.meta.url)),
     contenders: options.contenders,
     cpuProfileDir: options.cpuProfileDir,
+    responsePath,
+    serverNode,
     log,
   }
   const scenarios: ScenarioResult[] = []
@@ -203,10 +254,11 @@ async function main(): Promise<void> {
       if (id === 'S1') scenarios.push(await fanOutThroughput(context, 'S1', options.config.s1))
       else if (id === 'S1b')
         scenarios.push(await fanOutThroughput(context, 'S1b', options.config.s1b))
-      else if (id === 'S2') scenarios.push(await latency(context, options.config.s2))
+      else if (id === 'S2') scenarios.push(...(await latency(context, options.config.s2)))
       else if (id === 'S3') scenarios.push(await idleCapacity(context, options.config.s3))
       else if (id === 'S4') scenarios.push(await slowConsumers(context, options.config.s4))
       else if (id === 'S5') scenarios.push(await replay(context, options.config.s5))
+      else if (id === 'S6') scenarios.push(...(await singleReader(context, options.config.s6)))
       else if (id === 'redis') {
         if (!options.contenders.includes('core')) continue
         const url = await redisUrl('Redis')
@@ -235,6 +287,7 @@ async function main(): Promise<void> {
       cpus: cpu.length,
       cpuModel: cpu[0]?.model.trim() ?? 'unknown',
       node: process.version,
+      ...(serverNode !== undefined && { serverNode: serverNode.version }),
       platform: `${process.platform} ${process.arch}`,
       date: new Date().toISOString().slice(0, 16).replace('T', ' '),
     },
@@ -251,6 +304,11 @@ async function main(): Promise<void> {
   if (options.svg !== undefined) {
     writeFileSync(options.svg, benchmarkSvg(result))
     log(`chart written to ${options.svg}`)
+  }
+  const failed = scenarios.filter((scenario) => (scenario.failures?.length ?? 0) > 0)
+  if (failed.length > 0) {
+    log(`FAILED: ${failed.map((scenario) => scenario.id).join(', ')} (see the report)`)
+    process.exitCode = 1
   }
 }
 

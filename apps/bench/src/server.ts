@@ -114,4 +114,4 @@ process.on('message', (message: { id: number; command: ServerCommand }) => {
   )
 })
 process.on('disconnect', () => process.exit(0))
-process.send?.({ ready: true, port: contender.port })
+process.send?.({ ready: true, port: contender.port, node: process.version })

@@ -16,29 +16,28 @@ export interface SpawnOptions {
   fdLimit?: number
   /** Write a V8 CPU profile of the child into this directory. */
   cpuProfileDir?: string
+  /** The Node binary to run the server on; absent, this process's own. */
+  node?: string
   startTimeout?: number
 }
 
 /**
- * Starts `command` with `args` under `node`, with an IPC channel, optionally through
- * `sh -c 'ulimit -n N; exec …'` so the child gets more file descriptors.
+ * Starts `args` under `node` (this process's own binary unless `options.node` names another),
+ * with an IPC channel, optionally through `sh -c 'ulimit -n N; exec …'` so the child gets more
+ * file descriptors.
  */
 export function spawnNode(
   args: readonly string[],
-  options: { fdLimit?: number | undefined; stdio: 'pipe' | 'inherit' },
+  options: { fdLimit?: number | undefined; node?: string | undefined; stdio: 'pipe' | 'inherit' },
 ): ChildProcess {
   const stdio = ['ignore', options.stdio, options.stdio, 'ipc'] as const
+  const node = options.node ?? process.execPath
   const child =
     options.fdLimit === undefined
-      ? spawn(process.execPath, args, { stdio: [...stdio] })
+      ? spawn(node, args, { stdio: [...stdio] })
       : spawn(
           '/bin/sh',
-          [
-            '-c',
-            `ulimit -n ${options.fdLimit} 2>/dev/null; exec "$0" "$@"`,
-            process.execPath,
-            ...args,
-          ],
+          ['-c', `ulimit -n ${options.fdLimit} 2>/dev/null; exec "$0" "$@"`, node, ...args],
           { stdio: [...stdio] },
         )
   live.add(child)
@@ -49,6 +48,8 @@ export function spawnNode(
 /** A contender server process and its IPC control channel. */
 export class ServerProcess {
   readonly port: number
+  /** The version of Node the server runs on. */
+  readonly node: string
   readonly #child: ChildProcess
   readonly #pending = new Map<
     number,
@@ -58,9 +59,10 @@ export class ServerProcess {
   #nextId = 0
   #exited = false
 
-  private constructor(child: ChildProcess, port: number, output: string[]) {
+  private constructor(child: ChildProcess, port: number, node: string, output: string[]) {
     this.#child = child
     this.port = port
+    this.node = node
     this.#output = output
     child.on('message', (message: ServerMessage) => {
       if ('ready' in message) return
@@ -95,6 +97,7 @@ export class ServerProcess {
     }
     const child = spawnNode([...execArgv, serverFile, JSON.stringify(config)], {
       fdLimit: options.fdLimit,
+      node: options.node,
       stdio: 'pipe',
     })
     const output: string[] = []
@@ -112,7 +115,7 @@ export class ServerProcess {
       child.on('message', (message: ServerMessage) => {
         if ('ready' in message) {
           clearTimeout(timer)
-          resolve(new ServerProcess(child, message.port, output))
+          resolve(new ServerProcess(child, message.port, message.node, output))
         }
       })
       child.once('exit', (code) => {

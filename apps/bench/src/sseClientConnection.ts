@@ -59,6 +59,8 @@ export class SSEClientConnection {
   /** µs, this thread's clock. */
   lastReceivedAt = 0
   closed = false
+  /** Closed by {@link destroy} (by the load generator itself), not by the server. */
+  destroyed = false
   paused = false
   /** Set by {@link pause} and kept after {@link resume}: this is one of the stalled clients. */
   stalled = false
@@ -123,7 +125,16 @@ export class SSEClientConnection {
   }
 
   destroy(): void {
+    this.destroyed = true
     this.socket.destroy()
+  }
+
+  /**
+   * The server ended this stream after it opened: a cut, unless the load generator closed it
+   * itself or it is one of the stalled clients (whose cut is what S4 expects of a bounded buffer).
+   */
+  get cutWhileHealthy(): boolean {
+    return this.closed && this.status === 200 && !this.destroyed && !this.stalled
   }
 
   #onData(chunk: Buffer): void {

@@ -2,30 +2,58 @@ import { spawn } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { streamOptionsProperties } from '@sse/core/kit'
 import { redisAvailable } from '@sse/testkit/redisServer'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { CONTENDER_IDS, CONTENDER_LABELS, OURS } from '../src/protocol.js'
+import {
+  CONTENDER_IDS,
+  CONTENDER_LABELS,
+  type ContenderId,
+  OURS,
+  RESPONSE_TWIN,
+} from '../src/protocol.js'
 import type { BenchResult, ScenarioResult } from '../src/results.js'
 import { bundleBench } from './bundleBench.js'
 
-/** Runs the bundled orchestrator in smoke mode; every child it starts dies with it. */
-function runSmoke(
-  dir: string,
-  jsonFile: string,
-  svgFile: string,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const args = [join(dir, 'run.js'), '--smoke', `--json=${jsonFile}`, `--svg=${svgFile}`]
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+let bundled: Promise<string> | undefined
+
+/** The bench bundled from sources, once for every run of this file. */
+function bench(): Promise<string> {
+  bundled ??= bundleBench()
+  return bundled
+}
+
+/**
+ * Runs the bundled orchestrator with `args` (in smoke mode) and reads the results it writes;
+ * every child it starts dies with it.
+ */
+async function runBench(
+  args: readonly string[],
+  timeout: number,
+): Promise<{ code: number | null; output: string; result: BenchResult | undefined }> {
+  const dir = await bench()
+  const jsonFile = join(tmpdir(), `sse-bench-smoke-${process.pid}-${Date.now()}.json`)
+  const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
+    const child = spawn(process.execPath, [join(dir, 'run.js'), ...args, `--json=${jsonFile}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let output = ''
     child.stdout.on('data', (chunk: Buffer) => (output += chunk))
     child.stderr.on('data', (chunk: Buffer) => (output += chunk))
-    const timer = setTimeout(() => child.kill('SIGTERM'), 180_000)
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeout)
     child.on('exit', (code) => {
       clearTimeout(timer)
       resolve({ code, output })
     })
   })
+  let result: BenchResult | undefined
+  try {
+    result = JSON.parse(readFileSync(jsonFile, 'utf8')) as BenchResult
+  } catch {
+    result = undefined
+  }
+  rmSync(jsonFile, { force: true })
+  return { code, output, result }
 }
 
 function scenario(result: BenchResult, id: string): ScenarioResult {
@@ -34,23 +62,30 @@ function scenario(result: BenchResult, id: string): ScenarioResult {
   return found
 }
 
+/** Whether this @sse/core has the stream option the public-write-path contenders need. */
+const coreHasWritePath = 'writePath' in streamOptionsProperties
+
+/** The contenders of S1, S1b and S6: each of ours followed by its public-write-path twin. */
+const WITH_TWINS: ContenderId[] = CONTENDER_IDS.flatMap((id): ContenderId[] => {
+  const twin = RESPONSE_TWIN[id]
+  return coreHasWritePath && twin !== undefined ? [id, twin] : [id]
+})
+
 describe('the benchmark harness (smoke run, nothing timed)', () => {
   let result: BenchResult
   let output = ''
   let svg = ''
 
   beforeAll(async () => {
-    const dir = await bundleBench()
-    const jsonFile = join(tmpdir(), `sse-bench-smoke-${process.pid}.json`)
     const svgFile = join(tmpdir(), `sse-bench-smoke-${process.pid}.svg`)
-    const run = await runSmoke(dir, jsonFile, svgFile)
+    // ~70 s on a quiet 2-core machine; three times that with five other jobs running.
+    const run = await runBench(['--smoke', `--svg=${svgFile}`], 420_000)
     output = run.output
     expect(run.code, output).toBe(0)
-    result = JSON.parse(readFileSync(jsonFile, 'utf8')) as BenchResult
+    result = run.result!
     svg = readFileSync(svgFile, 'utf8')
-    rmSync(jsonFile, { force: true })
     rmSync(svgFile, { force: true })
-  }, 200_000)
+  }, 480_000)
 
   it('prints a markdown report with a table per scenario', () => {
     for (const title of [
@@ -60,6 +95,8 @@ describe('the benchmark harness (smoke run, nothing timed)', () => {
       'S3 idle',
       'S4 slow',
       'S5 replay',
+      'S6 single reader at a high rate, 1 KiB events',
+      'S6 single reader at a high rate, 16 KiB events',
     ]) {
       expect(output).toContain(`### ${title}`)
     }
@@ -73,7 +110,7 @@ describe('the benchmark harness (smoke run, nothing timed)', () => {
     it(`delivers every ${pattern} event, in order, to every client of every contender (${id})`, () => {
       const s1 = scenario(result, id)
       expect(s1.params['events per publish turn']).toBe(id === 'S1' ? 1 : 50)
-      expect(s1.samples.map((s) => s.contender)).toEqual([...CONTENDER_IDS])
+      expect(s1.samples.map((s) => s.contender)).toEqual(WITH_TWINS)
       for (const sample of s1.samples) {
         expect(sample.error, sample.contender).toBeUndefined()
         expect(sample.metrics.lost, sample.contender).toBe(0)
@@ -94,12 +131,45 @@ describe('the benchmark harness (smoke run, nothing timed)', () => {
     expect(svg).not.toContain('>TBD<')
   })
 
-  it('parses the send timestamp of every event at a steady rate', () => {
-    for (const sample of scenario(result, 'S2').samples) {
-      expect(sample.error, sample.contender).toBeUndefined()
-      expect(sample.metrics.lost, sample.contender).toBe(0)
-      expect(Number.isFinite(sample.metrics.p99Ms), sample.contender).toBe(true)
+  it("measures our packages on the public write path beside the direct one, or says why it can't", () => {
+    if (coreHasWritePath) {
+      expect(scenario(result, 'S1').samples.map((s) => s.contender)).toContain('core-response')
+      expect(output).toMatch(/\| S1 \(isolated\) @sse\/core, writePath 'response' vs @sse\/core/)
+    } else {
+      expect(result.warnings.join(' ')).toContain('no stream option "writePath"')
     }
+  })
+
+  it('parses the send timestamp of every event at each steady rate, framework floors included', () => {
+    for (const rate of [20, 100, 200]) {
+      const s2 = scenario(result, `S2-${rate}`)
+      expect(s2.params['events/s']).toBe(rate)
+      expect(s2.samples.map((s) => s.contender)).toContain('express-floor')
+      for (const sample of s2.samples) {
+        expect(sample.error, sample.contender).toBeUndefined()
+        expect(sample.metrics.lost, sample.contender).toBe(0)
+        expect(Number.isFinite(sample.metrics.p99Ms), sample.contender).toBe(true)
+      }
+      expect(output).toContain(`| S2 ${rate} events/s @sse/core (node:http) p99 vs baseline |`)
+    }
+  })
+
+  it('streams to a single fast reader for every contender, and every event arrives unless the reader was cut', () => {
+    for (const id of ['S6-1KiB', 'S6-16KiB']) {
+      const s6 = scenario(result, id)
+      expect(s6.samples.map((s) => s.contender)).toEqual(WITH_TWINS)
+      for (const sample of s6.samples) {
+        expect(sample.error, `${id} ${sample.contender}`).toBeUndefined()
+        expect(sample.metrics.MBps, `${id} ${sample.contender}`).toBeGreaterThan(0)
+        expect(sample.metrics.reordered, `${id} ${sample.contender}`).toBe(0)
+        if (sample.metrics.cut === 0)
+          expect(sample.metrics.lost, `${id} ${sample.contender}`).toBe(0)
+      }
+      // The plain loop buffers without bound: it never cuts.
+      const baseline = s6.samples.find((s) => s.contender === 'baseline')!
+      expect(baseline.metrics.cut).toBe(0)
+    }
+    expect(output).toContain('| S6 single reader, 16 KiB events, @sse/core (node:http) MB/s')
   })
 
   it('measures server memory for idle connections', () => {
@@ -109,11 +179,15 @@ describe('the benchmark harness (smoke run, nothing timed)', () => {
     }
   })
 
-  it('keeps healthy clients served while some stop reading', () => {
-    for (const sample of scenario(result, 'S4').samples) {
+  it('keeps healthy clients served, none cut, while some stop reading', () => {
+    const s4 = scenario(result, 'S4')
+    expect(s4.failures).toBeUndefined()
+    for (const sample of s4.samples) {
       expect(sample.error, sample.contender).toBeUndefined()
       expect(sample.notes.join(' '), sample.contender).not.toContain('did not')
       expect(sample.metrics.healthyRate, sample.contender).toBeGreaterThan(0)
+      expect(sample.metrics.healthyCut, sample.contender).toBe(0)
+      expect(sample.metrics.healthyMissed, sample.contender).toBe(0)
     }
   })
 
@@ -163,4 +237,22 @@ describe('the benchmark harness (smoke run, nothing timed)', () => {
       }
     }
   })
+})
+
+describe('the benchmark harness on another Node major (--node)', () => {
+  it('runs the idle scenario with bare Express as a contender of its own on Node 24', async () => {
+    const run = await runBench(
+      ['--smoke', '--svg=', '--only=S3', '--contenders=express-floor', '--node=24'],
+      540_000,
+    )
+    expect(run.code, run.output).toBe(0)
+    expect(run.result?.machine.serverNode).toMatch(/^v24\./)
+    expect(run.output).toContain('contender servers on Node v24.')
+    const s3 = scenario(run.result!, 'S3')
+    expect(s3.samples.map((s) => s.contender)).toEqual(['baseline', 'express-floor'])
+    for (const sample of s3.samples) {
+      expect(sample.error, sample.contender).toBeUndefined()
+      expect(Number.isFinite(sample.metrics.rssKB), sample.contender).toBe(true)
+    }
+  }, 600_000)
 })

@@ -7,20 +7,29 @@ import { SSEClientConnection } from '../src/sseClientConnection.js'
 
 const cleanups = useCleanups()
 
-/** A raw TCP server that answers the first request with `parts`, written one by one. */
-async function rawServer(parts: readonly string[]): Promise<number> {
+/**
+ * A raw TCP server that answers the first request with `parts`, written one by one, then ends
+ * the connection (or, with `end` a promise, once it settles).
+ */
+async function rawServer(parts: readonly string[], end?: Promise<unknown>): Promise<number> {
   const sockets: Socket[] = []
   const server = createServer((socket) => {
     sockets.push(socket)
+    socket.on('error', () => {})
     socket.once('data', async () => {
       for (const part of parts) {
         socket.write(part)
         await new Promise((resolve) => setImmediate(resolve))
       }
+      await end
       socket.end()
     })
   })
   cleanups.push(() => new Promise((resolve) => server.close(resolve)))
+  // Newest first: the held streams go before the server waits for its connections.
+  cleanups.push(() => {
+    for (const socket of sockets) socket.destroy()
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return (server.address() as AddressInfo).port
 }
@@ -104,6 +113,55 @@ describe('SSEClientConnection', () => {
     const { connection } = await connectTo(port)
     expect(connection.status).toBe(503)
     expect(connection.received).toBe(0)
+    expect(connection.cutWhileHealthy).toBe(false)
+  })
+
+  it('counts a stream the server ends after it opened as a healthy client cut', async () => {
+    const port = await rawServer([HEAD, ...chunked(`data: 0 ${now()} x\n\n`, [100]).slice(0, -1)])
+    const { connection } = await connectTo(port)
+    expect(connection.received).toBe(1)
+    expect(connection.cutWhileHealthy).toBe(true)
+  })
+
+  it('does not count a stream the load generator closes itself as a cut', async () => {
+    const port = await rawServer([HEAD], new Promise(() => {}))
+    const histogram = new LatencyHistogram()
+    const closed = new Promise<SSEClientConnection>((resolve) => {
+      const connection: SSEClientConnection = new SSEClientConnection({
+        port,
+        path: '/events',
+        histogram,
+        listener: { opened: () => connection.destroy(), event() {}, closed: resolve },
+      })
+    })
+    const connection = await closed
+    expect(connection.status).toBe(200)
+    expect(connection.cutWhileHealthy).toBe(false)
+  })
+
+  it('does not count the cut of a client that stopped reading (a stalled one) as a healthy cut', async () => {
+    let release: () => void = () => {}
+    const port = await rawServer([HEAD], new Promise<void>((resolve) => (release = resolve)))
+    const histogram = new LatencyHistogram()
+    const closed = new Promise<SSEClientConnection>((resolve) => {
+      const connection: SSEClientConnection = new SSEClientConnection({
+        port,
+        path: '/events',
+        histogram,
+        listener: {
+          opened() {
+            connection.pause()
+            release()
+            setTimeout(() => connection.resume(), 50)
+          },
+          event() {},
+          closed: resolve,
+        },
+      })
+    })
+    const connection = await closed
+    expect(connection.stalled).toBe(true)
+    expect(connection.cutWhileHealthy).toBe(false)
   })
 })
 

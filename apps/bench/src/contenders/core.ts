@@ -31,6 +31,17 @@ export function ourBrokerOptions(config: ServerConfig): BrokerOptions {
   }
 }
 
+/**
+ * What each of our contenders passes to `broker.stream()` / `sse()`: the topic, and the stream
+ * option `writePath` when the contender names one (the public write path contenders).
+ */
+export function ourStreamOptions(config: ServerConfig) {
+  return {
+    topics: [TOPIC],
+    ...(config.writePath !== undefined && { writePath: config.writePath }),
+  }
+}
+
 async function redisTransportFor(config: ServerConfig): Promise<Transport | undefined> {
   if (config.redisUrl === undefined) return undefined
   const { redisTransport } = await import('@sse/redis')
@@ -40,7 +51,7 @@ async function redisTransportFor(config: ServerConfig): Promise<Transport | unde
   })
 }
 
-/** `@sse/core` on plain `node:http` (optionally over `@sse/redis`). */
+/** `@sse/core` on plain `node:http` (optionally over `@sse/redis`, or on the `writePath` asked for). */
 export async function startCore(config: ServerConfig): Promise<ContenderServer> {
   const transport = await redisTransportFor(config)
   const broker = createBroker({
@@ -48,8 +59,9 @@ export async function startCore(config: ServerConfig): Promise<ContenderServer> 
     ...(transport !== undefined && { transport }),
   })
   await broker.ready
+  const streamOptions = ourStreamOptions(config)
   const server = createServer((req, res) => {
-    if (req.url?.startsWith(EVENTS_PATH)) broker.stream(req, res, { topics: [TOPIC] })
+    if (req.url?.startsWith(EVENTS_PATH)) broker.stream(req, res, streamOptions)
     else res.writeHead(404).end()
   })
   await listen(server)

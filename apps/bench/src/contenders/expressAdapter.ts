@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { sseMiddleware } from '@sse/express'
 import type { ServerConfig } from '../protocol.js'
 import { brokerCounts, type ContenderServer, EVENTS_PATH, ignore, TOPIC } from './contender.js'
-import { ourBrokerOptions } from './core.js'
+import { ourBrokerOptions, ourStreamOptions } from './core.js'
 import { listen } from './listen.js'
 import { importUntyped } from './untypedImport.js'
 
@@ -20,8 +20,9 @@ export async function startExpressAdapter(config: ServerConfig): Promise<Contend
   const { default: express } = await importUntyped<{ default: () => ExpressApp }>('express')
   const app = express()
   app.use(sse)
+  const streamOptions = ourStreamOptions(config)
   app.get(EVENTS_PATH, (_req, res) => {
-    res.sse({ topics: [TOPIC] })
+    res.sse(streamOptions)
   })
   const server = createServer(app)
   await listen(server)

@@ -12,4 +12,10 @@ export const startContender: Record<ContenderId, StartContender> = {
   'fastify-sse-v2': async () => (await import('./fastifySseV2.js')).startFastifySseV2(),
   'express-floor': async () => (await import('./frameworkFloors.js')).startExpressFloor(),
   'fastify-floor': async () => (await import('./frameworkFloors.js')).startFastifyFloor(),
+  'core-response': async (config) =>
+    (await import('./core.js')).startCore({ ...config, writePath: 'response' }),
+  'fastify-response': async (config) =>
+    (await import('./fastifyAdapter.js')).startFastifyAdapter({ ...config, writePath: 'response' }),
+  'express-response': async (config) =>
+    (await import('./expressAdapter.js')).startExpressAdapter({ ...config, writePath: 'response' }),
 }

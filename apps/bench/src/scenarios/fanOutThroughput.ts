@@ -1,9 +1,20 @@
 import type { FanOutConfig } from '../benchConfig.js'
-import { type BenchContext, connectAll, interleave, measure, warmUp } from '../benchContext.js'
+import {
+  type BenchContext,
+  connectAll,
+  interleave,
+  measure,
+  warmUp,
+  withResponsePaths,
+} from '../benchContext.js'
 import { nowMicros } from '../clock.js'
 import type { BurstResult, ServerUsage } from '../protocol.js'
 import type { Sample, ScenarioResult } from '../results.js'
 import type { ServerProcess } from '../serverProcess.js'
+
+/** The report's note on our public-write-path contenders. */
+export const RESPONSE_PATH_NOTE =
+  "Our packages with writePath 'response' write every chunk through res.write() (the public write path, as behind compression middleware) instead of to the socket directly (the default 'socket'); their ratio to the direct path in the same round is in the targets."
 
 /** The two publishing patterns of S1: `chunk` 1 is isolated events, more is bursts. */
 export function publishingPattern(chunk: number): string {
@@ -69,7 +80,7 @@ export async function fanOutThroughput(
     context,
     id,
     config.rounds,
-    context.contenders,
+    withResponsePaths(context),
     (contender, round) =>
       measure(context, contender, round, {}, async (server, sample) => {
         await connectAll(context, server, clients)
@@ -87,6 +98,7 @@ export async function fanOutThroughput(
       `Publishing pattern: ${pattern}. The server publishes ${events} events of ${size} bytes, ${chunk === 1 ? 'each in its own event-loop turn' : `${chunk} in a synchronous loop per event-loop turn`} (setImmediate between turns), the same code for every contender.`,
       'Deliveries/s = events received by all clients ÷ (last receipt − start of publishing). Server CPU = user + system CPU time of the server process from the start of publishing until every client has every event ÷ deliveries: less sensitive to a noisy machine than wall time.',
       "Write syscalls/delivery = the server's write/writev system calls over the same span (syscw of /proc/<pid>/io) ÷ deliveries.",
+      ...(context.responsePath ? [RESPONSE_PATH_NOTE] : []),
     ],
   }
 }

@@ -9,8 +9,8 @@ import {
 } from '../benchContext.js'
 import { nowMicros, sleep } from '../clock.js'
 import { EVENTS_PATH } from '../contenders/contender.js'
-import type { ContenderId, MemorySample } from '../protocol.js'
-import type { ScenarioResult } from '../results.js'
+import { CONTENDER_LABELS, type ContenderId, type MemorySample } from '../protocol.js'
+import type { Sample, ScenarioResult } from '../results.js'
 import type { ServerProcess } from '../serverProcess.js'
 
 const MB = 1024 * 1024
@@ -21,6 +21,10 @@ interface Drive {
   cpuNsPerDelivery: number
   lastSeq: number
   complete: boolean
+  /** Healthy clients the server ended during the drive. */
+  cut: number
+  /** Events the healthy clients should have received and did not (summed over them). */
+  missed: number
 }
 
 /**
@@ -58,8 +62,18 @@ async function drive(
     healthyRate: healthyReceived / elapsed,
     cpuNsPerDelivery: (cpu * 1000) / healthyReceived,
     lastSeq,
-    complete,
+    complete: complete && report.cut === 0,
+    cut: report.cut,
+    missed: Math.max(0, healthy * events - healthyReceived),
   }
+}
+
+/** Why a sample fails S4: any healthy client cut, or short of an event. */
+function failureOf(sample: Sample): string | undefined {
+  const cut = sample.metrics.healthyCut ?? 0
+  const missed = sample.metrics.healthyMissed ?? 0
+  if (cut === 0 && missed === 0) return undefined
+  return `${CONTENDER_LABELS[sample.contender]}, round ${sample.round}: ${cut} healthy clients cut, ${missed} events missed by healthy clients`
 }
 
 function heap(sample: MemorySample): number {
@@ -103,6 +117,7 @@ export async function slowConsumers(
         sample.metrics.rateVsReference = run.healthyRate / reference.healthyRate
         sample.metrics.peakRssGrowthMB = (peakRss - before.rss) / MB
         sample.metrics.growthMB = (heap(held) - heap(before)) / MB
+        sample.metrics.healthyMissed = reference.missed + run.missed
         if (!run.complete || !reference.complete) {
           sample.notes.push('healthy clients did not all receive every event')
         }
@@ -145,15 +160,24 @@ export async function slowConsumers(
           sample.metrics.replayMs = (nowMicros() - start) / 1000
           const report = await context.load.report()
           sample.metrics.replayGaps = report.gaps
+          // A client cut meanwhile also ends the wait: only one that stayed open caught up.
           sample.notes.push(
-            replayed
+            replayed && report.cut === run.cut
               ? `${cut.length} cut clients reconnected with Last-Event-ID and replayed to the last event`
               : 'cut clients did NOT all catch up after reconnecting',
           )
         }
+        // Every cut of a client that never stopped reading, from the reference run to the
+        // replay: counted by the load generator, so no reconnect can stand in for it.
+        const final = await context.load.report()
+        sample.metrics.healthyCut = reference.cut + final.cut
+        if (sample.metrics.healthyCut > 0) {
+          sample.notes.push(`${sample.metrics.healthyCut} healthy clients cut by the server`)
+        }
       },
     )
   const samples = await interleave(context, 'S4', config.rounds, context.contenders, runOne)
+  const failures = samples.flatMap((sample) => failureOf(sample) ?? [])
   return {
     id: 'S4',
     title: 'S4 slow consumers',
@@ -168,9 +192,11 @@ export async function slowConsumers(
       'our historySize': events,
     },
     samples,
+    ...(failures.length > 0 && { failures }),
     method: [
       `The stalled clients stop reading (socket.pause()) before the publish; ${events} events of ${size} bytes (${((events * size) / MB).toFixed(1)} MB per client) overflow the kernel's socket buffers.`,
       `Publishing is flow-controlled by the healthy clients (at most ${config.window} chunks of ${config.chunk} events ahead of the slowest), the same for every contender, so healthy clients are never overrun and their rate is the server's capacity.`,
+      'Healthy clients cut: streams of clients that never stopped reading which the server ended, counted by the load generator over the whole round (the reference run, the run with stalled clients, and the reconnects after it); any cut, or any event a healthy client misses, fails the scenario.',
       'Reference rate: the same run on the same server with no stalled client. Growth = heapUsed + external after GC, stalled clients still connected, minus before the publish. Held for stalled = that memory minus after the stalled clients are gone.',
     ],
   }
