@@ -40,10 +40,11 @@ export interface SSEStreamOptions {
    */
   keepAlive?: number
   /**
-   * Bytes a stream may hold for a client that is not reading (our queue plus what Node holds for the socket)
-   * before `onOverflow` applies. Node holds everything written to a response in one tick until the next,
-   * so a single synchronous burst to one client larger than this counts as falling behind: spread very
-   * large bursts over ticks, or raise the bound.
+   * Bytes a stream may hold for a client that is behind: one whose socket pushed back (Node holds
+   * bytes it could not send, and `'drain'` has not come). What is queued for it plus what Node holds
+   * unsent may reach this; past it `onOverflow` applies. Frames waiting for a coalesced write, or a
+   * turn's batch, are never counted: they are written at the end of the turn or the hold. Keyed
+   * events count only what is queued, one frame per topic and key.
    * @default 524288 (512 KiB)
    */
   maxBufferedBytes?: number
@@ -59,7 +60,8 @@ export interface SSEStreamOptions {
    * of one turn) writes at once, so nothing waits at low rates. One that wrote more recently, while
    * events come faster than the sockets take them, gathers what it is sent for one write after that
    * flush time, capped at this window, on a timer shared by every stream: events published one per
-   * turn then cost one write per stream per window instead of one each. `0` turns it off.
+   * turn then cost one write per stream per window instead of one each; a stream that gathers 32 KiB
+   * is written at the end of the turn instead of waiting longer. `0` turns it off.
    * @default 10
    */
   coalesceWindow?: number
