@@ -4,8 +4,19 @@
  * `@sse/core/kit`.
  * @packageDocumentation
  */
-export type { AuthorizeResult } from './authorizeVerdict.js'
-export { Broker, createBroker } from './broker.js'
+
+export type {
+  AdapterOptions,
+  OwnBrokerOptions,
+  SharedBrokerOptions,
+} from './adapter/setUpAdapter.js'
+export type { SSEMethod, StreamSource } from './adapter/sseCall.js'
+export type { AuthorizeResult } from './broker/authorizeVerdict.js'
+export { Broker, createBroker } from './broker/broker.js'
+export { diagnostics } from './broker/diagnostics.js'
+export { StreamGroup } from './broker/streamGroup.js'
+export { MAX_CONFLATION_KEY_LENGTH } from './conflation/conflationKey.js'
+export { MemoryTransport, type MemoryTransportOptions } from './history/memoryTransport.js'
 export type {
   AuthorizeHook,
   BrokerOptions,
@@ -16,26 +27,11 @@ export type {
   SnapshotContext,
   SnapshotFunction,
   StreamLifetimeOptions,
-} from './brokerOptions.js'
-export { MAX_CONFLATION_KEY_LENGTH } from './conflationKey.js'
-export { diagnostics } from './diagnostics.js'
-export { escapeHtml, html, isSafeHtml, raw, refreshEvent, SafeHtml, stateEvent } from './html.js'
-export { isResumableId, MAX_LAST_EVENT_ID_LENGTH, readLastEventId } from './lastEventId.js'
-export { MemoryTransport, type MemoryTransportOptions } from './memoryTransport.js'
-export type { SSESourceValue } from './pipeSource.js'
-export { REPLAY_PAGE_BYTES } from './replayPages.js'
-export { encodeEvent, serializeEvent } from './serializeEvent.js'
-export type {
-  AdapterOptions,
-  OwnBrokerOptions,
-  SharedBrokerOptions,
-} from './setUpAdapter.js'
-export type { SSEMethod, StreamSource } from './sseCall.js'
+} from './options/brokerOptions.js'
 export { SSEError, type SSEErrorCode } from './sseError.js'
-export { SSEStream } from './sseStream.js'
-export { StreamGroup } from './streamGroup.js'
-export { MAX_TAG_LENGTH, MAX_TAGS_PER_STREAM } from './tags.js'
-export { MAX_TOPIC_LENGTH } from './topics.js'
+export type { SSESourceValue } from './stream/pipeSource.js'
+export { REPLAY_PAGE_BYTES } from './stream/replayPages.js'
+export { SSEStream } from './stream/sseStream.js'
 export type {
   BrokerStats,
   HistoryStats,
@@ -45,3 +41,16 @@ export type {
   SSEResponse,
   SSEStreamOptions,
 } from './types.js'
+export {
+  escapeHtml,
+  html,
+  isSafeHtml,
+  raw,
+  refreshEvent,
+  SafeHtml,
+  stateEvent,
+} from './wire/html.js'
+export { isResumableId, MAX_LAST_EVENT_ID_LENGTH, readLastEventId } from './wire/lastEventId.js'
+export { encodeEvent, serializeEvent } from './wire/serializeEvent.js'
+export { MAX_TAG_LENGTH, MAX_TAGS_PER_STREAM } from './wire/tags.js'
+export { MAX_TOPIC_LENGTH } from './wire/topics.js'

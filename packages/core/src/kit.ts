@@ -7,7 +7,11 @@
  * - Transports: the {@link Transport} contract and the types that cross it.
  * @packageDocumentation
  */
-export { conflationToken } from './conflationKey.js'
+
+export { type AdapterSetup, setUpAdapter, splitAdapterOptions } from './adapter/setUpAdapter.js'
+export { readSSECall, type SSECall } from './adapter/sseCall.js'
+export { conflationToken } from './conflation/conflationKey.js'
+export { ReplayCompaction } from './conflation/replayCompaction.js'
 export type { CreatePeers } from './controlChecks.js'
 export {
   brokerOptionsProperties,
@@ -15,10 +19,7 @@ export {
   type OptionsSchema,
   type OptionsValidator,
   streamOptionsProperties,
-} from './options.js'
-export { ReplayCompaction } from './replayCompaction.js'
-export { type AdapterSetup, setUpAdapter, splitAdapterOptions } from './setUpAdapter.js'
-export { readSSECall, type SSECall } from './sseCall.js'
+} from './options/options.js'
 export {
   type ContractCheck,
   type TransportContractOptions,

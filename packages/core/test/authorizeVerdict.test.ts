@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { failedVerdict, readVerdict } from '../src/authorizeVerdict.js'
+import { failedVerdict, readVerdict } from '../src/broker/authorizeVerdict.js'
 import { SSEError } from '../src/sseError.js'
 
 describe('reading an authorize verdict', () => {

@@ -16,7 +16,7 @@ import {
 import { closeStreams, openStream } from '@sse/core/testing'
 import { errorOf, listenH2, useCleanups, waitFor } from '@sse/testkit'
 import { afterEach, describe, expect, test } from 'vitest'
-import { EMPTY_FRAME, KeyedSlots } from '../src/keyedSlots.js'
+import { EMPTY_FRAME, KeyedSlots } from '../src/conflation/keyedSlots.js'
 import { serveBroker } from './helpers.js'
 
 const cleanups = useCleanups()

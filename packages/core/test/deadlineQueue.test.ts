@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, test, vi } from 'vitest'
-import { DeadlineQueue } from '../src/deadlineQueue.js'
+import { DeadlineQueue } from '../src/lifetime/deadlineQueue.js'
 
 beforeEach(() => {
   vi.useFakeTimers()

@@ -1,6 +1,6 @@
 import { waitFor } from '@sse/testkit'
 import { describe, expect, test } from 'vitest'
-import { FlushPass } from '../src/flushPass.js'
+import { FlushPass } from '../src/stream/flushPass.js'
 
 /** A flush pass over named streams, recording which pass flushed which stream. */
 function recordingPass(window: number) {

@@ -3,7 +3,7 @@ import { runInNewContext } from 'node:vm'
 import { MemoryTransport, type MemoryTransportOptions } from '@sse/core'
 import { useCleanups } from '@sse/testkit'
 import { afterEach, expect, test, vi } from 'vitest'
-import { sweepInterval } from '../src/memoryTransport.js'
+import { sweepInterval } from '../src/history/memoryTransport.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { HistoryRing, mergeRings, type RingCursor } from '../src/historyRing.js'
+import { HistoryRing, mergeRings, type RingCursor } from '../src/history/historyRing.js'
 
 interface Item {
   readonly seq: number

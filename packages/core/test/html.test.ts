@@ -1,6 +1,6 @@
 import { escapeHtml, html, raw, SafeHtml, SSEError, serializeEvent } from '@sse/core'
 import { describe, expect, test, vi } from 'vitest'
-import { isSafeHtml } from '../src/html.js'
+import { isSafeHtml } from '../src/wire/html.js'
 
 /** Runs `fn`, expects it to throw an `SSEError`, and returns that error. */
 function sseErrorOf(fn: () => unknown): SSEError {
@@ -139,7 +139,7 @@ describe('SafeHtml from another copy of @sse/core is trusted', () => {
 
   test('raw() from a second instance of the module is trusted by this one', async () => {
     vi.resetModules()
-    const copy: typeof import('../src/html.js') = await import('../src/html.js')
+    const copy: typeof import('../src/wire/html.js') = await import('../src/wire/html.js')
     const foreign = copy.raw('<b>x</b>')
     expect(copy.SafeHtml).not.toBe(SafeHtml)
     expect(foreign).not.toBeInstanceOf(SafeHtml)

@@ -5,7 +5,7 @@ import { runInNewContext } from 'node:vm'
 import { createBroker } from '@sse/core'
 import { listen, listenH2, waitFor } from '@sse/testkit'
 import { expect, test } from 'vitest'
-import { keepAlive } from '../src/keepAlive.js'
+import { keepAlive } from '../src/stream/keepAlive.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void

@@ -3,13 +3,13 @@ import { MemoryTransport, type MemoryTransportOptions, SSEError } from '@sse/cor
 import type { Delivery, ReplayResult } from '@sse/core/kit'
 import { errorOf, useCleanups } from '@sse/testkit'
 import { afterEach, describe, expect, test, vi } from 'vitest'
-import { HistoryRing } from '../src/historyRing.js'
-import { keepAlive } from '../src/keepAlive.js'
+import { HistoryRing } from '../src/history/historyRing.js'
 import {
   HISTORY_ENTRY_OVERHEAD,
   HISTORY_TOPIC_OVERHEAD,
   sweepInterval,
-} from '../src/memoryTransport.js'
+} from '../src/history/memoryTransport.js'
+import { keepAlive } from '../src/stream/keepAlive.js'
 
 const NO_LIMITS = { maxEvents: Number.POSITIVE_INFINITY, maxBytes: Number.POSITIVE_INFINITY }
 

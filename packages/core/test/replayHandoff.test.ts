@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { type HeldFrame, handOff } from '../src/replayHandoff.js'
+import { type HeldFrame, handOff } from '../src/history/replayHandoff.js'
 import type { Delivery, ReplayLimits, ReplayResult } from '../src/types.js'
 
 const NO_LIMITS: ReplayLimits = {

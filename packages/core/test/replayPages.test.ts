@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { REPLAY_PAGE_BYTES } from '../src/index.js'
-import { ReplayPages } from '../src/replayPages.js'
+import { ReplayPages } from '../src/stream/replayPages.js'
 
 describe('ReplayPages', () => {
   const frame = (bytes: number, fill: string) => Buffer.alloc(bytes, fill)

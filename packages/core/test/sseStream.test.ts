@@ -4,7 +4,7 @@ import { closeStreams, openStream } from '@sse/core/testing'
 import { endlessSource, listen, listenH2, once, useCleanups } from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, test, vi } from 'vitest'
-import { keepAlive } from '../src/keepAlive.js'
+import { keepAlive } from '../src/stream/keepAlive.js'
 
 const cleanups = useCleanups()
 afterEach(closeStreams)

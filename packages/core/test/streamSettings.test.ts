@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { StreamSettingsCache } from '../src/streamSettings.js'
+import { StreamSettingsCache } from '../src/stream/streamSettings.js'
 
 const noFlush = () => {}
 

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { TagIndex } from '../src/tagIndex.js'
+import { TagIndex } from '../src/lifetime/tagIndex.js'
 
 const entry = (name: string, ...tags: string[]) => ({ name, tags })
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { SSEError } from '../src/sseError.js'
-import { MAX_TOPIC_LENGTH, readTopics } from '../src/topics.js'
+import { MAX_TOPIC_LENGTH, readTopics } from '../src/wire/topics.js'
 
 const codeOf = (value: unknown) => (value instanceof SSEError ? value.code : 'ok')
 

@@ -1,4 +1,4 @@
-import { createOptionsValidator, MAX_TIMER_MS, type OptionsValidator } from '../options.js'
+import { createOptionsValidator, MAX_TIMER_MS, type OptionsValidator } from '../options/options.js'
 import { SSEError } from '../sseError.js'
 import { acquireTarget, type TargetLease } from './acquireTarget.js'
 import { type StreamRequest, TestStream } from './testStream.js'

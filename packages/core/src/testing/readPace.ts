@@ -1,4 +1,4 @@
-import { MAX_TIMER_MS } from '../options.js'
+import { MAX_TIMER_MS } from '../options/options.js'
 import { SSEError } from '../sseError.js'
 import type { Exchange } from './exchange.js'
 
