@@ -20,7 +20,7 @@ import {
   publishOptionsValidator,
 } from '../options/options.js'
 import { SSEError } from '../sseError.js'
-import { ownedStream, type SSEStream, type StreamOwner } from '../stream/sseStream.js'
+import { SSEStream, type StreamOwner } from '../stream/sseStream.js'
 import type {
   BrokerStats,
   Delivery,
@@ -60,25 +60,6 @@ function logError(error: SSEError): void {
   console.error(error)
 }
 
-let openInGroup: (
-  broker: Broker,
-  request: SSERequest,
-  response: SSEResponse,
-  options: BrokerStreamOptions | undefined,
-  group: GroupState,
-) => SSEStream
-
-/** Opens a stream that belongs to a {@link StreamGroup} (the group's side of the broker). */
-export function streamInGroup(
-  broker: Broker,
-  request: SSERequest,
-  response: SSEResponse,
-  options: BrokerStreamOptions | undefined,
-  group: GroupState,
-): SSEStream {
-  return openInGroup(broker, request, response, options, group)
-}
-
 /**
  * Topics, fan-out, history and replay. Each publish is serialized once and the same bytes go to
  * every subscriber; the publisher never waits on a client.
@@ -91,11 +72,6 @@ export function streamInGroup(
  * broker.publish('notifications', { data: '<li>Deployed</li>' })
  */
 export class Broker {
-  static {
-    openInGroup = (broker, request, response, options, group) =>
-      broker.#stream(request, response, options, group)
-  }
-
   readonly #transport: Transport
   readonly #ready: Promise<void>
   readonly #streamDefaults: SSEStreamOptions
@@ -383,7 +359,10 @@ export class Broker {
    * `defaults` are stream options for the group's streams, under the options of each call.
    */
   group(defaults?: SSEStreamOptions & StreamLifetimeOptions): StreamGroup {
-    return new StreamGroup(this, defaults)
+    return new StreamGroup(
+      (request, response, options, group) => this.#stream(request, response, options, group),
+      defaults,
+    )
   }
 
   /** Number of subscribers of `topic` on this instance. */
@@ -449,7 +428,7 @@ export class Broker {
     } catch (cause) {
       invalid = cause instanceof SSEError ? cause : new SSEError('INVALID_OPTION', String(cause))
     }
-    const stream = ownedStream(request, response, streamOptions, this.#owner)
+    const stream = new SSEStream(request, response, streamOptions, this.#owner)
     if (invalid !== undefined) {
       // Options are often built from the request: a bad value must not throw into a request handler.
       this.#reportError(invalid)

@@ -4,13 +4,20 @@ import { streamDefaultsValidator } from '../options/options.js'
 import type { SSEStream } from '../stream/sseStream.js'
 import type { SSEEvent, SSERequest, SSEResponse, SSEStreamOptions } from '../types.js'
 import { encodeEvent } from '../wire/serializeEvent.js'
-import { type Broker, streamInGroup } from './broker.js'
 
 /** What the broker needs of a {@link StreamGroup}. */
 export interface GroupState {
   readonly members: Set<SSEStream>
   closed: boolean
 }
+
+/** Opens a stream that belongs to a group: the broker's side of `broker.group()`. */
+export type OpenInGroup = (
+  request: SSERequest,
+  response: SSEResponse,
+  options: BrokerStreamOptions | undefined,
+  group: GroupState,
+) => SSEStream
 
 const RETRY_AFTER: Readonly<Record<string, string>> = { 'Retry-After': '5' }
 
@@ -27,18 +34,21 @@ export function shutdownAll(streams: Iterable<SSEStream>, finalFrame: Buffer | u
  * ends its streams and lets go of their connections; the broker stays open.
  */
 export class StreamGroup {
-  /** The broker the group's streams belong to. */
-  readonly broker: Broker
+  readonly #open: OpenInGroup
   readonly #state: GroupState = { members: new Set(), closed: false }
   readonly #defaults: (SSEStreamOptions & StreamLifetimeOptions) | undefined
 
-  /** Prefer `broker.group()`. Throws an `SSEError` `INVALID_OPTION` for bad defaults. */
-  constructor(broker: Broker, defaults?: SSEStreamOptions & StreamLifetimeOptions) {
+  /**
+   * Made by `broker.group()`, which hands it `open`. Throws an `SSEError` `INVALID_OPTION` for bad
+   * defaults.
+   * @internal
+   */
+  constructor(open: OpenInGroup, defaults?: SSEStreamOptions & StreamLifetimeOptions) {
     if (defaults !== undefined) {
       streamDefaultsValidator.assert(defaults)
       readLifetime(defaults)
     }
-    this.broker = broker
+    this.#open = open
     this.#defaults = defaults
   }
 
@@ -54,7 +64,7 @@ export class StreamGroup {
 
   /** Like `broker.stream()`, and the stream joins the group until it closes. */
   stream(request: SSERequest, response: SSEResponse, options?: BrokerStreamOptions): SSEStream {
-    return streamInGroup(this.broker, request, response, this.#merged(options), this.#state)
+    return this.#open(request, response, this.#merged(options), this.#state)
   }
 
   /**

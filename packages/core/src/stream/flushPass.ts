@@ -115,8 +115,8 @@ export class FlushPass<TStream> {
     queueMicrotask(this.#runImmediate)
   }
 
-  /** `frames` joined into one chunk (`bytes` long), shared with other streams of the pass. */
-  concat(frames: readonly Buffer[], bytes: number): Buffer {
+  /** `frames` joined into one chunk (`bytes` long), shared with other streams of the pass. Bound. */
+  readonly concat = (frames: readonly Buffer[], bytes: number): Buffer => {
     if (!this.#inPass) return Buffer.concat(frames, bytes)
     let entries = this.#shared.get(frames[0]!)
     if (entries !== undefined) {

@@ -1,21 +1,13 @@
-import { type KeyedResult, KeyedSlots, REPLACED, SENT } from '../conflation/keyedSlots.js'
-import {
-  type BodySocket,
-  carriesBody,
-  chunkedBodySocket,
-  writeChunk,
-} from '../internals/chunkedSocketBody.js'
+import type { KeyedResult } from '../conflation/keyedSlots.js'
 import { streamOptionsValidator } from '../options/options.js'
 import type { SSEEvent, SSERequest, SSEResponse, SSEStreamOptions } from '../types.js'
 import { readLastEventId } from '../wire/lastEventId.js'
 import { encodeEvent } from '../wire/serializeEvent.js'
-import { HOLD_BYTES } from './flushPass.js'
 import { keepAlive } from './keepAlive.js'
 import { type PipeGate, pipeSource, type SSESourceValue } from './pipeSource.js'
-import { ReplayPages } from './replayPages.js'
 import { isQueued, type RawResponse, writeRefusal, writeSSEHead } from './responseHead.js'
 import { StreamExtras } from './streamExtras.js'
-import { type StreamSettings, StreamSettingsCache } from './streamSettings.js'
+import { StreamWriter, type WriterHost } from './streamWriter.js'
 
 export type { SSESourceValue } from './pipeSource.js'
 
@@ -33,53 +25,18 @@ const PENDING = 0
 const OPEN = 1
 const CLOSED = 2
 
-/** Where a stream with frames to write waits: in no pass, the end-of-turn pass, or the held pass. */
-const UNSCHEDULED = 0
-const IN_TURN = 1
-const HELD = 2
-
-/** Keep-alive sweeps a stream may stay blocked with no `'drain'` before it is ended. */
-const STALL_TICKS = 2
-const KEEP_ALIVE_FRAME = Buffer.from(':\n\n')
 const kStream = Symbol('sse.stream')
 
 type Tagged = RawResponse & { [kStream]?: SSEStream }
 
-/** The stream waiting for `'drain'` on each socket it writes to directly (only while behind). */
-const drainingSockets = new WeakMap<BodySocket, SSEStream>()
-
-/** The owner of the stream being constructed by {@link ownedStream}. */
-let constructingOwner: StreamOwner | undefined
-
-/**
- * A stream that stays pending until its owner (a broker) opens it, and reports to the owner what
- * happens to it. Options are the owner's to check.
- */
-export function ownedStream(
-  request: SSERequest,
-  response: SSEResponse,
-  options: SSEStreamOptions,
-  owner: StreamOwner,
-): SSEStream {
-  constructingOwner = owner
-  try {
-    return new SSEStream(request, response, options)
-  } finally {
-    constructingOwner = undefined
-  }
-}
-
 /**
  * One Server-Sent Events response over Node's `ServerResponse` or `Http2ServerResponse`.
  *
- * Frames written in the same tick go out in one write; a stream that wrote less than
- * `coalesceWindow` ms ago gathers its frames for one shared flush at most that far away (or until
- * it holds 32 KiB). What waits there is our choice, not the client's fault, and never counts
- * against `maxBufferedBytes`. A client is behind only while its socket pushes back: Node could not
- * send all it was given and has not emitted `'drain'`. Then frames queue, and what is queued plus
- * what Node still holds unsent may reach `maxBufferedBytes`; past that the `onOverflow` policy
- * applies. Nothing waits on `'drain'` forever: a stream whose socket stays blocked for two
- * keep-alive sweeps is ended.
+ * Frames sent in one turn go out in one write, and a busy stream's frames are coalesced for at most
+ * `coalesceWindow` ms (or until 32 KiB wait): waits of our choosing, never counted against the
+ * client. A client is behind only while its socket pushes back; then what is held for it may reach
+ * `maxBufferedBytes`, past which `onOverflow` applies (see `StreamWriter`). Nothing waits on
+ * `'drain'` forever: a socket blocked through two keep-alive sweeps is ended.
  *
  * @example
  * http.createServer((req, res) => {
@@ -87,12 +44,7 @@ export function ownedStream(
  *   stream.send({ event: 'hello', data: 'world' })
  * })
  */
-export class SSEStream {
-  static #flushInPass(this: void, stream: SSEStream): void {
-    stream.#flush()
-  }
-  static readonly #settingsCache = new StreamSettingsCache<SSEStream>(SSEStream.#flushInPass)
-
+export class SSEStream implements WriterHost {
   /** The request this stream answers. */
   readonly request: SSERequest
   /** The response this stream writes to. */
@@ -103,21 +55,11 @@ export class SSEStream {
    */
   readonly lastEventId: string | undefined
 
-  // Memory per idle stream counts at 10k connections: fields every stream shares live in
-  // `#settings`, and rarely used ones in `#extras`, created when first needed.
+  // Memory per idle stream counts at 10k connections: fields every stream shares live in the
+  // writer's settings, and rarely used ones in `#extras`, created when first needed.
   #state = PENDING
-  /** Frames not written yet; created by the first one. */
-  #out: Buffer[] | undefined = undefined
-  #outBytes = 0
-  /** The client is behind: Node holds bytes it could not send, and `'drain'` has not come yet. */
-  #congested = false
-  #queued = UNSCHEDULED
-  readonly #settings: StreamSettings<SSEStream>
-  /** The {@link FlushPass.pass} this stream last wrote in: recent means busy, so frames may wait. */
-  #lastPass = 0
+  readonly #writer: StreamWriter
   #owner: StreamOwner | undefined
-  /** The socket the body goes to as HTTP/1.1 chunks, `null` for `res.write()`; set by the first write. */
-  #socket: BodySocket | null | undefined = undefined
   #extras: StreamExtras | undefined = undefined
 
   /**
@@ -125,15 +67,21 @@ export class SSEStream {
    * set before. A `HEAD` request gets the head and an ended body; a request pipelined behind an
    * unfinished response on its connection opens when it gets the connection. Throws an
    * {@link SSEError} `INVALID_OPTION` for bad options, and Node's error for a header it refuses.
+   *
+   * `owner` is for a broker: the stream then stays pending until the owner opens it, reports to it
+   * what happens, and leaves its options (already checked) to the owner.
    */
-  constructor(request: SSERequest, response: SSEResponse, options: SSEStreamOptions = {}) {
-    const owner = constructingOwner
-    constructingOwner = undefined
+  constructor(
+    request: SSERequest,
+    response: SSEResponse,
+    options: SSEStreamOptions = {},
+    /** @internal */ owner?: StreamOwner,
+  ) {
     if (owner === undefined) streamOptionsValidator.assert(options)
     this.request = request
     this.response = response
     this.lastEventId = readLastEventId(request)
-    this.#settings = SSEStream.#settingsCache.of(options)
+    this.#writer = new StreamWriter(this, this.#res, options)
     this.#owner = owner
     this.#res[kStream] = this
     this.#res.on('close', SSEStream.#onResponseClose)
@@ -160,9 +108,7 @@ export class SSEStream {
 
   /** Bytes held for this client: queued here (or waiting for a coalesced write) plus those Node holds unsent. */
   get bufferedBytes(): number {
-    return (
-      this.#outBytes + (this.#state !== OPEN || this.#socket === undefined ? 0 : this.#unsent())
-    )
+    return this.#writer.bufferedBytes
   }
 
   /**
@@ -172,32 +118,22 @@ export class SSEStream {
    * @internal
    */
   get behindBytes(): number {
-    return this.#congested ? this.#outBytes + this.#unsent() : 0
+    return this.#writer.behindBytes
   }
 
   /** The bound on {@link bufferedBytes} past which the `onOverflow` policy applies. */
   get maxBufferedBytes(): number {
-    return this.#settings.maxBuffered
+    return this.#writer.settings.maxBuffered
   }
 
   /** Aborted when the client leaves or the stream closes. */
   get signal(): AbortSignal {
-    const extras = this.#ensureExtras()
-    if (extras.controller === undefined) {
-      extras.controller = new AbortController()
-      if (this.#state === CLOSED) extras.controller.abort()
-    }
-    return extras.controller.signal
+    return this.#ensureExtras().signal(this.#state === CLOSED)
   }
 
   /** Resolves when the stream has closed, for whatever reason. Never rejects. */
   get closed(): Promise<void> {
-    const extras = this.#ensureExtras()
-    if (extras.closed === undefined) {
-      if (this.#state === CLOSED) extras.closed = Promise.resolve()
-      else extras.closed = new Promise((resolve) => (extras.resolveClosed = resolve))
-    }
-    return extras.closed
+    return this.#ensureExtras().closed(this.#state === CLOSED)
   }
 
   /** The response, with the tag that leads its listeners back to this stream. */
@@ -241,18 +177,14 @@ export class SSEStream {
       this.#release()
       return
     }
-    const settings = this.#settings
+    const writer = this.#writer
+    const settings = writer.settings
     writeSSEHead(res, this.request, settings.headers)
     this.#state = OPEN
     if (settings.keepAlive > 0) keepAlive.add(settings.keepAlive, this)
-    if (settings.retry !== undefined) {
-      const hint = Buffer.from(`retry: ${settings.retry}\n\n`)
-      if (this.#out === undefined) this.#out = [hint]
-      else this.#out.unshift(hint)
-      this.#outBytes += hint.length
-    }
-    if (this.#outBytes > 0) this.#schedule()
-    this.#wake()
+    if (settings.retry !== undefined) writer.sendFirst(Buffer.from(`retry: ${settings.retry}\n\n`))
+    writer.opened()
+    this.#extras?.wake()
   }
 
   /**
@@ -276,7 +208,7 @@ export class SSEStream {
     if (this.#state !== PENDING) return
     const res = this.#res
     if (!res.destroyed && !res.writableEnded) {
-      writeSSEHead(res, this.request, this.#settings.headers)
+      writeSSEHead(res, this.request, this.#writer.settings.headers)
       res.end()
     }
     this.#release()
@@ -291,8 +223,7 @@ export class SSEStream {
    */
   sendReplay(frames: Buffer[]): void {
     if (this.#state === CLOSED || frames.length === 0) return
-    this.#ensureExtras().replay = new ReplayPages(frames)
-    if (this.#state === OPEN && !this.#congested) this.#schedule()
+    this.#writer.sendReplay(frames)
   }
 
   /**
@@ -326,16 +257,7 @@ export class SSEStream {
    */
   sendFrame(frame: Buffer): boolean {
     if (this.#state === CLOSED) return false
-    if (this.#congested && !this.#fits(this.#outBytes + this.#unsent(), frame.length)) {
-      return this.#overflow()
-    }
-    let out = this.#out
-    if (out === undefined) out = this.#out = []
-    if (out.length === 0) this.#extras?.keyed?.clear()
-    out.push(frame)
-    this.#outBytes += frame.length
-    if (this.#state === OPEN && !this.#congested) this.#schedule()
-    return true
+    return this.#writer.send(frame)
   }
 
   /**
@@ -351,32 +273,7 @@ export class SSEStream {
    */
   sendKeyed(frame: Buffer, token: string): KeyedResult {
     if (this.#state === CLOSED) return 0
-    const extras = this.#ensureExtras()
-    let out = this.#out
-    if (out === undefined) out = this.#out = []
-    let keyed = extras.keyed
-    if (keyed === undefined) {
-      keyed = new KeyedSlots()
-      extras.keyed = keyed
-    }
-    if (out.length === 0) keyed.clear()
-    const at = keyed.find(token, out)
-    const replaced = at === -1 ? 0 : out[at]!.length
-    if (
-      this.#congested &&
-      frame.length > replaced &&
-      !this.#fits(this.#outBytes - replaced, frame.length)
-    ) {
-      this.#overflow()
-      return 0
-    }
-    if (at !== -1) this.#outBytes -= keyed.empty(out, at)
-    keyed.set(token, frame, out.push(frame) - 1)
-    this.#outBytes += frame.length
-    if (this.#state === OPEN && !this.#congested) this.#schedule()
-    if (at === -1) return SENT
-    keyed.compact(out)
-    return SENT | REPLACED
+    return this.#writer.sendKeyed(frame, token)
   }
 
   /**
@@ -388,12 +285,10 @@ export class SSEStream {
   pipe(source: AsyncIterable<SSESourceValue> | Iterable<SSESourceValue>): Promise<void> {
     const gate: PipeGate = {
       writable: () =>
-        this.#state !== CLOSED && (this.#state === PENDING || this.#congested)
-          ? new Promise<void>((resolve) => (this.#ensureExtras().wakeSource = resolve))
+        this.#state !== CLOSED && (this.#state === PENDING || this.#writer.behind)
+          ? this.#ensureExtras().waitForRoom()
           : undefined,
-      attach: (iterator) => {
-        this.#ensureExtras().source = iterator
-      },
+      attach: (iterator) => this.#ensureExtras().attachSource(iterator),
     }
     return pipeSource(this, gate, source)
   }
@@ -413,11 +308,10 @@ export class SSEStream {
       }
     } else {
       this.#state = CLOSED
-      if (this.#congested) res.destroy()
-      // Frames queued behind an unfinished replay would skip what it still had to send: the client
-      // resumes from the last replayed id instead.
-      else if (this.#extras?.replay !== undefined) res.end()
-      else res.end(this.#take())
+      // A client that is behind is cut; one whose replay is unfinished gets nothing more (what is
+      // queued would skip what the replay still had to send: it resumes from its last replayed id).
+      if (this.#writer.behind) res.destroy()
+      else res.end(this.#writer.takeLast())
     }
     this.#release()
   }
@@ -438,102 +332,31 @@ export class SSEStream {
 
   /** @internal Called by the shared keep-alive timer. */
   keepAliveTick(): void {
-    if (this.#state !== OPEN) return
-    if (this.#congested) {
-      if (++this.#ensureExtras().stalledTicks >= STALL_TICKS) this.#disconnectSlow()
-    } else if (this.#outBytes === 0 && this.#extras?.replay === undefined) {
-      this.#write(KEEP_ALIVE_FRAME)
-    }
+    if (this.#state === OPEN) this.#writer.keepAliveTick()
   }
 
-  #take(): Buffer | undefined {
-    const out = this.#out
-    if (out === undefined) return undefined
-    const count = out.length
-    if (count === 0) return undefined
-    // The pass may keep a queue it joined to compare with others: that one is not reused.
-    const chunk = count === 1 ? out[0]! : this.#settings.pass.concat(out, this.#outBytes)
-    if (count === 1) out.length = 0
-    else this.#out = undefined
-    this.#outBytes = 0
-    return chunk
+  /** @internal The writer's: a frame did not fit under the bound. */
+  writerOverflowed(): void {
+    this.#overflow()
   }
 
-  /** Bytes Node holds unsent for this client (only once it has written). */
-  #unsent(): number {
-    const socket = this.#socket
-    return socket == null ? this.#res.writableLength : socket.writableLength
+  /** @internal The writer's: the socket stayed blocked with no `'drain'`. */
+  writerStalled(): void {
+    this.#disconnectSlow()
   }
 
-  /** Whether `adding` bytes fit beside `held` under the bound (a lone frame always does). */
-  #fits(held: number, adding: number): boolean {
-    return held <= 0 || held + adding <= this.#settings.maxBuffered
+  /** @internal The writer's: the app ended the response itself. */
+  writerEnded(): void {
+    this.#release()
   }
 
-  #write(chunk: Buffer): void {
-    const res = this.#res
-    let socket = this.#socket
-    if (socket === undefined) {
-      socket = this.#socket = this.#settings.directWrites ? chunkedBodySocket(res) : null
-    }
-    // `write()` answers false for any chunk past Node's high-water mark, even one the kernel took
-    // whole at once: only bytes Node still holds afterwards mean the client is behind.
-    if (socket !== null && carriesBody(socket, res)) {
-      if (writeChunk(socket, chunk) || socket.writableLength === 0) return
-      // Listened to only while congested: an idle stream holds no 'drain' listener.
-      drainingSockets.set(socket, this)
-      socket.on('drain', SSEStream.#onSocketDrain)
-    } else if (res.writableEnded) {
-      // The app ended the response itself: nothing may follow its end, and the stream is over.
-      this.#release()
-      return
-    } else if (res.write(chunk) || res.writableLength === 0) {
-      return
-    } else {
-      res.on('drain', SSEStream.#onDrain)
-    }
-    this.#congested = true
-  }
-
-  static #onSocketDrain(this: BodySocket): void {
-    this.removeListener('drain', SSEStream.#onSocketDrain)
-    const stream = drainingSockets.get(this)
-    drainingSockets.delete(this)
-    if (stream !== undefined) SSEStream.#onDrain.call(stream.#res)
-  }
-
-  #flush(): void {
-    this.#queued = UNSCHEDULED
-    if (this.#state !== OPEN || this.#congested) return
-    const extras = this.#extras
-    if (extras !== undefined) {
-      let replay = extras.replay
-      while (replay !== undefined) {
-        const page = replay.next()
-        if (replay.done) extras.replay = undefined
-        this.#write(page)
-        if (this.#congested || this.#state !== OPEN) return
-        replay = extras.replay
-      }
-    }
-    const chunk = this.#take()
-    if (chunk === undefined) return
-    this.#lastPass = this.#settings.pass.pass
-    this.#write(chunk)
-  }
-
-  #schedule(): void {
-    const queued = this.#queued
-    if (queued === UNSCHEDULED) {
-      this.#queued = this.#settings.pass.schedule(this, this.#lastPass) ? HELD : IN_TURN
-    } else if (queued === HELD && this.#outBytes >= HOLD_BYTES) {
-      this.#queued = IN_TURN
-      this.#settings.pass.promote(this)
-    }
+  /** @internal The writer's: the client read what it was handed. */
+  writerDrained(): void {
+    this.#extras?.wake()
   }
 
   #overflow(): boolean {
-    if (this.#settings.policy === 'drop') {
+    if (this.#writer.settings.policy === 'drop') {
       this.#ensureExtras().dropped++
       this.#owner?.frameDropped(this)
       return false
@@ -543,39 +366,18 @@ export class SSEStream {
   }
 
   #disconnectSlow(): void {
-    this.#owner?.slowDisconnect(this, this.#extras?.replay !== undefined)
+    this.#owner?.slowDisconnect(this, this.#writer.replaying)
     this.#state = CLOSED
     this.#res.destroy()
     this.#release()
   }
 
-  #wake(): void {
-    const extras = this.#extras
-    if (extras === undefined || extras.wakeSource === undefined) return
-    const wake = extras.wakeSource
-    extras.wakeSource = undefined
-    wake()
-  }
-
   #release(): void {
     this.#state = CLOSED
-    this.#out = undefined
-    this.#outBytes = 0
-    const { keepAlive: interval } = this.#settings
+    this.#writer.release()
+    const { keepAlive: interval } = this.#writer.settings
     if (interval > 0) keepAlive.delete(interval, this)
-    const extras = this.#extras
-    if (extras !== undefined) {
-      extras.replay = undefined
-      extras.keyed = undefined
-      extras.controller?.abort()
-      extras.resolveClosed?.()
-      this.#wake()
-      const source = extras.source
-      if (source !== undefined) {
-        extras.source = undefined
-        source.return?.()?.catch(() => {})
-      }
-    }
+    this.#extras?.release()
     const owner = this.#owner
     this.#owner = undefined
     owner?.streamClosed(this)
@@ -591,15 +393,5 @@ export class SSEStream {
     if (stream === undefined || stream.#state !== PENDING) return
     if (stream.#owner === undefined) stream.open()
     else stream.#owner.streamReady(stream)
-  }
-
-  static #onDrain(this: Tagged): void {
-    this.removeListener('drain', SSEStream.#onDrain)
-    const stream = this[kStream]
-    if (stream === undefined || stream.#state !== OPEN) return
-    stream.#congested = false
-    if (stream.#extras !== undefined) stream.#extras.stalledTicks = 0
-    stream.#flush()
-    if (!stream.#congested) stream.#wake()
   }
 }
