@@ -1,38 +1,9 @@
 import type { AdapterOptions, Broker, SSEEvent, SSEMethod, SSEStream } from '@sse/core'
-import {
-  createOptionsValidator,
-  type OptionsValidator,
-  readSSECall,
-  setUpAdapter,
-  splitAdapterOptions,
-} from '@sse/core/kit'
+import { readSSECall, setUpAdapter } from '@sse/core/kit'
 import type { NextFunction, RequestHandler, Response } from 'express'
-import { releaseRouterState } from './releaseRouterState.js'
-import { extendRequest, type RequestExtensions } from './requestExtensions.js'
-import { shareShapes } from './requestShapes.js'
-
-/** Options of the middleware itself, next to the broker options. */
-export interface MiddlewareOwnOptions {
-  /**
-   * Whether the first stream on a server lets that server build its later requests and responses
-   * with the properties Express and your middleware add to them already in place (as `undefined`,
-   * or the class default), so that V8 gives them all one hidden class instead of one each: about
-   * 2 KiB less per open stream, and less garbage on every request. What a property reads never
-   * changes; a property Express adds on every request is an own property from the start. `false`
-   * leaves the server's classes alone. (V8 in Node 24 shares those classes by itself; this changes
-   * nothing there.)
-   * @default true
-   */
-  shapeRequests?: boolean
-}
 
 /** Options of {@link sseMiddleware}: broker options, or `{ broker }` (plus stream defaults) to share one. */
-export type SSEMiddlewareOptions = AdapterOptions & MiddlewareOwnOptions
-
-const ownValidator: OptionsValidator<MiddlewareOwnOptions> = createOptionsValidator(
-  '@sse/express',
-  { type: 'object', properties: { shapeRequests: { type: 'boolean' } } },
-)
+export type SSEMiddlewareOptions = AdapterOptions
 
 declare global {
   namespace Express {
@@ -46,8 +17,6 @@ declare global {
        * `res.sse(source, options?)` to stream the values of an (async) iterable. The same contract
        * as `reply.sse()` in `@sse/fastify`. If `source` throws, the stream ends and the error goes
        * to the app's error handlers as an `SSEError` `SOURCE_FAILED` whose `cause` is what was thrown.
-       * Once it returns, `req.next` is `undefined` (the router's state is let go): call the `next`
-       * your handler received instead.
        *
        * @example
        * app.get('/events', (req, res) => res.sse({ topics: ['notifications'] }))
@@ -86,9 +55,7 @@ export interface SSEMiddleware extends RequestHandler {
  * await sse.close()
  */
 export function sseMiddleware(options: SSEMiddlewareOptions = {}): SSEMiddleware {
-  const { own, rest } = splitAdapterOptions(options, ['shapeRequests'], ownValidator)
-  const { broker, ownsBroker, group } = setUpAdapter('@sse/express', rest)
-  const shapeRequests = own.shapeRequests ?? true
+  const { broker, ownsBroker, group } = setUpAdapter('@sse/express', options)
   let closing: Promise<void> | undefined
 
   // One `sse` function for every response of this middleware: no closure per request.
@@ -101,14 +68,15 @@ export function sseMiddleware(options: SSEMiddlewareOptions = {}): SSEMiddleware
       const forward: NextFunction | undefined = req.next
       stream.pipe(source).catch((error: unknown) => forward?.(error))
     }
-    releaseRouterState(req)
-    if (shapeRequests) shareShapes(req, this)
     return stream
   } as SSEMethod
 
-  const extensions: RequestExtensions = { broker, sse }
+  // Assigned to each request it handles, as express-session assigns `req.session`: nothing on
+  // Express's prototypes, so other apps, routers and requests of the process are left as they are,
+  // and the values stay when the request falls through to an enclosing app.
   const middleware: RequestHandler = (req, res, next) => {
-    extendRequest(req, res, extensions)
+    req.broker = broker
+    res.sse = sse
     next()
   }
 

@@ -1,54 +1,26 @@
-import { type Broker, createBroker, escapeHtml, SSEError, type SSEStream } from '@sse/core'
+import { createBroker, escapeHtml, SSEError, type SSEStream } from '@sse/core'
 import { closeStreams, openStream, type TestStream } from '@sse/core/testing'
 import { type SSEMiddleware, type SSEMiddlewareOptions, sseMiddleware } from '@sse/express'
 import { endlessSource, errorOf, listen, once, useCleanups } from '@sse/testkit'
 import compression from 'compression'
 import { EventSource } from 'eventsource'
-import express5, { type ErrorRequestHandler, type Express } from 'express'
+import express5, { type Express } from 'express'
 import express4 from 'express4'
 import request from 'supertest'
 import { afterEach, describe, expect, test } from 'vitest'
+import { setupApp } from './appUnderTest.js'
 
 const cleanups = useCleanups()
 afterEach(closeStreams)
-
-/** An error handler, placed last, that records every error reaching it and lets Express finish. */
-function errorRecorder() {
-  const errors: unknown[] = []
-  let signal: () => void = () => {}
-  const handler: ErrorRequestHandler = (error, _req, res, next) => {
-    errors.push(error)
-    signal()
-    if (res.headersSent) return next(error)
-    res.status(500).type('text').send('failed')
-  }
-  const next = () => new Promise<void>((resolve) => (signal = resolve))
-  return { errors, handler, next }
-}
 
 describe.each([
   ['express 5', express5],
   ['express 4', express4],
 ] as const)('%s', (_, express) => {
-  /** An app with the middleware, the routes of `routes`, and a real listening server. */
-  async function setup(
+  const setup = (
     routes: (app: Express, sse: SSEMiddleware) => void,
-    options: SSEMiddlewareOptions = { keepAlive: 0 },
-  ) {
-    const app = express()
-    const sse = sseMiddleware(options)
-    app.use(express.json())
-    app.use(sse)
-    routes(app, sse)
-    const server = await listen(app)
-    cleanups.push(
-      () => server.close(),
-      () => sse.close(),
-    )
-    const connect = (path: string, headers: Record<string, string> = {}) =>
-      openStream(`${server.url}${path}`, { headers })
-    return { app, sse, broker: sse.broker, server, connect }
-  }
+    options?: SSEMiddlewareOptions,
+  ) => setupApp(express, cleanups, routes, options)
 
   describe('streams and publishing', () => {
     test('the busiest stream can be answered in front of Express by the same broker, and sse.close() ends it', async () => {
@@ -183,110 +155,6 @@ describe.each([
       await client.waitFor((c) => c.events.length > 0)
       client.close()
       await ticks.stopped
-    })
-  })
-
-  describe('errors', () => {
-    test('an iterable that throws ends the stream, and the app’s error handler gets SOURCE_FAILED with the cause', async () => {
-      const recorder = errorRecorder()
-      const boom = new Error('boom')
-      const { connect } = await setup((app) => {
-        app.get('/job', (_req, res) =>
-          res.sse(
-            (async function* () {
-              yield 'before'
-              throw boom
-            })(),
-          ),
-        )
-        app.use(recorder.handler)
-      })
-      const reached = recorder.next()
-      const client = await connect('/job')
-      await Promise.all([client.ended(), reached])
-      expect(client.text()).toBe('data: before\n\n')
-      expect(recorder.errors).toHaveLength(1)
-      expect(recorder.errors[0]).toBeInstanceOf(SSEError)
-      expect(recorder.errors[0]).toMatchObject({ code: 'SOURCE_FAILED', cause: boom })
-    })
-
-    test('an iterable that throws in a nested router reaches that router’s error handler', async () => {
-      const outer = errorRecorder()
-      const inner = errorRecorder()
-      const { connect } = await setup((app) => {
-        const router = express.Router()
-        router.get('/job', (_req, res) =>
-          res.sse(
-            // biome-ignore lint/correctness/useYield: a source that fails before its first value
-            (async function* () {
-              throw new Error('boom')
-            })(),
-          ),
-        )
-        router.use(inner.handler)
-        app.use('/nested', router)
-        app.use(outer.handler)
-      })
-      const reached = inner.next()
-      const client = await connect('/nested/job')
-      await Promise.all([client.ended(), reached])
-      expect(inner.errors).toMatchObject([{ code: 'SOURCE_FAILED' }])
-      // The inner handler passed it on (headers were sent), so the app-level one saw it too.
-      expect(outer.errors).toEqual(inner.errors)
-    })
-
-    test('an error thrown by a handler after its stream opened ends the stream and reaches the error handler, with no ERR_HTTP_HEADERS_SENT', async () => {
-      const recorder = errorRecorder()
-      const boom = new Error('boom')
-      const { broker, connect } = await setup((app) => {
-        app.get('/events', (_req, res) => {
-          res.sse({ topics: ['notifications'] }).send({ data: 'first' })
-          throw boom
-        })
-        app.use(recorder.handler)
-      })
-      const reached = recorder.next()
-      const client = await connect('/events')
-      await Promise.all([client.ended(), reached])
-      expect(client.status).toBe(200)
-      expect(recorder.errors).toEqual([boom])
-      expect(broker.subscribers('notifications')).toBe(0)
-    })
-
-    test('without an error handler of the app’s own, Express’s default handler still ends the stream', async () => {
-      const { broker, connect } = await setup((app) => {
-        app.get('/events', (_req, res) => {
-          res.sse({ topics: ['notifications'] })
-          throw new Error('boom')
-        })
-      })
-      const client = await connect('/events')
-      await client.ended()
-      expect(broker.subscribers('notifications')).toBe(0)
-    })
-
-    test('an invalid topic is answered 400 before any SSE byte, and nothing is subscribed', async () => {
-      const recorder = errorRecorder()
-      const { app, broker } = await setup((app) => {
-        app.get('/events', (_req, res) => res.sse({ topics: ['bad\ntopic'] }))
-        app.use(recorder.handler)
-      })
-      const answer = await request(app).get('/events')
-      expect(answer.status).toBe(400)
-      expect(answer.headers['content-type']).toBe('text/plain; charset=utf-8')
-      expect(answer.text).toBe('Invalid topic.')
-      expect(recorder.errors).toEqual([])
-      expect(broker.stats()).toMatchObject({ streams: 0, refused: 1 })
-    })
-
-    test('res.sse() with something that is neither options nor an iterable throws INVALID_OPTION', async () => {
-      const recorder = errorRecorder()
-      const { app } = await setup((app) => {
-        app.get('/events', (_req, res) => res.sse(42 as never))
-        app.use(recorder.handler)
-      })
-      expect((await request(app).get('/events')).status).toBe(500)
-      expect(recorder.errors).toMatchObject([{ code: 'INVALID_OPTION' }])
     })
   })
 
@@ -431,72 +299,5 @@ describe.each([
       await client.waitFor((c) => c.text().length > 0)
       expect(client.text()).toBe('retry: 1500\n\n')
     })
-  })
-})
-
-describe('express 5 only', () => {
-  test('an async handler that rejects after its stream opened ends the stream and reaches the error handler', async () => {
-    const recorder = errorRecorder()
-    const app = express5()
-    const sse = sseMiddleware({ keepAlive: 0 })
-    app.use(sse)
-    app.get('/events', async (_req, res) => {
-      res.sse({ topics: ['feed'] })
-      await sse.broker.publish('feed', 'first')
-      throw new Error('later')
-    })
-    app.use(recorder.handler)
-    const server = await listen(app)
-    cleanups.push(
-      () => server.close(),
-      () => sse.close(),
-    )
-    const reached = recorder.next()
-    const client = await openStream(`${server.url}/events`)
-    await Promise.all([client.ended(), reached])
-    expect(recorder.errors).toMatchObject([{ message: 'later' }])
-    expect(sse.broker.subscribers('feed')).toBe(0)
-  })
-})
-
-describe('options', () => {
-  test('an unknown option throws INVALID_OPTION naming the key', () => {
-    const error = errorOf(() => sseMiddleware({ keepalive: 10 } as never), SSEError)
-    expect(error?.code).toBe('INVALID_OPTION')
-    expect(error?.message).toMatch(/^@sse\/express: unknown option "keepalive" \(known options: /)
-  })
-
-  test('an option of the wrong type throws INVALID_OPTION naming the key, the type and the value', () => {
-    const error = errorOf(() => sseMiddleware({ keepAlive: 'soon' } as never), SSEError)
-    expect(error?.code).toBe('INVALID_OPTION')
-    expect(error?.message).toBe(
-      '@sse/express: option "keepAlive" must be of type integer, got "soon"',
-    )
-  })
-
-  test('a broker option given together with a broker throws INVALID_OPTION', () => {
-    const broker = createBroker()
-    cleanups.push(() => broker.close())
-    const error = errorOf(() => sseMiddleware({ broker, historySize: 10 } as never), SSEError)
-    expect(error?.code).toBe('INVALID_OPTION')
-    expect(error?.message).toBe(
-      '@sse/express: option "historySize" cannot be combined with "broker"; give it to createBroker() instead',
-    )
-  })
-
-  test('a broker that is not a broker throws INVALID_OPTION', () => {
-    const error = errorOf(() => sseMiddleware({ broker: {} as Broker }), SSEError)
-    expect(error?.code).toBe('INVALID_OPTION')
-    expect(error?.message).toBe(
-      '@sse/express: option "broker" must be an object with methods publish, stream, group, close, got an object',
-    )
-  })
-
-  test('sse.close() is idempotent and answers the same promise', async () => {
-    const sse = sseMiddleware()
-    const closing = sse.close()
-    expect(sse.close()).toBe(closing)
-    await closing
-    expect(sse.broker.isClosed).toBe(true)
   })
 })

@@ -1,5 +1,5 @@
 import type { Broker } from '@sse/core'
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { type SSEPluginOptions, setUpPlugin } from './ssePluginOptions.js'
 import { guardHandler, type ReplySSE, sseReply } from './sseReply.js'
@@ -24,22 +24,16 @@ declare module 'fastify' {
 }
 
 /**
- * Whether a stream that ends is logged as "request completed": the plugin's `logCompletion`, else
- * Fastify's public `disableRequestLogging`. With no logger, or a silent one, every level is the
- * same no-op function, and nothing is logged.
+ * Whether a stream the client leaves is logged as "request completed" (Fastify logs the ones the
+ * server ends): the plugin's `logCompletion`, else yes. Fastify keeps its `logController` to itself,
+ * so an app that silences request logging there passes the same choice as `logCompletion`. With no
+ * logger, or a silent one, every level is the same no-op function, and nothing is logged.
  */
 function completionLogged(
-  fastify: FastifyInstance,
   option: SSEPluginOptions['logCompletion'],
 ): (request: FastifyRequest) => boolean {
-  let logs: (request: FastifyRequest) => boolean
-  if (typeof option === 'function') logs = option
-  else if (option !== undefined) logs = () => option
-  else {
-    const disabled = fastify.initialConfig.disableRequestLogging
-    logs =
-      typeof disabled === 'function' ? (request) => !disabled(request) : () => disabled !== true
-  }
+  const logs: (request: FastifyRequest) => boolean =
+    typeof option === 'function' ? option : () => option !== false
   return (request) => request.log.info !== request.log.fatal && logs(request)
 }
 
@@ -48,10 +42,7 @@ const plugin: FastifyPluginAsync<SSEPluginOptions> = async (fastify, options) =>
 
   fastify.decorate('broker', { getter: () => broker })
   fastify.decorateRequest('broker', { getter: () => broker })
-  fastify.decorateReply(
-    'sse',
-    sseReply({ group, logsCompletion: completionLogged(fastify, logCompletion) }),
-  )
+  fastify.decorateReply('sse', sseReply({ group, logsCompletion: completionLogged(logCompletion) }))
 
   // Fastify has no hook that sees what a handler returns: a handler that returns the stream (the
   // common `(request, reply) => reply.sse(...)`) would make Fastify warn that the reply was sent,

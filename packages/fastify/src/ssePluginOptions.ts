@@ -11,11 +11,15 @@ import type { FastifyRequest } from 'fastify'
 /** Options of the plugin itself, next to the broker options. */
 export interface PluginOwnOptions {
   /**
-   * Whether a stream that ends is logged as "request completed" with its response time, as Fastify
-   * logs a response that finishes (Fastify does not log hijacked replies). Fastify gives plugins no
-   * public access to a `logController`: if yours disables request logging for some requests, pass
-   * the same predicate here.
-   * @default follows Fastify's `disableRequestLogging`
+   * Whether a stream the client leaves is logged as "request completed" with its response time, as
+   * Fastify logs a response that finishes (it logs a stream the server ends itself, through its
+   * `logController`, but not one the client leaves). Fastify gives plugins no access to the
+   * `logController` it was given: if yours silences request logging, pass the same choice here.
+   * @default true (when the request's logger logs at `info`)
+   * @example
+   * const logController = new LogController({ disableRequestLogging: (request) => request.url === '/health' })
+   * const app = Fastify({ logger: true, logController })
+   * await app.register(ssePlugin, { logCompletion: (request) => !logController.isLogDisabled(request) })
    */
   logCompletion?: boolean | ((request: FastifyRequest) => boolean)
 }

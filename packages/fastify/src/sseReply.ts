@@ -8,7 +8,7 @@ export type ReplySSE = SSEMethod
 /** What `reply.sse()` needs from the plugin that decorates the reply. */
 export interface SSEReplyContext {
   readonly group: StreamGroup
-  /** Whether Fastify logs requests at all (its public `disableRequestLogging` option). */
+  /** Whether a stream of this request that the client leaves is logged as completed. */
   readonly logsCompletion: (request: FastifyRequest) => boolean
 }
 
@@ -22,6 +22,8 @@ export function sseReply(context: SSEReplyContext): ReplySSE {
   const { group } = context
   return function sse(this: FastifyReply, first?: unknown, second?: unknown): SSEStream {
     const { source, options } = readSSECall('@sse/fastify', first, second)
+    // Asked before the stream opens: a predicate that throws fails the request, not a stream.
+    const logsCompletion = context.logsCompletion(this.request)
     const raw = this.raw
     const headers = this.getHeaders()
     for (const name of Object.keys(headers)) {
@@ -33,7 +35,7 @@ export function sseReply(context: SSEReplyContext): ReplySSE {
     streams.set(this, stream)
     // Fastify logs a response that finishes, not one the client ends. The listener keeps the
     // request and reply alive for the life of the stream: only add it when requests are logged.
-    if (context.logsCompletion(this.request)) {
+    if (logsCompletion) {
       raw.once('close', () => {
         if (!raw.writableFinished) {
           this.log.info({ res: this, responseTime: this.elapsedTime }, 'request completed')

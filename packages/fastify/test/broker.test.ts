@@ -3,7 +3,10 @@ import ssePlugin, { type Broker, createBroker } from '@sse/fastify'
 import { useCleanups } from '@sse/testkit'
 import Fastify from 'fastify'
 import { afterEach, expect, test } from 'vitest'
+import { failOnFastifyWarnings } from './fastifyWarnings.js'
 import { listenApp } from './helpers.js'
+
+failOnFastifyWarnings()
 
 const cleanups = useCleanups()
 afterEach(closeStreams)

@@ -3,6 +3,9 @@ import ssePlugin, { SSEError } from '@sse/fastify'
 import { checkKeyedPublishing, useCleanups } from '@sse/testkit'
 import Fastify from 'fastify'
 import { afterEach, test } from 'vitest'
+import { failOnFastifyWarnings } from './fastifyWarnings.js'
+
+failOnFastifyWarnings()
 
 const cleanups = useCleanups()
 afterEach(closeStreams)

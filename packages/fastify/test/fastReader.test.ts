@@ -2,6 +2,9 @@ import ssePlugin from '@sse/fastify'
 import { describeFastReaderRun, fastReaderCases, runFastReader, useCleanups } from '@sse/testkit'
 import Fastify from 'fastify'
 import { describe, expect, test } from 'vitest'
+import { failOnFastifyWarnings } from './fastifyWarnings.js'
+
+failOnFastifyWarnings()
 
 const cleanups = useCleanups()
 

@@ -5,7 +5,10 @@ import ssePlugin from '@sse/fastify'
 import { useCleanups } from '@sse/testkit'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, expect, test } from 'vitest'
+import { failOnFastifyWarnings } from './fastifyWarnings.js'
 import { listenApp } from './helpers.js'
+
+failOnFastifyWarnings()
 
 const cleanups = useCleanups()
 afterEach(closeStreams)

@@ -8,7 +8,10 @@ import {
 } from '@sse/testkit'
 import Fastify from 'fastify'
 import { afterEach, describe, expect, test } from 'vitest'
+import { failOnFastifyWarnings } from './fastifyWarnings.js'
 import { listenApp } from './helpers.js'
+
+failOnFastifyWarnings()
 
 const cleanups = useCleanups()
 afterEach(closeStreams)

@@ -3,6 +3,9 @@ import ssePlugin from '@sse/fastify'
 import { useCleanups } from '@sse/testkit'
 import Fastify from 'fastify'
 import { afterEach, describe, expect, test } from 'vitest'
+import { failOnFastifyWarnings } from './fastifyWarnings.js'
+
+failOnFastifyWarnings()
 
 const cleanups = useCleanups()
 afterEach(closeStreams)

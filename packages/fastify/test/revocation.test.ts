@@ -4,6 +4,9 @@ import { checkRotationResumes, useCleanups, waitFor } from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, test } from 'vitest'
+import { failOnFastifyWarnings } from './fastifyWarnings.js'
+
+failOnFastifyWarnings()
 
 const cleanups = useCleanups()
 afterEach(closeStreams)

@@ -6,6 +6,9 @@ import ssePlugin, {
 } from '@sse/fastify'
 import Fastify, { type FastifyReply } from 'fastify'
 import { expectTypeOf, test } from 'vitest'
+import { failOnFastifyWarnings } from './fastifyWarnings.js'
+
+failOnFastifyWarnings()
 
 // Checked by `tsc` (pnpm typecheck); at run time they only build an app.
 

@@ -3,6 +3,9 @@ import ssePlugin, { createBroker, SSEError } from '@sse/fastify'
 import { type H2Stream, h2Client, useCleanups } from '@sse/testkit'
 import Fastify from 'fastify'
 import { afterEach, describe, expect, test } from 'vitest'
+import { failOnFastifyWarnings } from './fastifyWarnings.js'
+
+failOnFastifyWarnings()
 
 const cleanups = useCleanups()
 afterEach(closeStreams)

@@ -2,6 +2,9 @@ import ssePlugin, { createBroker, type SSEPluginOptions } from '@sse/fastify'
 import { useCleanups } from '@sse/testkit'
 import Fastify from 'fastify'
 import { describe, expect, test } from 'vitest'
+import { failOnFastifyWarnings } from './fastifyWarnings.js'
+
+failOnFastifyWarnings()
 
 const cleanups = useCleanups()
 

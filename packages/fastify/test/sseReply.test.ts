@@ -4,12 +4,14 @@ import { endlessSource, useCleanups, waitFor } from '@sse/testkit'
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
-  type FastifyRequest,
   type FastifyServerOptions,
   LogController,
 } from 'fastify'
 import { afterEach, describe, expect, test } from 'vitest'
+import { failOnFastifyWarnings } from './fastifyWarnings.js'
 import { type LogLine, listenApp, logCapture } from './helpers.js'
+
+const warnings = failOnFastifyWarnings()
 
 const cleanups = useCleanups()
 afterEach(closeStreams)
@@ -266,14 +268,16 @@ describe('request logging', () => {
     expect(logs.lines.filter((l) => l.msg === 'request completed')).toHaveLength(2)
   })
 
-  test('logCompletion carries a log controller’s choice to streams the client leaves', async () => {
+  test('logCompletion carries the choice of the log controller Fastify was given to streams the client leaves', async () => {
     const logs = logCapture()
-    const quietOnes = (request: FastifyRequest) => request.url === '/quiet'
-    const app = Fastify({
-      logger: { level: 'info', stream: logs.stream },
-      logController: new LogController({ disableRequestLogging: quietOnes }),
+    const logController = new LogController({
+      disableRequestLogging: (request) => request.url === '/quiet',
     })
-    await app.register(ssePlugin, { keepAlive: 0, logCompletion: (request) => !quietOnes(request) })
+    const app = Fastify({ logger: { level: 'info', stream: logs.stream }, logController })
+    await app.register(ssePlugin, {
+      keepAlive: 0,
+      logCompletion: (request) => !logController.isLogDisabled(request),
+    })
     app.get('/quiet', (_request, reply) => reply.sse({ topics: ['t'] }))
     app.get('/loud', (_request, reply) => reply.sse({ topics: ['t'] }))
     const { connect } = await listenApp(cleanups, app)
@@ -291,10 +295,36 @@ describe('request logging', () => {
     expect(logs.lines.filter((l) => l.msg === 'request completed')).toHaveLength(1)
   })
 
+  test('a logCompletion that throws fails its request with a 500 before any stream opens, and the next request streams', async () => {
+    const logs = logCapture()
+    const app = Fastify({ logger: { level: 'info', stream: logs.stream } })
+    await app.register(ssePlugin, {
+      keepAlive: 0,
+      logCompletion: (request) => {
+        if (request.url === '/broken') throw new Error('predicate failed')
+        return true
+      },
+    })
+    app.get('/broken', (_request, reply) => reply.sse({ topics: ['t'] }))
+    app.get('/events', (_request, reply) => reply.sse({ topics: ['t'] }))
+    const { connect } = await listenApp(cleanups, app)
+    const broken = await connect('/broken')
+    await broken.ended()
+    expect(broken.status).toBe(500)
+    expect(app.broker.stats().streams).toBe(0)
+    const client = await connect('/events')
+    expect(client.status).toBe(200)
+    await app.broker.publish('t', 'still streaming')
+    expect((await client.take(1))[0]).toMatchObject({ data: 'still streaming' })
+  })
+
   test('without a logger (or a silent one) a stream holds no logging listener', async () => {
-    const closeListeners = async (options: FastifyServerOptions) => {
+    const closeListeners = async (options: FastifyServerOptions, logCompletion?: boolean) => {
       const app = Fastify(options)
-      await app.register(ssePlugin, { keepAlive: 0 })
+      await app.register(ssePlugin, {
+        keepAlive: 0,
+        ...(logCompletion !== undefined && { logCompletion }),
+      })
       let count = -1
       app.get('/events', (_request, reply) => {
         reply.sse({ topics: ['t'] })
@@ -308,10 +338,27 @@ describe('request logging', () => {
     expect(await closeListeners({ logger: false })).toBe(logging - 1)
     expect(await closeListeners({ logger: { level: 'silent' } })).toBe(logging - 1)
     expect(
-      await closeListeners({
-        logger: { level: 'info', stream: logCapture().stream },
-        disableRequestLogging: true,
-      }),
+      await closeListeners({ logger: { level: 'info', stream: logCapture().stream } }, false),
     ).toBe(logging - 1)
+  })
+
+  test('no logging setup makes Fastify 5 warn, while its deprecated disableRequestLogging does: the guard of these tests sees it', async () => {
+    const logger = { level: 'info', stream: logCapture().stream }
+    for (const options of [
+      { logger },
+      { logger, logController: new LogController({ disableRequestLogging: true }) },
+      { logger: false },
+    ]) {
+      const app = Fastify(options)
+      await app.register(ssePlugin, { keepAlive: 0 })
+      app.get('/events', (_request, reply) => reply.sse({ topics: ['t'] }))
+      const client = await (await listenApp(cleanups, app)).connect('/events')
+      client.close()
+      await waitFor(() => app.broker.stats().streams === 0)
+      await app.close()
+    }
+    expect(await warnings.take()).toEqual([])
+    Fastify({ logger: false, disableRequestLogging: true })
+    expect(await warnings.take()).toEqual(['FSTDEP023'])
   })
 })

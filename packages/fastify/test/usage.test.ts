@@ -4,7 +4,10 @@ import { once, useCleanups } from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import Fastify from 'fastify'
 import { afterEach, expect, test } from 'vitest'
+import { failOnFastifyWarnings } from './fastifyWarnings.js'
 import { listenApp } from './helpers.js'
+
+failOnFastifyWarnings()
 
 const cleanups = useCleanups()
 afterEach(closeStreams)
