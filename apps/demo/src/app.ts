@@ -9,6 +9,9 @@ import { events } from './features/events.js'
 import { GameStore } from './features/gameStore.js'
 import { htmx4 } from './features/htmx4.js'
 import { jobs } from './features/jobs.js'
+import { LogFeed } from './features/logFeed.js'
+import { isLogRate, logRateError } from './features/logPump.js'
+import { logTail } from './features/logTail.js'
 import { NoteStore } from './features/noteStore.js'
 import { notifications } from './features/notifications.js'
 import { scoreboard } from './features/scoreboard.js'
@@ -38,7 +41,26 @@ export interface DemoOptions {
   notes?: NoteStore
   /** The games, e.g. a store a test keeps across restarts. @default the demo's five games */
   games?: GameStore
+  /** The log tail's log, e.g. one a test keeps across restarts. @default a new log */
+  logs?: LogFeed
+  /** Lines per second the log tail's log starts at (1 to 5000; the page changes it). @default 20 */
+  logRate?: number
+  /** How often the log writes a batch, in ms. @default 25 */
+  logTickMs?: number
+  /** How long the log goes on after the last page watching it left, in ms. @default 5000 */
+  logLingerMs?: number
 }
+
+/**
+ * Options of the broker the app creates when none is passed in. The log tail page publishes up to
+ * 5,000 lines/s (about 1.6 MB/s): a page that reconnects after a second or two must be able to
+ * replay them (the default cap is 1 MiB per replay), and the log's history must fit next to the
+ * other topics', which the default 32 MiB would drop whole, least recently published first.
+ */
+export const DEMO_BROKER_OPTIONS = {
+  maxReplayBytes: 8 * 1024 * 1024,
+  historyMaxBytes: 64 * 1024 * 1024,
+} as const
 
 /**
  * The demo app: every page, the `/events` endpoint and the assets. Call `listen()` on it, or
@@ -51,6 +73,9 @@ export function buildApp(options: DemoOptions = {}): FastifyInstance {
       forceCloseConnections: options.forceCloseConnections,
     }),
   })
+  // Checked here rather than when the plugins load: a bad option fails the call that gave it.
+  const logRate = options.logRate ?? 20
+  if (!isLogRate(logRate)) throw logRateError(logRate)
   const notes = options.notes ?? new NoteStore()
   const games = options.games ?? new GameStore()
   // Each feature registers how it renders its topics whole, for pages that cannot resume.
@@ -75,7 +100,10 @@ export function buildApp(options: DemoOptions = {}): FastifyInstance {
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
   )
 
-  app.register(ssePlugin, options.broker === undefined ? {} : { broker: options.broker })
+  app.register(
+    ssePlugin,
+    options.broker === undefined ? DEMO_BROKER_OPTIONS : { broker: options.broker },
+  )
 
   app.register(events, { retryMs: options.retryMs ?? 1000, games, snapshots })
   app.register(dashboard, { intervalMs: options.dashboardIntervalMs ?? 1000, notes, snapshots })
@@ -84,5 +112,12 @@ export function buildApp(options: DemoOptions = {}): FastifyInstance {
   app.register(jobs, { stepMs: options.jobStepMs ?? 400 })
   app.register(chat, { tokenDelayMs: options.tokenDelayMs ?? 45 })
   app.register(htmx4, { notes, snapshots })
+  app.register(logTail, {
+    feed: options.logs ?? new LogFeed(),
+    rate: logRate,
+    tickMs: options.logTickMs ?? 25,
+    lingerMs: options.logLingerMs ?? 5000,
+    snapshots,
+  })
   return app
 }

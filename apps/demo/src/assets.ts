@@ -28,6 +28,8 @@ export const assetDirs = {
 export const assetUrls = {
   style: '/static/style.css',
   script: '/static/app.js',
+  /** The log tail page's script: row cap, sequence check, lines per second. */
+  logTail: '/static/logTail.js',
   favicon: '/static/favicon.svg',
   htmx: '/vendor/htmx/htmx.min.js',
   // htmx-ext-sse 2.x for htmx 2 (`htmx.org/dist/ext/sse.js` is the old htmx 1 extension).

@@ -8,6 +8,7 @@ const NAV = [
   { href: '/games/1', label: 'Scoreboard', section: 'games' },
   { href: '/jobs', label: 'Jobs', section: 'jobs' },
   { href: '/chat', label: 'Streaming text', section: 'chat' },
+  { href: '/logs', label: 'Log tail', section: 'logs' },
   { href: '/htmx4/notifications', label: 'htmx 4', section: 'htmx4' },
 ] as const
 
@@ -36,6 +37,8 @@ export interface PageOptions {
   stream?: PageStream
   /** Loads Alpine for a client-state island. */
   alpine?: boolean
+  /** The page's own scripts, loaded deferred after the demo's `app.js` (htmx 2 pages). */
+  scripts?: readonly string[]
   /**
    * htmx 4 instead of htmx 2 + htmx-ext-sse: the page opens its stream with `hx-sse:connect`, which
    * swaps every unnamed event into `target` with `swap`.
@@ -84,6 +87,7 @@ function scripts(options: PageOptions): SafeHtml {
     <script src="${assetUrls.htmxExtSse}" defer></script>
     <script src="${assetUrls.sseResume}" defer></script>
     <script src="${assetUrls.script}" defer></script>
+    ${(options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}
     ${options.alpine ? html`<script src="${assetUrls.alpine}" defer></script>` : ''}`
 }
 

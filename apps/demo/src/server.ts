@@ -1,6 +1,6 @@
 import type { Broker } from '@sse/core'
 import { createBroker } from '@sse/core'
-import { buildApp } from './app.js'
+import { buildApp, DEMO_BROKER_OPTIONS } from './app.js'
 
 const port = Number(process.env.PORT ?? 3000)
 const host = process.env.HOST ?? 'localhost'
@@ -10,7 +10,10 @@ const host = process.env.HOST ?? 'localhost'
 let broker: Broker | undefined
 if (process.env.REDIS_URL) {
   const { redisTransport } = await import('@sse/redis')
-  broker = createBroker({ transport: redisTransport({ url: process.env.REDIS_URL }) })
+  broker = createBroker({
+    transport: redisTransport({ url: process.env.REDIS_URL }),
+    maxReplayBytes: DEMO_BROKER_OPTIONS.maxReplayBytes,
+  })
 }
 
 const app = buildApp({ broker, logger: { level: process.env.LOG_LEVEL ?? 'info' } })

@@ -3,7 +3,7 @@
  * one `sse-connect` URL, so the server must not trust that list: anything outside this allow-list
  * is refused with 400 before a stream opens.
  */
-const TOPIC = /^(?:system|notifications|htmx4:notifications|game:[a-z0-9-]{1,32})$/
+const TOPIC = /^(?:system|notifications|logs|htmx4:notifications|game:[a-z0-9-]{1,32})$/
 
 /** Topics one connection may carry at most. */
 export const MAX_TOPICS = 8

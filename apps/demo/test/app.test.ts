@@ -58,6 +58,7 @@ describe('the demo app', () => {
       '/games/1': '/events?topics=game:1,notifications',
       '/jobs': '/events?topics=notifications',
       '/chat': '/events?topics=notifications',
+      '/logs': '/events?topics=logs',
     }
     for (const [path, connect] of Object.entries(expected)) {
       const response = await app.inject(path)
@@ -162,14 +163,15 @@ describe('the demo app', () => {
     }
   })
 
-  it('samples the process on a timer that starts with the app and stops when it closes', async () => {
+  it('samples the process and writes the log on timers that start with the app and stop when it closes', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
     const broker = createBroker()
     app = buildApp({ broker, dashboardIntervalMs: 1000 })
     await app.ready()
-    expect(vi.getTimerCount()).toBe(1)
+    // The dashboard's and the log's: one each, however many pages watch.
+    expect(vi.getTimerCount()).toBe(2)
     vi.advanceTimersByTime(3000)
-    // Nobody watches the dashboard on this instance: nothing is published.
+    // Nobody watches the dashboard or the log on this instance: nothing is published.
     expect(broker.stats().published).toBe(0)
     await app.close()
     app = undefined

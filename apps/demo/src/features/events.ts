@@ -12,6 +12,9 @@ import type { GameStore } from './gameStore.js'
  * current by `sse-resume.js` for htmx-ext-sse's new EventSource). When the broker cannot resume
  * from that id, the page gets the snapshot of its topics instead of `sse-reset`: its whole state,
  * then the live events after it, none missed and none twice.
+ *
+ * Each stream is tagged `topic:<name>` for each of its topics, so an operator can end every stream
+ * of a topic at once (`broker.disconnect({ tag: 'topic:logs' })`): the pages reconnect and resume.
  */
 export async function events(
   app: FastifyInstance,
@@ -34,6 +37,7 @@ export async function events(
     reply.sse({
       topics: parsed.topics,
       retry: options.retryMs,
+      tags: parsed.topics.map((topic) => `topic:${topic}`),
       snapshot: ({ topics }) => options.snapshots.of(topics),
     })
   })
