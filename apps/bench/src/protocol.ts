@@ -63,6 +63,26 @@ export type ServerCommand =
       chunk: number
     }
   | {
+      /**
+       * Publishes `count` events of `size` bytes at `megabytesPerSecond` (MB = 2²⁰ bytes) on a
+       * drift-free schedule, at most one per event-loop turn: a {@link BurstResult}.
+       */
+      op: 'paced'
+      count: number
+      size: number
+      megabytesPerSecond: number
+    }
+  | {
+      /**
+       * Keeps the server's event loop busy `forMs` in every `everyMs` until the next `busy`
+       * command; `forMs: 0` stops. Resolves with what it spent busy-waiting since the last stop
+       * (a `BusySpent`).
+       */
+      op: 'busy'
+      everyMs: number
+      forMs: number
+    }
+  | {
       /** Publishes `rate` events per second for `duration` ms on a drift-free schedule. */
       op: 'rate'
       rate: number

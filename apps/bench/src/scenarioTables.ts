@@ -134,6 +134,7 @@ function singleReaderTable(result: ScenarioResult): ScenarioTable {
     header: [
       'Contender',
       'MB/s',
+      '× pace',
       '× baseline',
       'cut (rounds)',
       'lost events (all rounds)',
@@ -147,6 +148,7 @@ function singleReaderTable(result: ScenarioResult): ScenarioTable {
       return [
         label(c),
         metric(result, c, 'MBps'),
+        metric(result, c, 'ofPace', '', precise),
         vsBaseline(result, c, 'MBps'),
         cuts.length === 0 ? '—' : `${cuts.filter((n) => n > 0).length} of ${cuts.length}`,
         sum(result, c, 'lost'),

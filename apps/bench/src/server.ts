@@ -3,8 +3,10 @@
  * It serves SSE on 127.0.0.1 and takes commands over IPC; the publish loops run here, the same
  * way for every contender.
  */
+import { BusyLoop, type BusySpent } from './busyLoop.js'
 import { nowMicros } from './clock.js'
 import { startContender } from './contenders/index.js'
+import { publishPaced } from './pacedPublisher.js'
 import { makePayload } from './payload.js'
 import type {
   BurstResult,
@@ -24,6 +26,7 @@ const rssSampler = setInterval(() => {
   if (rss > peakRss) peakRss = rss
 }, 20)
 rssSampler.unref()
+const busyLoop = new BusyLoop()
 
 function publishOne(size: number): void {
   contender.publish(makePayload(seq++, size))
@@ -43,6 +46,22 @@ function burst(count: number, size: number, chunk: number): Promise<BurstResult>
     }
     step()
   })
+}
+
+async function paced(
+  count: number,
+  size: number,
+  megabytesPerSecond: number,
+): Promise<BurstResult> {
+  const firstSeq = seq
+  const span = await publishPaced(() => publishOne(size), count, size, megabytesPerSecond * 2 ** 20)
+  return { firstSeq, lastSeq: seq - 1, ...span }
+}
+
+function busy(everyMs: number, forMs: number): BusySpent {
+  const spun = busyLoop.stop()
+  if (forMs > 0) busyLoop.start(everyMs, forMs)
+  return spun
 }
 
 function rate(perSecond: number, duration: number, size: number): Promise<BurstResult> {
@@ -83,6 +102,10 @@ async function run(command: ServerCommand): Promise<unknown> {
   switch (command.op) {
     case 'burst':
       return burst(command.count, command.size, command.chunk)
+    case 'paced':
+      return paced(command.count, command.size, command.megabytesPerSecond)
+    case 'busy':
+      return busy(command.everyMs, command.forMs)
     case 'rate':
       return rate(command.rate, command.duration, command.size)
     case 'memory':

@@ -19,12 +19,35 @@ describe('bench options', () => {
     expect(configFor('smoke').s2.rates).toEqual(full.s2.rates)
   })
 
+  it("paces S6 at the issue's 40 MB/s with the event loop busy, in every mode", () => {
+    for (const mode of ['full', 'quick', 'smoke'] as const) {
+      const { s6 } = configFor(mode)
+      expect(s6.rate, mode).toBe(40)
+      expect(s6.busy, mode).toBe(true)
+      expect(s6.sizes, mode).toEqual([1024, 16_384])
+    }
+  })
+
+  it("sets S6's pace in MB/s and switches its busy event loop off or on", () => {
+    const config = configFor('full')
+    applyOverride(config, 's6.rate', '12.5')
+    applyOverride(config, 's6.busy', 'false')
+    expect(config.s6).toMatchObject({ rate: 12.5, busy: false })
+    applyOverride(config, 's6.busy', 'on')
+    expect(config.s6.busy).toBe(true)
+  })
+
   it.each([
     ['s2.rates', '20,,100'],
     ['s2.rates', '20,fast'],
     ['s2.rates', '0'],
     ['s6.sizes', '-1024'],
     ['s6.megabytes', '0.5'],
+    ['s6.rate', '0'],
+    ['s6.rate', '-40'],
+    ['s6.busy', 'maybe'],
+    ['s6.busy', '25'],
+    ['s6.busy', ''],
     ['s1.clients', ''],
     ['workers', '0'],
   ])('refuses --%s=%j', (key, value) => {

@@ -95,8 +95,8 @@ describe('the benchmark harness (smoke run, nothing timed)', () => {
       'S3 idle',
       'S4 slow',
       'S5 replay',
-      'S6 single reader at a high rate, 1 KiB events',
-      'S6 single reader at a high rate, 16 KiB events',
+      'S6 single reader, paced at 40 MB/s, 1 KiB events',
+      'S6 single reader, paced at 40 MB/s, 16 KiB events',
     ]) {
       expect(output).toContain(`### ${title}`)
     }
@@ -154,16 +154,26 @@ describe('the benchmark harness (smoke run, nothing timed)', () => {
     }
   })
 
-  it('streams to a single fast reader for every contender, and every event arrives unless the reader was cut', () => {
+  it('streams to a single reader at a pace, from a busy event loop, for every contender; every event arrives unless the reader was cut', () => {
     for (const id of ['S6-1KiB', 'S6-16KiB']) {
       const s6 = scenario(result, id)
+      expect(s6.params).toMatchObject({
+        'pace (MB/s)': 40,
+        'event loop busy': '25 ms every 100 ms',
+      })
       expect(s6.samples.map((s) => s.contender)).toEqual(WITH_TWINS)
+      // The last event is due (events − 1) × event bytes ÷ 40 MB/s after the first.
+      const events = Number(s6.params.events)
+      const scheduleMs = (((events - 1) * Number(s6.params['event bytes'])) / (40 * 2 ** 20)) * 1000
       for (const sample of s6.samples) {
-        expect(sample.error, `${id} ${sample.contender}`).toBeUndefined()
-        expect(sample.metrics.MBps, `${id} ${sample.contender}`).toBeGreaterThan(0)
-        expect(sample.metrics.reordered, `${id} ${sample.contender}`).toBe(0)
-        if (sample.metrics.cut === 0)
-          expect(sample.metrics.lost, `${id} ${sample.contender}`).toBe(0)
+        const name = `${id} ${sample.contender}`
+        expect(sample.error, name).toBeUndefined()
+        expect(sample.metrics.MBps, name).toBeGreaterThan(0)
+        // Paced in every contender's process: no server published faster than the pace.
+        expect(sample.metrics.publishMs, name).toBeGreaterThanOrEqual(scheduleMs * 0.99)
+        expect(sample.metrics.ofPace, name).toBeLessThanOrEqual(events / (events - 1) + 0.01)
+        expect(sample.metrics.reordered, name).toBe(0)
+        if (sample.metrics.cut === 0) expect(sample.metrics.lost, name).toBe(0)
       }
       // The plain loop buffers without bound: it never cuts.
       const baseline = s6.samples.find((s) => s.contender === 'baseline')!

@@ -64,6 +64,24 @@ describe('the targets table', () => {
     expect(check(checks, '16 KiB events, @sse/fastify').passed).toBe(false)
   })
 
+  it('passes a single reader that ties the plain loop at the pace, and fails one 1 % short of it', () => {
+    const s6 = scenario(
+      'S6-1KiB',
+      {
+        baseline: rounds({ MBps: 39.9, cut: 0 }, { MBps: 39.8, cut: 0 }, { MBps: 39.9, cut: 0 }),
+        core: rounds({ MBps: 39.8, cut: 0 }, { MBps: 39.9, cut: 0 }, { MBps: 39.75, cut: 0 }),
+        express: rounds({ MBps: 39.5, cut: 0 }, { MBps: 39.4, cut: 0 }, { MBps: 39.5, cut: 0 }),
+      },
+      { 'event bytes': 1024 },
+    )
+    const checks = targetChecks(result(s6))
+    const core = check(checks, '1 KiB events, @sse/core (node:http)')
+    expect(core.measured).toBe('1.00× (1.00–1.00), cut in 0 of 3 rounds')
+    expect(core.passed).toBe(true)
+    expect(check(checks, '1 KiB events, @sse/express').measured).toMatch(/^0\.99×/)
+    expect(check(checks, '1 KiB events, @sse/express').passed).toBe(false)
+  })
+
   it('judges S2 at every rate by the median of the rounds, against the plain loop', () => {
     const at = (rate: number, core: number[]) =>
       scenario(
