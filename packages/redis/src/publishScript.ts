@@ -1,21 +1,25 @@
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
 
 /**
  * Appends one event to the stream, atomically:
  * 1. picks the next stream id: the server clock (`TIME`), or just after the last id it handed out,
- *    or just after the publishing instance's reader position (the floor), whichever is latest. So
- *    ids increase even if the clock steps back, and after Redis lost its data (restart without
- *    persistence, or from an older snapshot) new ids still come after what the readers have seen.
- *    When its bookkeeping is missing, or an entry someone else added got in the way, it starts from
- *    the stream's own last entry;
- * 2. builds each complete frame, `id: <id>\n` followed by the body the broker serialized;
- * 3. `XADD`s them with that explicit id, trimming the stream to about `MAXLEN ~ historySize`;
- * 4. returns the id written on the wire.
+ *    or just after the floor the publisher passes, whichever is latest. The floor is the later of
+ *    the publishing instance's reader position and the last id that instance was handed. So ids
+ *    increase even if the clock steps back, and after Redis lost its data (restart without
+ *    persistence, or from an older snapshot) new ids still come after what the readers have seen
+ *    and after the instance's own earlier events. When its bookkeeping is missing, or an entry
+ *    someone else added got in the way, it starts from the stream's own last entry;
+ * 2. builds each complete frame, `id: <id>\n` followed by the body the broker serialized (the id on
+ *    the wire is the publisher's own when it gave one);
+ * 3. `XADD`s them with that explicit id, trimming the stream to about `MAXLEN ~ maxLength`;
+ * 4. returns the stream id.
  *
  * KEYS: the stream, the bookkeeping hash (`ms`, `seq`: last id; `n`: publish counter).
- * ARGV: historySize, topics joined by LF, the publisher's own id or '', the floor (a stream id),
- * the conflation key or '', then one body per frame.
+ * ARGV: maxLength (`historySize + maxReaderLag`), topics joined by LF, the publisher's own id or
+ * '', the floor (a stream id), the conflation key or '', then one body per frame.
+ *
+ * Run by its SHA1 through {@link OrderedPublisher}, which keeps one instance's publishes in call
+ * order whatever happens to Redis' script cache.
  */
 export const PUBLISH_SCRIPT = `
 local stream, head = KEYS[1], KEYS[2]
@@ -65,40 +69,23 @@ local function add(ms, seq)
     args[#args + 1] = 'f'
     args[#args + 1] = 'id: ' .. wire .. '\\n' .. ARGV[i]
   end
-  return redis.pcall(unpack(args)), wire
+  return redis.pcall(unpack(args))
 end
 
 local floorMs, floorSeq = split(ARGV[4])
 local lastMs, lastSeq = tonumber(state[1]), tonumber(state[2])
 if lastMs == nil then lastMs, lastSeq = top() end
 local ms, seq = after(later(lastMs, lastSeq, floorMs, floorSeq))
-local result, wire = add(ms, seq)
+local result = add(ms, seq)
 if type(result) == 'table' and result.err then
   local topMs, topSeq = top()
   ms, seq = after(later(topMs, topSeq, floorMs, floorSeq))
-  result, wire = add(ms, seq)
+  result = add(ms, seq)
   if type(result) == 'table' and result.err then return result end
 end
 redis.call('HSET', head, 'ms', ms, 'seq', seq, 'n', n)
-return wire
+return string.format('%d-%d', ms, seq)
 `
 
-const SHA = createHash('sha1').update(PUBLISH_SCRIPT).digest('hex')
-
-/**
- * Runs the publish script by its SHA1 (`EVALSHA`), sending the source only when the server does not
- * have it yet (`NOSCRIPT`: first use, or after a restart). Done by hand rather than with ioredis'
- * `defineCommand` so that a client passed in by the user gets no new method.
- */
-export function runPublishScript(
-  client: Redis,
-  keys: readonly [string, string],
-  args: readonly string[],
-): Promise<unknown> {
-  return client.evalsha(SHA, 2, ...keys, ...args).catch((error: unknown) => {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-      return client.eval(PUBLISH_SCRIPT, 2, ...keys, ...args)
-    }
-    throw error
-  })
-}
+/** The SHA1 Redis knows {@link PUBLISH_SCRIPT} by. */
+export const PUBLISH_SCRIPT_SHA: string = createHash('sha1').update(PUBLISH_SCRIPT).digest('hex')

@@ -10,7 +10,7 @@ import type {
 import { Redis } from 'ioredis'
 import { CONNECTION_OPTIONS, connect, quit } from './connection.js'
 import { ControlChannel } from './controlChannel.js'
-import { runPublishScript } from './publishScript.js'
+import { OrderedPublisher } from './orderedPublisher.js'
 import { readHistory } from './readHistory.js'
 import { assertRedisTransportOptions, type RedisTransportOptions } from './redisTransportOptions.js'
 import { compareStreamIds, isStreamId, STREAM_START } from './streamId.js'
@@ -86,9 +86,12 @@ export class RedisTransport implements Transport {
   readonly #counters: TransportCounters = createCounters()
   readonly #reader: StreamReader
   readonly #control: ControlChannel
+  readonly #publisher: OrderedPublisher
   #sink: TransportSink | undefined
   #starting: Promise<void> | undefined
   #closing: Promise<void> | undefined
+  /** The latest stream id this instance's publishes were given: its next ones come after it. */
+  #lastPublished: string = STREAM_START
   /** Replays being read, by head, last event id, limits and topics: identical requests share one read. */
   readonly #replays = new Map<string, Promise<ReplayResult>>()
 
@@ -110,6 +113,7 @@ export class RedisTransport implements Transport {
     this.#readerConnection.on('error', ignore)
     this.#keys = [`${keyPrefix}:events`, `${keyPrefix}:head`]
     this.#control = new ControlChannel(this.#client, `${keyPrefix}:control`, this.#counters)
+    this.#publisher = new OrderedPublisher(this.#client)
     this.#historySize = historySize
     this.#maxLength = String(historySize + maxReaderLag)
     this.#reader = new StreamReader(
@@ -158,12 +162,16 @@ export class RedisTransport implements Transport {
    * answers (the event may then have been published or not). A publish made while the transport is
    * still starting waits for the start. The broker turns both into a rejected (and already handled)
    * promise of `broker.publish()`: its callers never see this method throw.
+   *
+   * Publishes that succeed get increasing ids in call order (see {@link OrderedPublisher}).
    */
   publish(message: OutgoingMessage): Promise<string> {
     if (this.#closing !== undefined) throw unavailable('the transport is closed')
+    // Until the start settles, every publish queues behind it, even once the reader is ready:
+    // one sent at once would overtake those already waiting.
+    const starting = this.#starting
+    if (starting !== undefined) return starting.then(() => this.#send(message))
     if (this.#reader.position === undefined) {
-      const starting = this.#starting
-      if (starting !== undefined) return starting.then(() => this.#send(message))
       throw unavailable('not connected to Redis yet; the event was not published')
     }
     return this.#send(message)
@@ -262,18 +270,21 @@ export class RedisTransport implements Transport {
     if (status !== 'ready') {
       throw unavailable(`Redis is unreachable (connection ${status}); the event was not published`)
     }
+    const position = this.#reader.position ?? STREAM_START
     const args = [
       this.#maxLength,
       message.topics.join('\n'),
       message.id ?? '',
-      this.#reader.position ?? STREAM_START,
+      compareStreamIds(position, this.#lastPublished) > 0 ? position : this.#lastPublished,
       message.key ?? '',
       ...message.bodies,
     ]
-    return runPublishScript(this.#client, this.#keys, args).then(
-      (id) => {
+    return this.#publisher.run(this.#keys, args).then(
+      (reply) => {
         this.#counters.published++
-        return String(id)
+        const id = String(reply)
+        if (compareStreamIds(id, this.#lastPublished) > 0) this.#lastPublished = id
+        return message.id === undefined || message.id === '' ? id : message.id
       },
       (cause: unknown) => {
         throw commandError(cause, 'publish')

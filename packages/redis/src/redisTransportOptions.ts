@@ -52,7 +52,9 @@ const validator: OptionsValidator<RedisTransportOptions> = createOptionsValidato
   additionalProperties: false,
   properties: {
     url: { type: 'string', minLength: 1 },
-    client: { methods: ['duplicate', 'evalsha', 'eval', 'xrangeBuffer', 'quit', 'disconnect'] },
+    client: {
+      methods: ['duplicate', 'evalsha', 'eval', 'script', 'xrangeBuffer', 'quit', 'disconnect'],
+    },
     closeClient: { type: 'boolean' },
     keyPrefix: { type: 'string', minLength: 1 },
     historySize: { type: 'integer', minimum: 1 },

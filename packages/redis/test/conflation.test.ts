@@ -4,28 +4,16 @@ import { Redis } from 'ioredis'
 import { afterEach, describe, expect, test } from 'vitest'
 import {
   allRead,
+  dataOf,
   hasRedis,
   type Instance,
+  newestOf,
   startInstance,
   uniquePrefix,
   useRedis,
 } from './helpers.js'
 
 const KiB = 1024
-
-/** A JSON payload of about `size` bytes naming its key and value. */
-function dataOf(key: string, value: number, size = 10): string {
-  return JSON.stringify({ key, value, pad: '.'.repeat(size) })
-}
-
-function newestOf(events: ReadonlyArray<{ data: string }>): Map<string, number> {
-  const newest = new Map<string, number>()
-  for (const { data } of events) {
-    const { key, value } = JSON.parse(data) as { key: string; value: number }
-    newest.set(key, value)
-  }
-  return newest
-}
 
 describe.runIf(hasRedis)('conflation keys through Redis', () => {
   const redis = useRedis()

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { type AddressInfo, createConnection, createServer, type Socket } from 'node:net'
 import { type Broker, type BrokerOptions, createBroker, type SSEError } from '@sse/core'
 import { type RedisTransport, type RedisTransportOptions, redisTransport } from '@sse/redis'
 import { type Cleanups, listen, waitFor } from '@sse/testkit'
@@ -111,4 +112,88 @@ export async function publishError(publish: () => Promise<unknown>): Promise<str
     return (error as SSEError).code
   }
   return undefined
+}
+
+/** A JSON payload of about `size` bytes naming its key and value. */
+export function dataOf(key: string, value: number, size = 10): string {
+  return JSON.stringify({ key, value, pad: '.'.repeat(size) })
+}
+
+/** The newest value each key reached in `events` (of {@link dataOf} payloads), in arrival order. */
+export function newestOf(events: ReadonlyArray<{ data: string }>): Map<string, number> {
+  const newest = new Map<string, number>()
+  for (const { data } of events) {
+    const { key, value } = JSON.parse(data) as { key: string; value: number }
+    newest.set(key, value)
+  }
+  return newest
+}
+
+/** Which command {@link holdingProxy} holds back, and for how long. */
+export interface HoldOptions {
+  /** The command's name, as the client sends it (compared in any case). */
+  command: string
+  /** Which occurrence of it on a connection is held (1: the first). @default 1 */
+  occurrence?: number
+  delayMs: number
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of Redis at `port` that holds back, on each connection, the
+ * `occurrence`-th command named `command` and everything the client sends after it, for `delayMs`:
+ * a connection, or half of a pipeline, made slow on purpose. Resolves to its `redis://` URL;
+ * closed by the cleanups.
+ */
+export async function holdingProxy(
+  cleanups: Cleanups,
+  port: number,
+  { command, occurrence = 1, delayMs }: HoldOptions,
+): Promise<string> {
+  const name = command.toLowerCase()
+  const sockets = new Set<Socket>()
+  const server = createServer((client) => {
+    const upstream = createConnection({ port, host: '127.0.0.1' })
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on('error', () => {})
+      socket.on('close', () => {
+        client.destroy()
+        upstream.destroy()
+      })
+    }
+    upstream.pipe(client)
+    let seen = 0
+    const forward = (chunk: Buffer) => {
+      const text = chunk.toString('latin1').toLowerCase()
+      let held: number | undefined
+      for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + name.length)) {
+        if (++seen === occurrence) {
+          // From the command's `*<count>` header on.
+          held = Math.max(0, text.lastIndexOf('*', at))
+          break
+        }
+      }
+      if (held === undefined) {
+        upstream.write(chunk)
+        return
+      }
+      upstream.write(chunk.subarray(0, held))
+      client.off('data', forward)
+      client.pause()
+      setTimeout(() => {
+        upstream.write(chunk.subarray(held))
+        client.pipe(upstream)
+      }, delayMs)
+    }
+    client.on('data', forward)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resolve())
+      }),
+  )
+  return `redis://127.0.0.1:${(server.address() as AddressInfo).port}`
 }

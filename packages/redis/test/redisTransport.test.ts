@@ -36,7 +36,7 @@ describe('options', () => {
     [
       'a client that is not one',
       { client: {} },
-      'option "client" must be an object with methods duplicate, evalsha',
+      'option "client" must be an object with methods duplicate, evalsha, eval, script',
     ],
     [
       'an http URL',
