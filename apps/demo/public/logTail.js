@@ -9,6 +9,8 @@
 // 3. measures the lines per second it receives, over the last two seconds;
 // 4. counts the stream's reconnects.
 // It shows the figures in #log-stats, and keeps them as numbers in that element's data-* attributes.
+// The error storm button (`.log-storm`, `hx-swap="none"`) shows the server's answer next to it,
+// refusals too: htmx swaps no 4xx answer by itself.
 ;(() => {
   const WINDOW_MS = 2000
   const format = new Intl.NumberFormat('en-US')
@@ -125,10 +127,21 @@
     show()
   }
 
+  function reportStorms() {
+    document.addEventListener('htmx:afterRequest', (event) => {
+      const form = event.target instanceof Element ? event.target.closest('.log-storm') : null
+      const status = form?.querySelector('.log-storm-status')
+      if (!status) return
+      const xhr = event.detail.xhr
+      status.textContent = xhr && xhr.status > 0 ? xhr.responseText : 'The server did not answer.'
+    })
+  }
+
   function start() {
     const log = document.getElementById('log')
     const stats = document.getElementById('log-stats')
     if (log && stats) follow(log, stats)
+    reportStorms()
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start)
   else start()

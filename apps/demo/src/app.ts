@@ -11,6 +11,7 @@ import { htmx4 } from './features/htmx4.js'
 import { jobs } from './features/jobs.js'
 import { LogFeed } from './features/logFeed.js'
 import { isLogRate, logRateError } from './features/logPump.js'
+import { checkStormCooldown } from './features/logStorm.js'
 import { logTail } from './features/logTail.js'
 import { NoteStore } from './features/noteStore.js'
 import { notifications } from './features/notifications.js'
@@ -49,6 +50,8 @@ export interface DemoOptions {
   logTickMs?: number
   /** How long the log goes on after the last page watching it left, in ms. @default 5000 */
   logLingerMs?: number
+  /** How long an error storm on the log tail blows, in ms: no other one starts meanwhile. @default 3000 */
+  logStormCooldownMs?: number
 }
 
 /**
@@ -76,6 +79,7 @@ export function buildApp(options: DemoOptions = {}): FastifyInstance {
   // Checked here rather than when the plugins load: a bad option fails the call that gave it.
   const logRate = options.logRate ?? 20
   if (!isLogRate(logRate)) throw logRateError(logRate)
+  const stormCooldownMs = checkStormCooldown(options.logStormCooldownMs ?? 3000)
   const notes = options.notes ?? new NoteStore()
   const games = options.games ?? new GameStore()
   // Each feature registers how it renders its topics whole, for pages that cannot resume.
@@ -117,6 +121,7 @@ export function buildApp(options: DemoOptions = {}): FastifyInstance {
     rate: logRate,
     tickMs: options.logTickMs ?? 25,
     lingerMs: options.logLingerMs ?? 5000,
+    stormCooldownMs,
     snapshots,
   })
   return app

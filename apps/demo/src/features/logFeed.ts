@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { createLogLine, type LogLine } from './logLine.js'
 
+/** Makes line `seq` of `source`, written at `at` (epoch ms). */
+export type CreateLogLine = (source: string, seq: number, at: number) => LogLine
+
 /** Lines a page shows when it is first rendered. */
 export const RECENT_LINES = 100
 
@@ -25,14 +28,14 @@ export class LogFeed {
   }
 
   /**
-   * Writes `count` lines, their times spread evenly from `from` to `to` (epoch ms), and returns
-   * them.
+   * Writes `count` lines made by `create`, their times spread evenly from `from` to `to` (epoch
+   * ms), and returns them.
    */
-  write(count: number, from: number, to: number): LogLine[] {
+  write(count: number, from: number, to: number, create: CreateLogLine = createLogLine): LogLine[] {
     const lines: LogLine[] = []
     const step = count > 1 ? (to - from) / (count - 1) : 0
     for (let i = 0; i < count; i++) {
-      lines.push(createLogLine(this.source, this.#next++, Math.round(from + i * step)))
+      lines.push(create(this.source, this.#next++, Math.round(from + i * step)))
     }
     const keep = lines.slice(-RECENT_LINES)
     this.#recent.splice(0, Math.max(0, this.#recent.length + keep.length - RECENT_LINES))

@@ -97,6 +97,28 @@ export function createLogLine(source: string, seq: number, at: number): LogLine 
   return { source, seq, at, level: lineLevel, ...message(seq, lineLevel) }
 }
 
+const STORM_ERRORS = [
+  'Error: connect ECONNREFUSED 10.0.4.17:8443',
+  'Error: read ETIMEDOUT',
+  "TypeError: Cannot read properties of undefined (reading 'total')",
+  'Error: pool exhausted: 64 of 64 connections busy',
+] as const
+
+/**
+ * Line `seq` of an error storm: the same failure over and over with its stack trace on one line,
+ * as a log shows when a dependency goes down. Always `ERROR`; as long as the longest normal lines.
+ */
+export function createStormLine(source: string, seq: number, at: number): LogLine {
+  return {
+    source,
+    seq,
+    at,
+    level: 'ERROR',
+    logger: 'payments',
+    message: `charge failed req=${requestId(seq)} order=${1000 + pick(seq, 3, 90_000)}: ${STORM_ERRORS[pick(seq, 15, STORM_ERRORS.length)]} at PaymentsClient.charge (/srv/app/payments/client.js:${80 + pick(seq, 16, 40)}:19) at async CheckoutService.submit (/srv/app/checkout/service.js:142:7)`,
+  }
+}
+
 /**
  * One line. Every value goes through the `html` tag, so markup in a message (user input in a log
  * is common) shows up as text. `data-source` and `data-seq` let the page check that it got every

@@ -6,6 +6,7 @@ import type { PageSnapshots } from '../pageSnapshots.js'
 import type { LogFeed } from './logFeed.js'
 import { renderLogLines } from './logLine.js'
 import { isLogRate, LOG_TOPIC, LogPump, MAX_LOG_RATE, MIN_LOG_RATE } from './logPump.js'
+import { LogStorm, MAX_STORM_LINES, parseStormLines, STORM_LINES } from './logStorm.js'
 
 /** The rates the page offers, in lines per second. */
 export const LOG_RATE_PRESETS = [5, 50, 500, 2000, 5000] as const
@@ -24,6 +25,8 @@ export interface LogTailOptions {
   tickMs: number
   /** How long the log goes on after the last page left, in ms. */
   lingerMs: number
+  /** How long an error storm blows, in ms: no other one starts meanwhile. */
+  stormCooldownMs: number
   snapshots: PageSnapshots
 }
 
@@ -71,7 +74,8 @@ function stat(name: string, label: string, value: string): SafeHtml {
  * `/logs`: `tail -f` in the browser. A {@link LogPump} writes the log on a shared timer while
  * someone watches; each batch is one `logs` event that every open page appends. The page's script
  * keeps the last {@link MAX_LOG_ROWS} rows, checks each line's sequence number and shows the rate
- * it receives. `POST /logs/rate` sets the rate for everyone.
+ * it receives. `POST /logs/rate` sets the rate for everyone; `POST /logs/storm` writes an error
+ * storm ({@link LogStorm}), thousands of lines in one turn.
  */
 export async function logTail(app: FastifyInstance, options: LogTailOptions): Promise<void> {
   const { feed } = options
@@ -84,6 +88,7 @@ export async function logTail(app: FastifyInstance, options: LogTailOptions): Pr
   })
   pump.start()
   app.addHook('onClose', async () => pump.stop())
+  const storm = new LogStorm({ broker: app.broker, feed, cooldownMs: options.stormCooldownMs })
   options.snapshots.add(LOG_TOPIC, () => logSnapshot(feed, pump.rate))
 
   app.post('/logs/rate', async (request, reply) => {
@@ -102,6 +107,38 @@ export async function logTail(app: FastifyInstance, options: LogTailOptions): Pr
     return reply.code(204).send()
   })
 
+  app.post('/logs/storm', async (request, reply) => {
+    reply.type('text/plain; charset=utf-8')
+    const lines = parseStormLines(request.body)
+    if (lines === undefined) {
+      return reply
+        .code(400)
+        .send(`A storm is a whole number of lines from 1 to ${MAX_STORM_LINES}.`)
+    }
+    const wait = storm.retryAfterMs
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000)
+      return reply
+        .code(429)
+        .header('retry-after', String(seconds))
+        .send(`A storm is blowing: the next one may start in ${seconds} s.`)
+    }
+    const report = storm.blow(lines)
+    if (report === undefined) return reply.code(503).send('The log has stopped.')
+    const failed = await report.failed
+    if (failed > 0) {
+      return reply
+        .code(503)
+        .send(
+          `The transport lost ${failed} of ${report.events} events: the pages count their lines as missed.`,
+        )
+    }
+    const megabytes = (report.bytes / 1e6).toFixed(1)
+    return reply.send(
+      `Lines ${report.from} to ${report.to}: ${lines.toLocaleString('en-US')} errors, ${megabytes} MB in ${report.events} events, published in one turn.`,
+    )
+  })
+
   app.get('/logs', async (request, reply) => {
     // The cursor, the lines and the next number in one tick: the stream starts right after them.
     const cursor = request.broker.cursor()
@@ -109,7 +146,7 @@ export async function logTail(app: FastifyInstance, options: LogTailOptions): Pr
     const lines = recent.length > 0 ? renderLogLines(recent) : html``
     const body = html`<section class="intro">
         <h1>Log tail</h1>
-        <p><code>tail -f</code> in the browser. The server writes its log in batches on one shared timer, while someone watches, and publishes each batch once as an HTML fragment that every open page appends. This page keeps the last ${MAX_LOG_ROWS.toLocaleString('en-US')} lines, checks every line's sequence number, and measures what it receives.</p>
+        <p><code>tail -f</code> in the browser. The server writes its log in batches on one shared timer, while someone watches, and publishes each batch once as an HTML fragment that every open page appends. This page keeps the last ${MAX_LOG_ROWS.toLocaleString('en-US')} lines, checks every line's sequence number, and measures what it receives. An error storm writes ${STORM_LINES.toLocaleString('en-US')} lines, over a megabyte, in one turn of the server's event loop: the page gets every one, on the same connection.</p>
       </section>
       <section class="card log-card">
         <div class="log-toolbar">
@@ -117,6 +154,11 @@ export async function logTail(app: FastifyInstance, options: LogTailOptions): Pr
             <label for="log-rate">The server writes</label>
             <select id="log-rate" name="rate" sse-swap="${LOG_RATE_EVENT}" hx-swap="innerHTML">${renderRateOptions(pump.rate)}</select>
             <span>lines/s</span>
+          </form>
+          <form class="log-storm" hx-post="/logs/storm" hx-swap="none" hx-disabled-elt="find button">
+            <input type="hidden" name="lines" value="${STORM_LINES}">
+            <button type="submit" class="ghost">Error storm: ${STORM_LINES.toLocaleString('en-US')} lines at once</button>
+            <output id="log-storm-status" class="log-storm-status" aria-live="polite"></output>
           </form>
           <dl id="log-stats" class="log-stats">
             ${stat('rate', 'Receiving', '–')}
