@@ -1,29 +1,22 @@
 import { MemoryTransport } from '../history/memoryTransport.js'
-import { asTransportError, type ReplayContext, replayTo } from '../history/replaySession.js'
+import { type ReplayContext, replayTo } from '../history/replaySession.js'
 import { Revocation } from '../lifetime/revocation.js'
 import { Rotation } from '../lifetime/rotation.js'
-import { overrideLifetime, readLifetime, type StreamLifetime } from '../lifetime/streamLifetime.js'
-import {
-  type AuthorizeHook,
-  BROKER_DEFAULTS,
-  type BrokerOptions,
-  type BrokerStreamOptions,
-  type DisconnectOptions,
-  type DisconnectSelector,
-  type PublishOptions,
-  type SnapshotFunction,
-  type StreamLifetimeOptions,
+import type {
+  AuthorizeHook,
+  BrokerOptions,
+  BrokerStreamOptions,
+  DisconnectOptions,
+  DisconnectSelector,
+  PublishOptions,
+  StreamLifetimeOptions,
 } from '../options/brokerOptions.js'
-import {
-  brokerOptionsValidator,
-  brokerStreamOptionsValidator,
-  publishOptionsValidator,
-} from '../options/options.js'
+import { readBrokerSettings } from '../options/brokerSettings.js'
+import { publishOptionsValidator } from '../options/options.js'
 import { SSEError } from '../sseError.js'
 import { SSEStream, type StreamOwner } from '../stream/sseStream.js'
 import type {
   BrokerStats,
-  Delivery,
   SSEEvent,
   SSERequest,
   SSEResponse,
@@ -33,16 +26,25 @@ import type {
 } from '../types.js'
 import { readResumeId } from '../wire/lastEventId.js'
 import { encodeEvent } from '../wire/serializeEvent.js'
-import { readTopics } from '../wire/topics.js'
 import { Admission } from './admission.js'
 import type { AuthorizeResult } from './authorizeVerdict.js'
-import { type BrokerCounters, createCounters } from './brokerCounters.js'
+import {
+  type BrokerCounters,
+  countDropped,
+  countPublished,
+  countRefused,
+  countSlowDisconnect,
+  createCounters,
+} from './brokerCounters.js'
 import { diagnostics } from './diagnostics.js'
-import { KeyedFanOut } from './keyedFanOut.js'
-import { kindOf, toOutgoingMessage } from './outgoingMessage.js'
+import { ErrorReports } from './errorReports.js'
+import { FanOut } from './fanOut.js'
+import { toOutgoingMessage } from './outgoingMessage.js'
 import { type GroupState, StreamGroup, shutdownAll } from './streamGroup.js'
+import { readStreamRequest, type StreamDefaults } from './streamRequest.js'
 import { Subscriber, SubscriberOptionsMemo } from './subscriber.js'
 import { TopicIndex } from './topicIndex.js'
+import { publishThrough, startTransport } from './transportCalls.js'
 
 export type {
   AuthorizeHook,
@@ -53,8 +55,6 @@ export type {
   DisconnectSelector,
   PublishOptions,
 }
-
-function ignore(): void {}
 
 function logError(error: SSEError): void {
   console.error(error)
@@ -74,41 +74,28 @@ function logError(error: SSEError): void {
 export class Broker {
   readonly #transport: Transport
   readonly #ready: Promise<void>
-  readonly #streamDefaults: SSEStreamOptions
-  readonly #maxTopics: number
+  readonly #defaults: StreamDefaults
+  readonly #errors: ErrorReports
   readonly #defaultEventName: 'topic' | 'none'
-  readonly #onError: (error: SSEError) => void
   readonly #counters: BrokerCounters = createCounters()
   /** Admitted (counted) streams, open or waiting for their verdict. */
   readonly #streams = new Map<SSEStream, Subscriber>()
   /** Pipelined requests waiting behind another response on their connection: not counted. */
   readonly #waiting = new WeakMap<SSEStream, Subscriber>()
   readonly #index = new TopicIndex<Subscriber>()
-  readonly #keyed = new KeyedFanOut(this, this.#index, this.#counters)
+  readonly #fanOut = new FanOut(this, this.#index, this.#counters)
   readonly #admission: Admission
   readonly #replay: ReplayContext
-  readonly #lifetimeDefaults: StreamLifetimeOptions
-  readonly #lifetime: StreamLifetime
   readonly #subscriberOptions = new SubscriberOptionsMemo()
   readonly #revocation: Revocation
   readonly #rotation = new Rotation({ broker: this, counters: this.#counters })
-  #visiting: Delivery | undefined
   #closing: Promise<void> | undefined
-  #transportDown = false
 
   readonly #owner: StreamOwner = {
     streamClosed: (stream) => this.#remove(stream),
-    frameDropped: (stream) => {
-      this.#counters.dropped++
-      if (diagnostics.drop.hasSubscribers) diagnostics.drop.publish({ broker: this, stream })
-    },
-    slowDisconnect: (stream, duringReplay) => {
-      this.#counters.slowDisconnects++
-      if (duringReplay) this.#counters.replaysCut++
-      if (diagnostics.slowDisconnect.hasSubscribers) {
-        diagnostics.slowDisconnect.publish({ broker: this, stream, duringReplay })
-      }
-    },
+    frameDropped: (stream) => countDropped(this, this.#counters, stream),
+    slowDisconnect: (stream, duringReplay) =>
+      countSlowDisconnect(this, this.#counters, stream, duringReplay),
     streamReady: (stream) => {
       const subscriber = this.#waiting.get(stream)
       if (subscriber === undefined) return
@@ -118,108 +105,53 @@ export class Broker {
   }
 
   readonly #sink: TransportSink = {
-    deliver: (delivery) => this.#deliver(delivery),
-    error: (error) => this.#reportError(error),
+    deliver: (delivery) => this.#fanOut.deliver(delivery),
+    error: (error) => this.#errors.report(error),
     control: (message) => {
       if (this.#closing === undefined) this.#revocation.received(message)
     },
   }
 
-  /** Visits one subscriber of a multi-topic event (bound once: no closure per publish). */
-  readonly #visit = (subscriber: Subscriber, topic: number): void => {
-    const delivery = this.#visiting!
-    const frame = delivery.frames[topic] ?? delivery.frames[0]!
-    if (subscriber.deliver(delivery.id, frame)) this.#counters.delivered++
-  }
-
   /** Prefer {@link createBroker}. Throws an {@link SSEError} `INVALID_OPTION` for bad options. */
   constructor(options: BrokerOptions = {}) {
-    brokerOptionsValidator.assert(options)
-    const {
-      historySize,
-      historyMaxAge,
-      historyMaxBytes,
-      maxConnections,
-      maxTopicsPerStream,
-      maxReplayEvents,
-      maxReplayBytes,
-      defaultEventName,
-      resetEvent,
-      snapshotTimeout,
-      authorize,
-      transport,
-      onError,
-      maxDuration,
-      maxDurationJitter,
-      ...streamDefaults
-    } = options
-    const history = { historySize, historyMaxAge, historyMaxBytes }
-    const given = Object.entries(history).find(([, value]) => value !== undefined)
-    if (transport !== undefined && given !== undefined) {
-      throw new SSEError(
-        'INVALID_OPTION',
-        `@sse/core: option "${given[0]}" configures the in-memory transport; with "transport", give history options to the transport`,
-      )
+    const settings = readBrokerSettings(options)
+    this.#defaults = {
+      stream: settings.streamDefaults,
+      lifetimeOptions: settings.lifetimeOptions,
+      lifetime: settings.lifetime,
+      maxTopics: settings.maxTopicsPerStream,
     }
-    this.#streamDefaults = streamDefaults
-    this.#lifetimeDefaults = {
-      ...(maxDuration === undefined ? {} : { maxDuration }),
-      ...(maxDurationJitter === undefined ? {} : { maxDurationJitter }),
-    }
-    this.#lifetime = readLifetime(this.#lifetimeDefaults)
-    this.#maxTopics = maxTopicsPerStream ?? BROKER_DEFAULTS.maxTopicsPerStream
-    this.#defaultEventName = defaultEventName ?? 'topic'
-    this.#onError = onError ?? logError
-    this.#transport =
-      transport ??
-      new MemoryTransport(
-        Object.fromEntries(Object.entries(history).filter(([, value]) => value !== undefined)),
-      )
+    this.#defaultEventName = settings.defaultEventName
+    this.#errors = new ErrorReports(this, settings.onError ?? logError, this.#counters)
+    this.#transport = settings.transport ?? new MemoryTransport(settings.history)
+    const report = (error: SSEError) => this.#errors.report(error)
     this.#admission = new Admission({
-      maxConnections: maxConnections ?? BROKER_DEFAULTS.maxConnections,
-      authorize,
+      maxConnections: settings.maxConnections,
+      authorize: settings.authorize,
       streams: this.#streams,
       closing: () => this.#closing !== undefined,
       refuse: (stream, status, message, headers) => this.#refuse(stream, status, message, headers),
-      report: (error) => this.#reportError(error),
+      report,
       opened: (subscriber) => this.#subscribe(subscriber),
     })
     this.#revocation = new Revocation({
       broker: this,
       counters: this.#counters,
       transport: this.#transport,
-      failed: (cause) => this.#transportFailed(cause, 'disconnectFailures'),
-      sent: () => {
-        this.#transportDown = false
-      },
-      report: (error) => this.#reportError(error),
+      failed: (cause) => this.#errors.transportFailed(cause, 'disconnectFailures'),
+      sent: () => this.#errors.transportWorked(),
+      report,
     })
     this.#replay = {
       broker: this,
       transport: this.#transport,
-      limits: {
-        maxEvents: maxReplayEvents ?? BROKER_DEFAULTS.maxReplayEvents,
-        maxBytes: maxReplayBytes ?? BROKER_DEFAULTS.maxReplayBytes,
-      },
-      resetEvent: resetEvent ?? BROKER_DEFAULTS.resetEvent,
-      snapshotTimeout: snapshotTimeout ?? BROKER_DEFAULTS.snapshotTimeout,
+      limits: settings.replayLimits,
+      resetEvent: settings.resetEvent,
+      snapshotTimeout: settings.snapshotTimeout,
       counters: this.#counters,
-      report: (error) => this.#reportError(error),
+      report,
     }
-    let started: void | Promise<void>
-    try {
-      started = this.#transport.start(this.#sink)
-    } catch (cause) {
-      started = Promise.reject(cause)
-    }
-    this.#ready = Promise.resolve(started)
-    this.#ready.catch((cause: unknown) =>
-      this.#reportError(
-        cause instanceof SSEError
-          ? cause
-          : new SSEError('TRANSPORT_ERROR', '@sse/core: the transport failed to start', { cause }),
-      ),
-    )
+    this.#ready = startTransport(this.#transport, this.#sink, this.#errors)
   }
 
   /** Resolves once the transport has started (immediately for the in-memory one). */
@@ -262,25 +194,7 @@ export class Broker {
     if (options !== undefined) publishOptionsValidator.assert(options)
     const nameAfterTopic = (options?.defaultEventName ?? this.#defaultEventName) === 'topic'
     const message = toOutgoingMessage(topics, event, nameAfterTopic, options?.key)
-    let result: string | Promise<string>
-    try {
-      result = this.#transport.publish(message)
-    } catch (cause) {
-      return this.#transportFailed(cause, 'publishFailures')
-    }
-    if (typeof result === 'string') {
-      this.#accepted(result, message.topics)
-      return Promise.resolve(result)
-    }
-    const settled = Promise.resolve(result).then(
-      (id) => {
-        this.#accepted(id, message.topics)
-        return id
-      },
-      (cause: unknown) => this.#transportFailed(cause, 'publishFailures'),
-    )
-    settled.catch(ignore)
-    return settled
+    return publishThrough(this.#transport, message, this.#errors, this.#accepted)
   }
 
   /**
@@ -392,55 +306,14 @@ export class Broker {
     options: BrokerStreamOptions | undefined,
     group: GroupState | undefined,
   ): SSEStream {
-    let requested: unknown
-    let snapshot: SnapshotFunction | undefined
-    let streamOptions = this.#streamDefaults
-    let tags: readonly string[] | undefined
-    let lifetime = this.#lifetime
-    let invalid: SSEError | undefined
-    try {
-      if (options !== undefined) {
-        if (typeof options !== 'object' || options === null) {
-          throw new SSEError(
-            'INVALID_OPTION',
-            `@sse/core: stream options must be an object, got ${kindOf(options)}`,
-          )
-        }
-        const { topics, snapshot: givenSnapshot, ...overrides } = options
-        requested = topics
-        if (givenSnapshot !== undefined && typeof givenSnapshot !== 'function') {
-          throw new SSEError(
-            'INVALID_OPTION',
-            `@sse/core: option "snapshot" must be a function, got ${kindOf(givenSnapshot)}`,
-          )
-        }
-        snapshot = givenSnapshot
-        if (Object.keys(overrides).length > 0) {
-          brokerStreamOptionsValidator.assert(overrides)
-          const { tags: givenTags, maxDuration, maxDurationJitter, ...own } = overrides
-          tags = givenTags
-          if (maxDuration !== undefined || maxDurationJitter !== undefined) {
-            lifetime = overrideLifetime(this.#lifetimeDefaults, overrides)
-          }
-          if (Object.keys(own).length > 0) streamOptions = { ...this.#streamDefaults, ...own }
-        }
-      }
-    } catch (cause) {
-      invalid = cause instanceof SSEError ? cause : new SSEError('INVALID_OPTION', String(cause))
-    }
-    const stream = new SSEStream(request, response, streamOptions, this.#owner)
-    if (invalid !== undefined) {
-      // Options are often built from the request: a bad value must not throw into a request handler.
-      this.#reportError(invalid)
-      this.#refuse(stream, 500, 'The event stream could not be opened.', undefined, invalid)
+    const asked = readStreamRequest(options, this.#defaults)
+    const stream = new SSEStream(request, response, asked.streamOptions, this.#owner)
+    if ('status' in asked) {
+      if (asked.status === 500) this.#errors.report(asked.error)
+      this.#refuse(stream, asked.status, asked.message, undefined, asked.error)
       return stream
     }
-    const topics = readTopics(requested, this.#maxTopics)
-    if (topics instanceof SSEError) {
-      const message = topics.code === 'TOO_MANY_TOPICS' ? 'Too many topics.' : 'Invalid topic.'
-      this.#refuse(stream, 400, message, undefined, topics)
-      return stream
-    }
+    const { topics, snapshot, tags, lifetime } = asked
     const subscriberOptions = this.#subscriberOptions.of(group, snapshot, tags, lifetime)
     const subscriber = new Subscriber(stream, topics, subscriberOptions)
     if (stream.queued) {
@@ -474,30 +347,6 @@ export class Broker {
     if (lastEventId !== undefined) replayTo(this.#replay, subscriber, lastEventId)
   }
 
-  #deliver(delivery: Delivery): void {
-    if (delivery.key !== undefined) {
-      this.#keyed.deliver(delivery, delivery.key)
-      return
-    }
-    const topics = delivery.topics
-    if (topics.length === 1) {
-      const set = this.#index.of(topics[0]!)
-      if (set === undefined) return
-      const { id, frames } = delivery
-      const frame = frames[0]!
-      let delivered = 0
-      for (const subscriber of set) if (subscriber.deliver(id, frame)) delivered++
-      this.#counters.delivered += delivered
-      return
-    }
-    this.#visiting = delivery
-    try {
-      this.#index.visit(topics, this.#visit)
-    } finally {
-      this.#visiting = undefined
-    }
-  }
-
   #remove(stream: SSEStream): void {
     const subscriber = this.#streams.get(stream)
     if (subscriber === undefined) return
@@ -512,31 +361,9 @@ export class Broker {
     }
   }
 
-  #accepted(id: string, topics: readonly string[]): void {
-    this.#counters.published++
-    this.#transportDown = false
-    if (diagnostics.publish.hasSubscribers) {
-      diagnostics.publish.publish({ broker: this, id, topics })
-    }
-  }
-
-  /**
-   * A delivery failure (of a publish, or of a disconnect's message to other instances): counted,
-   * reported once per outage, and a handled rejection.
-   */
-  #transportFailed(
-    cause: unknown,
-    counter: 'publishFailures' | 'disconnectFailures',
-  ): Promise<never> {
-    const error = asTransportError(cause)
-    this.#counters[counter]++
-    if (!this.#transportDown) {
-      this.#transportDown = true
-      this.#reportError(error)
-    }
-    const failed = Promise.reject(error)
-    failed.catch(ignore)
-    return failed
+  readonly #accepted = (id: string, topics: readonly string[]): void => {
+    this.#errors.transportWorked()
+    countPublished(this, this.#counters, id, topics)
   }
 
   #refuse(
@@ -546,20 +373,8 @@ export class Broker {
     headers?: Readonly<Record<string, string>>,
     error?: SSEError,
   ): void {
-    this.#counters.refused++
-    if (diagnostics.refuse.hasSubscribers) {
-      diagnostics.refuse.publish({ broker: this, request: stream.request, status, error })
-    }
+    countRefused(this, this.#counters, stream.request, status, error)
     stream.refuse(status, message, headers)
-  }
-
-  #reportError(error: SSEError): void {
-    if (diagnostics.error.hasSubscribers) diagnostics.error.publish({ broker: this, error })
-    try {
-      this.#onError(error)
-    } catch {
-      // An onError hook that throws must not take the broker down with it.
-    }
   }
 }
 

@@ -1,7 +1,8 @@
-import { EMPTY_FRAME, type KeyedResult, REPLACED } from '../conflation/keyedSlots.js'
+import { EMPTY_FRAME, type KeyedResult, REPLACED, SENT } from '../conflation/keyedSlots.js'
 import type { HeldFrame } from '../history/replayHandoff.js'
 import { type StreamLifetime, UNLIMITED } from '../lifetime/streamLifetime.js'
 import type { SnapshotFunction } from '../options/brokerOptions.js'
+import { fitsUnder } from '../stream/frameQueue.js'
 import type { SSEStream } from '../stream/sseStream.js'
 import type { Delivery } from '../types.js'
 import type { GroupState } from './streamGroup.js'
@@ -146,52 +147,33 @@ export class Subscriber implements Subscription {
   }
 
   /**
-   * Sends a live frame, or holds it while the replay is read, under the same bound as frames
-   * queued on the stream (past it, the stream's `onOverflow` policy applies). Returns whether the
-   * frame went to the stream now.
+   * Sends a live frame, or holds it while the replay is read, under the same bound as what the
+   * stream holds for a client that is behind (past it, the stream's `onOverflow` policy applies).
+   * With `token` (a keyed event's topic and key, see `conflationToken`), a frame of the same token
+   * held or queued and not written yet is replaced: the client gets only the newest. A replacement
+   * that does not grow what is held never trips the bound. Returns what happened (see `KeyedResult`):
+   * a held frame is not {@link SENT} yet.
    */
-  deliver(id: string, frame: Buffer): boolean {
+  deliver(id: string, frame: Buffer, token?: string): KeyedResult {
     const holding = this.#holding
     const stream = this.stream
-    if (holding === null) return stream.sendFrame(frame)
-    const bytes = holding.bytes + stream.behindBytes
-    if (bytes > 0 && bytes + frame.length > stream.maxBufferedBytes) {
-      stream.overflow()
-      return false
+    if (holding === null) {
+      if (token !== undefined) return stream.sendKeyed(frame, token)
+      return stream.sendFrame(frame) ? SENT : 0
     }
-    holding.frames.push({ id, frame, token: undefined, seq: holding.count++ })
-    holding.bytes += frame.length
-    return false
-  }
-
-  /**
-   * {@link deliver} for a keyed event (`token`: its topic and key, see `conflationToken`). A frame
-   * of the same token held or queued and not written yet is replaced: the client behind gets only the
-   * newest. A replacement that does not grow what is held never trips the bound.
-   */
-  deliverKeyed(id: string, frame: Buffer, token: string): KeyedResult {
-    const holding = this.#holding
-    const stream = this.stream
-    if (holding === null) return stream.sendKeyed(frame, token)
-    let keys = holding.keys
-    if (keys === undefined) {
-      keys = new Map<string, Held>()
-      holding.keys = keys
-    }
-    const old = keys.get(token)
+    const old = token === undefined ? undefined : holding.keys?.get(token)
     const replaced = old?.frame.length ?? 0
-    const bytes = holding.bytes + stream.behindBytes
-    if (
-      bytes > 0 &&
-      bytes - replaced + frame.length > stream.maxBufferedBytes &&
-      (old === undefined || frame.length > replaced)
-    ) {
+    const held = holding.bytes + stream.behindBytes - replaced
+    if (frame.length > replaced && !fitsUnder(held, frame.length, stream.maxBufferedBytes)) {
       stream.overflow()
       return 0
     }
     const entry: Held = { id, frame, token, seq: holding.count++ }
     holding.frames.push(entry)
     holding.bytes += frame.length
+    if (token === undefined) return 0
+    let keys = holding.keys
+    if (keys === undefined) keys = holding.keys = new Map<string, Held>()
     keys.set(token, entry)
     if (old === undefined) return 0
     old.frame = EMPTY_FRAME

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { diagnostics } from '../broker/diagnostics.js'
 import { conflationToken } from '../conflation/conflationKey.js'
 import { ReplayCompaction } from '../conflation/replayCompaction.js'
+import { HISTORY_DEFAULTS } from '../options/defaults.js'
 import { createOptionsValidator, type OptionsValidator } from '../options/options.js'
 import { type KeepAliveTarget, keepAlive } from '../stream/keepAlive.js'
 import type {
@@ -134,9 +135,9 @@ export class MemoryTransport implements Transport {
   /** Throws an `SSEError` `INVALID_OPTION` naming a bad option. */
   constructor(options: MemoryTransportOptions = {}) {
     validator.assert(options)
-    this.#size = options.historySize ?? 1000
-    this.#maxAge = options.historyMaxAge ?? 0
-    this.#maxBytes = options.historyMaxBytes ?? 32 * 1024 * 1024
+    this.#size = options.historySize ?? HISTORY_DEFAULTS.historySize
+    this.#maxAge = options.historyMaxAge ?? HISTORY_DEFAULTS.historyMaxAge
+    this.#maxBytes = options.historyMaxBytes ?? HISTORY_DEFAULTS.historyMaxBytes
   }
 
   start(sink: TransportSink): void {

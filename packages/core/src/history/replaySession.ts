@@ -1,5 +1,7 @@
 import type { BrokerCounters } from '../broker/brokerCounters.js'
+import { countConflated } from '../broker/brokerCounters.js'
 import { diagnostics } from '../broker/diagnostics.js'
+import { asTransportError } from '../broker/errorReports.js'
 import { isThenable } from '../broker/isThenable.js'
 import type { Subscriber } from '../broker/subscriber.js'
 import { type KeyedResult, REPLACED, SENT } from '../conflation/keyedSlots.js'
@@ -19,13 +21,6 @@ export interface ReplayContext {
   readonly snapshotTimeout: number
   readonly counters: BrokerCounters
   report(error: SSEError): void
-}
-
-/** A transport failure as an {@link SSEError}. */
-export function asTransportError(cause: unknown): SSEError {
-  return cause instanceof SSEError
-    ? cause
-    : new SSEError('TRANSPORT_ERROR', '@sse/core: the transport failed', { cause })
 }
 
 /**
@@ -123,12 +118,7 @@ function sendHeld(stream: Subscriber['stream'], held: HeldFrame): KeyedResult {
 /** Counts what sending a live frame did. */
 function count(context: ReplayContext, stream: Subscriber['stream'], result: KeyedResult): void {
   if ((result & SENT) !== 0) context.counters.delivered++
-  if ((result & REPLACED) !== 0) {
-    context.counters.conflated++
-    if (diagnostics.conflate.hasSubscribers) {
-      diagnostics.conflate.publish({ broker: context.broker, stream })
-    }
-  }
+  if ((result & REPLACED) !== 0) countConflated(context.broker, context.counters, stream)
 }
 
 function failed(context: ReplayContext, subscriber: Subscriber, cause: unknown): void {

@@ -1,4 +1,5 @@
 import type { StreamLifetimeOptions } from '../options/brokerOptions.js'
+import { JITTER_DIVISOR } from '../options/defaults.js'
 import { SSEError } from '../sseError.js'
 
 /** How long a stream may stay open: `maxDuration` ± `jitter` ms; `maxDuration` 0 is no limit. */
@@ -25,7 +26,7 @@ export function readLifetime(
 ): StreamLifetime {
   const { maxDuration = 0, maxDurationJitter } = options
   if (maxDuration === 0) return UNLIMITED
-  const jitter = maxDurationJitter ?? Math.floor(maxDuration / 10)
+  const jitter = maxDurationJitter ?? Math.floor(maxDuration / JITTER_DIVISOR)
   if (jitter >= maxDuration) {
     throw new SSEError(
       'INVALID_OPTION',

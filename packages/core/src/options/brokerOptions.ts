@@ -191,13 +191,3 @@ export interface PublishOptions {
    */
   key?: string
 }
-
-/** The broker's defaults for limits that are not stream options. */
-export const BROKER_DEFAULTS = {
-  maxConnections: 10_000,
-  maxTopicsPerStream: 64,
-  maxReplayEvents: 1000,
-  maxReplayBytes: 1024 * 1024,
-  resetEvent: 'sse-reset',
-  snapshotTimeout: 5000,
-} as const

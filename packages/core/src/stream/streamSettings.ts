@@ -1,9 +1,7 @@
+import { STREAM_DEFAULTS } from '../options/defaults.js'
 import type { OverflowPolicy, SSEStreamOptions } from '../types.js'
 import { FlushPass } from './flushPass.js'
 
-const DEFAULT_KEEP_ALIVE = 30_000
-const DEFAULT_MAX_BUFFERED = 512 * 1024
-const DEFAULT_COALESCE_WINDOW = 10
 /** Distinct settings remembered per `coalesceWindow`, most recent first. */
 const REMEMBERED = 8
 
@@ -46,17 +44,17 @@ export class StreamSettingsCache<TStream> {
 
   /** The settings of a stream given `options` (already checked). */
   of(options: SSEStreamOptions): StreamSettings<TStream> {
-    const coalesceWindow = options.coalesceWindow ?? DEFAULT_COALESCE_WINDOW
+    const coalesceWindow = options.coalesceWindow ?? STREAM_DEFAULTS.coalesceWindow
     let window = this.#windows.get(coalesceWindow)
     if (window === undefined) {
       window = { pass: new FlushPass<TStream>(this.#flush, coalesceWindow), recent: [] }
       this.#windows.set(coalesceWindow, window)
     }
-    const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED
-    const policy = options.onOverflow ?? 'disconnect'
-    const keepAlive = options.keepAlive ?? DEFAULT_KEEP_ALIVE
+    const maxBuffered = options.maxBufferedBytes ?? STREAM_DEFAULTS.maxBufferedBytes
+    const policy = options.onOverflow ?? STREAM_DEFAULTS.onOverflow
+    const keepAlive = options.keepAlive ?? STREAM_DEFAULTS.keepAlive
     const { retry, headers } = options
-    const directWrites = options.writePath !== 'response'
+    const directWrites = (options.writePath ?? STREAM_DEFAULTS.writePath) === 'socket'
     const recent = window.recent
     for (let i = 0; i < recent.length; i++) {
       const known = recent[i]!
