@@ -1,5 +1,5 @@
 import { createBroker } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream } from '@sse/testing'
 import { useCleanups } from '@sse/testkit'
 import { afterEach, expect, test } from 'vitest'
 import { buildApp } from '../src/app.js'

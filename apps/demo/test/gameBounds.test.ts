@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { createBroker, MemoryTransport } from '@sse/core'
-import { openStream } from '@sse/core/testing'
+import { openStream } from '@sse/testing'
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Broker, createBroker, MemoryTransport, SSEError } from '@sse/core'
-import { closeStreams, openStream, type ServerSentEvent } from '@sse/core/testing'
+import { closeStreams, openStream, type ServerSentEvent } from '@sse/testing'
 import { recordUnhandledRejections, useCleanups, waitFor } from '@sse/testkit'
 import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'

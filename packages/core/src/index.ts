@@ -11,14 +11,13 @@ export type {
   SharedBrokerOptions,
 } from './adapter/setUpAdapter.js'
 export type { SSEMethod, StreamSource } from './adapter/sseCall.js'
-export type { AuthorizeResult } from './broker/authorizeVerdict.js'
 export { Broker, createBroker } from './broker/broker.js'
-export { diagnostics } from './broker/diagnostics.js'
-export { StreamGroup } from './broker/streamGroup.js'
 export { MAX_CONFLATION_KEY_LENGTH } from './conflation/conflationKey.js'
+export { diagnostics } from './diagnostics.js'
 export { MemoryTransport, type MemoryTransportOptions } from './history/memoryTransport.js'
 export type {
   AuthorizeHook,
+  AuthorizeResult,
   BrokerOptions,
   BrokerStreamOptions,
   DisconnectOptions,
@@ -32,6 +31,7 @@ export { SSEError, type SSEErrorCode } from './sseError.js'
 export type { SSESourceValue } from './stream/pipeSource.js'
 export { REPLAY_PAGE_BYTES } from './stream/replayPages.js'
 export { SSEStream } from './stream/sseStream.js'
+export { StreamGroup } from './subscribers/streamGroup.js'
 export type {
   BrokerStats,
   HistoryStats,

@@ -4,7 +4,8 @@
  * - Adapters: {@link setUpAdapter} (options, broker and stream group) and {@link readSSECall} (the
  *   one `sse()` contract), with {@link createOptionsValidator} and {@link splitAdapterOptions} for
  *   their own options.
- * - Transports: the {@link Transport} contract and the types that cross it.
+ * - Transports: the {@link Transport} contract and the types that cross it. The checks a transport
+ *   must pass are `transportContract()` in `@sse/testing/transport`.
  * @packageDocumentation
  */
 
@@ -12,19 +13,14 @@ export { type AdapterSetup, setUpAdapter, splitAdapterOptions } from './adapter/
 export { readSSECall, type SSECall } from './adapter/sseCall.js'
 export { conflationToken } from './conflation/conflationKey.js'
 export { ReplayCompaction } from './conflation/replayCompaction.js'
-export type { CreatePeers } from './controlChecks.js'
 export {
   brokerOptionsProperties,
   createOptionsValidator,
+  MAX_TIMER_MS,
   type OptionsSchema,
   type OptionsValidator,
   streamOptionsProperties,
 } from './options/options.js'
-export {
-  type ContractCheck,
-  type TransportContractOptions,
-  transportContract,
-} from './transportContract.js'
 export type {
   ControlMessage,
   Delivery,

@@ -30,19 +30,10 @@ export type SSEErrorCode =
   | 'OPEN_FAILED'
   /** An `html` value has no usable `toString()`, or is an array that contains itself. */
   | 'INVALID_HTML_VALUE'
-  /** `@sse/core/testing`: a wait (response head, `take`, `until`, `waitFor`, `ended`) outlasted its `timeout`. */
-  | 'TEST_TIMEOUT'
-  /** `@sse/core/testing`: the stream ended or was closed before `take`, `until` or `waitFor` was satisfied. */
-  | 'TEST_STREAM_ENDED'
-  /** `@sse/core/testing`: the request failed before a response head arrived (refused, reset, aborted). */
-  | 'TEST_REQUEST_FAILED'
-  /** `@sse/core/testing`: a line of the event stream grew past `maxLineLength` (`openStream` closes the stream). */
-  | 'TEST_LINE_TOO_LONG'
-  /** `@sse/core/testing`: `openStream` was given something it cannot open a stream against. */
-  | 'INVALID_TEST_TARGET'
 
 /**
- * The one error class of the `@sse/*` packages. Check `code`, never the message.
+ * The one error class of the `@sse/*` runtime packages (the test kit, `@sse/testing`, has its own:
+ * `SSETestError`). Check `code`, never the message.
  *
  * @example
  * try { broker.publish('t', { event: 'a\nb' }) } catch (err) {
@@ -57,4 +48,10 @@ export class SSEError extends Error {
     super(message, options)
     this.code = code
   }
+}
+
+/** How an argument looks, for error messages: `null`, `an array`, or its `typeof`. */
+export function kindOf(value: unknown): string {
+  if (value === null) return 'null'
+  return Array.isArray(value) ? 'an array' : typeof value
 }

@@ -1,5 +1,5 @@
 import type { AuthorizeHook, BrokerOptions, SSEError } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream } from '@sse/testing'
 import {
   authorizeVerdicts,
   httpRequests,

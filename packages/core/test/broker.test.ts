@@ -7,7 +7,7 @@ import type {
   Transport,
   TransportSink,
 } from '@sse/core/kit'
-import { closeStreams, openStream, type TestStream } from '@sse/core/testing'
+import { closeStreams, openStream, type TestStream } from '@sse/testing'
 import { errorOf, listen, useCleanups, waitFor } from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, test, vi } from 'vitest'

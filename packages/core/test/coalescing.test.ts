@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { createBroker, SSEError, SSEStream } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream } from '@sse/testing'
 import { listen, useCleanups } from '@sse/testkit'
 import { afterEach, describe, expect, test } from 'vitest'
 

@@ -7,13 +7,9 @@ import {
   SSEError,
   type SSEStream,
 } from '@sse/core'
-import {
-  type OutgoingMessage,
-  type ReplayResult,
-  type Transport,
-  transportContract,
-} from '@sse/core/kit'
-import { closeStreams, openStream } from '@sse/core/testing'
+import type { OutgoingMessage, ReplayResult, Transport } from '@sse/core/kit'
+import { closeStreams, openStream } from '@sse/testing'
+import { transportContract } from '@sse/testing/transport'
 import { errorOf, listenH2, useCleanups, waitFor } from '@sse/testkit'
 import { afterEach, describe, expect, test } from 'vitest'
 import { EMPTY_FRAME, KeyedSlots } from '../src/conflation/keyedSlots.js'

@@ -1,5 +1,5 @@
 import { createBroker, type SSEStream } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream } from '@sse/testing'
 import { heldAfterGc, listenH2, useCleanups } from '@sse/testkit'
 import { afterEach, expect, test } from 'vitest'
 

@@ -1,6 +1,6 @@
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
 import { createBroker, type SSEStream } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream } from '@sse/testing'
 import { listenH2, useCleanups } from '@sse/testkit'
 import { afterEach, expect, test } from 'vitest'
 

@@ -1,6 +1,6 @@
 import { connect as connectH2 } from 'node:http2'
 import { type BrokerOptions, createBroker, SSEStream } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream } from '@sse/testing'
 import { httpRequests, listen, listenH2, openSocket, useCleanups, waitFor } from '@sse/testkit'
 import { afterEach, describe, expect, test } from 'vitest'
 import { serveBroker } from './helpers.js'

@@ -1,5 +1,5 @@
 import type { BrokerOptions, BrokerStreamOptions, SSEError } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream } from '@sse/testing'
 import { useCleanups } from '@sse/testkit'
 import { afterEach, describe, expect, test } from 'vitest'
 import { serveBroker } from './helpers.js'

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { setImmediate as turn } from 'node:timers/promises'
 import type { Broker, BrokerOptions, SSEError, SSEStream } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream } from '@sse/testing'
 import { heldAfterGc, useCleanups } from '@sse/testkit'
 import { afterEach, describe, expect, test } from 'vitest'
 import { serveBroker } from './helpers.js'

@@ -1,6 +1,6 @@
 import { OutgoingMessage, type ServerResponse } from 'node:http'
 import { SSEStream, type SSEStreamOptions } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream } from '@sse/testing'
 import { listen, openSocket, useCleanups, waitFor } from '@sse/testkit'
 import { afterEach, describe, expect, test } from 'vitest'
 import { chunkedBodySocket } from '../src/internals/chunkedSocketBody.js'

@@ -1,5 +1,5 @@
 import { type BrokerOptions, REPLAY_PAGE_BYTES, type SSEStream } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream } from '@sse/testing'
 import { heldAfterGc, httpRequests, openSocket, useCleanups, waitFor } from '@sse/testkit'
 import { afterEach, expect, test } from 'vitest'
 import { serveBroker } from './helpers.js'

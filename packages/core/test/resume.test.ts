@@ -1,5 +1,5 @@
 import { type BrokerOptions, MAX_LAST_EVENT_ID_LENGTH } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream } from '@sse/testing'
 import { useCleanups } from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, test } from 'vitest'

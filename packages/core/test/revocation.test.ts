@@ -7,7 +7,7 @@ import {
   type SSEStream,
 } from '@sse/core'
 import type { ControlMessage, Transport, TransportSink } from '@sse/core/kit'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream } from '@sse/testing'
 import { errorOf, runIsolated, useCleanups, waitFor } from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, test } from 'vitest'

@@ -6,7 +6,7 @@ import {
   SSEError,
   type SSEStream,
 } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream } from '@sse/testing'
 import { errorOf, useCleanups, waitFor } from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, test } from 'vitest'

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { SSEError, SSEStream } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream } from '@sse/testing'
 import { endlessSource, listen, listenH2, once, useCleanups } from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, test, vi } from 'vitest'

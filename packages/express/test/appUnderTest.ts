@@ -1,11 +1,11 @@
 import type { Server } from 'node:http'
-import { openStream, type TestStream } from '@sse/core/testing'
 import {
   type Broker,
   type SSEMiddleware,
   type SSEMiddlewareOptions,
   sseMiddleware,
 } from '@sse/express'
+import { openStream, type TestStream } from '@sse/testing'
 import { type Cleanups, type Listening, listen } from '@sse/testkit'
 import type express5 from 'express'
 import type { ErrorRequestHandler, Express } from 'express'

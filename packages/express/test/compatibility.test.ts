@@ -1,6 +1,6 @@
 import type { Server } from 'node:http'
-import { closeStreams, openStream, type TestStream } from '@sse/core/testing'
 import { sseMiddleware } from '@sse/express'
+import { closeStreams, openStream, type TestStream } from '@sse/testing'
 import {
   httpRequests,
   type Listening,

@@ -1,6 +1,6 @@
 import { SSEError } from '@sse/core'
-import { closeStreams } from '@sse/core/testing'
 import { sseMiddleware } from '@sse/express'
+import { closeStreams } from '@sse/testing'
 import { checkKeyedPublishing, listen, useCleanups } from '@sse/testkit'
 import express from 'express'
 import { afterEach, test } from 'vitest'

@@ -1,6 +1,6 @@
 import { SSEError } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
 import { type SSEMiddleware, type SSEMiddlewareOptions, sseMiddleware } from '@sse/express'
+import { closeStreams, openStream } from '@sse/testing'
 import { listen, useCleanups } from '@sse/testkit'
 import express5, { type Express } from 'express'
 import express4 from 'express4'

@@ -1,5 +1,5 @@
-import { closeStreams, openStream } from '@sse/core/testing'
 import { sseMiddleware } from '@sse/express'
+import { closeStreams, openStream } from '@sse/testing'
 import { useCleanups } from '@sse/testkit'
 import express5 from 'express'
 import express4 from 'express4'
@@ -11,7 +11,7 @@ afterEach(closeStreams)
 describe.each([
   ['express 5', express5],
   ['express 4', express4],
-] as const)('@sse/core/testing against an %s app', (_, express) => {
+] as const)('@sse/testing against an %s app', (_, express) => {
   /** An app that was never listened on: the kit serves it for as long as its streams need. */
   function app(options: Parameters<typeof sseMiddleware>[0] = {}) {
     const app = express()

@@ -1,6 +1,6 @@
 import { IncomingMessage, type ServerResponse } from 'node:http'
-import { openStream } from '@sse/core/testing'
 import { type SSEMiddleware, sseMiddleware } from '@sse/express'
+import { openStream } from '@sse/testing'
 import { listen, useCleanups, waitFor } from '@sse/testkit'
 import express5, {
   type ErrorRequestHandler,

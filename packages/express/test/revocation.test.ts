@@ -1,5 +1,5 @@
-import { closeStreams, openStream } from '@sse/core/testing'
 import { createBroker, type SSEError, type SSEMiddlewareOptions, sseMiddleware } from '@sse/express'
+import { closeStreams, openStream } from '@sse/testing'
 import { checkRotationResumes, errorOf, listen, useCleanups, waitFor } from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import express5 from 'express'

@@ -1,6 +1,6 @@
 import { createBroker, escapeHtml, SSEError, type SSEStream } from '@sse/core'
-import { closeStreams, openStream, type TestStream } from '@sse/core/testing'
 import { type SSEMiddleware, type SSEMiddlewareOptions, sseMiddleware } from '@sse/express'
+import { closeStreams, openStream, type TestStream } from '@sse/testing'
 import { endlessSource, errorOf, listen, once, useCleanups } from '@sse/testkit'
 import compression from 'compression'
 import { EventSource } from 'eventsource'

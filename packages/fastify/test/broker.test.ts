@@ -1,5 +1,5 @@
-import { closeStreams } from '@sse/core/testing'
 import ssePlugin, { type Broker, createBroker } from '@sse/fastify'
+import { closeStreams } from '@sse/testing'
 import { useCleanups } from '@sse/testkit'
 import Fastify from 'fastify'
 import { afterEach, expect, test } from 'vitest'

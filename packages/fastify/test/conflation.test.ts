@@ -1,5 +1,5 @@
-import { closeStreams } from '@sse/core/testing'
 import ssePlugin, { SSEError } from '@sse/fastify'
+import { closeStreams } from '@sse/testing'
 import { checkKeyedPublishing, useCleanups } from '@sse/testkit'
 import Fastify from 'fastify'
 import { afterEach, test } from 'vitest'

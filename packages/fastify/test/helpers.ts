@@ -1,10 +1,10 @@
-import { type OpenStreamOptions, openStream, type TestStream } from '@sse/core/testing'
+import { type OpenStreamOptions, openStream, type TestStream } from '@sse/testing'
 import type { Cleanups } from '@sse/testkit'
 import type { FastifyInstance } from 'fastify'
 
 /**
  * Listens with `app` on an ephemeral loopback port, closed by `cleanups` after the test, and
- * returns its origin with `connect(path)`, which opens a stream on the app with `@sse/core/testing`
+ * returns its origin with `connect(path)`, which opens a stream on the app with `@sse/testing`
  * (closed by the test file's `afterEach(closeStreams)`).
  */
 export async function listenApp(cleanups: Cleanups, app: FastifyInstance) {

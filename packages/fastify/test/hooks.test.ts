@@ -1,7 +1,7 @@
 import fastifyCompress from '@fastify/compress'
 import fastifyCors from '@fastify/cors'
-import { closeStreams } from '@sse/core/testing'
 import ssePlugin from '@sse/fastify'
+import { closeStreams } from '@sse/testing'
 import { useCleanups } from '@sse/testkit'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, expect, test } from 'vitest'

@@ -1,5 +1,5 @@
-import { closeStreams, openStream } from '@sse/core/testing'
 import ssePlugin, { type SSEError, type SSEPluginOptions, type SSEStream } from '@sse/fastify'
+import { closeStreams, openStream } from '@sse/testing'
 import {
   describeAdapterConformance,
   invalidAdapterOptions,

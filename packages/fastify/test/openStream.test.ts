@@ -1,5 +1,5 @@
-import { closeStreams, openStream } from '@sse/core/testing'
 import ssePlugin from '@sse/fastify'
+import { closeStreams, openStream } from '@sse/testing'
 import { useCleanups } from '@sse/testkit'
 import Fastify from 'fastify'
 import { afterEach, describe, expect, test } from 'vitest'
@@ -19,7 +19,7 @@ async function app() {
   return app
 }
 
-describe('@sse/core/testing against a Fastify instance', () => {
+describe('@sse/testing against a Fastify instance', () => {
   test('one that is not listening is made ready and listened on, and stops listening after', async () => {
     const fastify = await app()
     const stream = await openStream(fastify, '/events')

@@ -1,5 +1,5 @@
-import { closeStreams, openStream } from '@sse/core/testing'
 import ssePlugin from '@sse/fastify'
+import { closeStreams, openStream } from '@sse/testing'
 import Fastify from 'fastify'
 import { afterEach, expect, onTestFinished, test } from 'vitest'
 

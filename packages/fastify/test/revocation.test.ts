@@ -1,5 +1,5 @@
-import { closeStreams, openStream } from '@sse/core/testing'
 import ssePlugin, { createBroker, type SSEError, type SSEPluginOptions } from '@sse/fastify'
+import { closeStreams, openStream } from '@sse/testing'
 import { checkRotationResumes, useCleanups, waitFor } from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import Fastify, { type FastifyInstance } from 'fastify'

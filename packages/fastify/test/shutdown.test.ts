@@ -1,5 +1,5 @@
-import { closeStreams, openStream, type TestStream } from '@sse/core/testing'
 import ssePlugin, { createBroker, SSEError } from '@sse/fastify'
+import { closeStreams, openStream, type TestStream } from '@sse/testing'
 import { type H2Stream, h2Client, useCleanups } from '@sse/testkit'
 import Fastify from 'fastify'
 import { afterEach, describe, expect, test } from 'vitest'

@@ -1,5 +1,5 @@
-import { closeStreams } from '@sse/core/testing'
 import ssePlugin, { type SSEPluginOptions, type SSEStream } from '@sse/fastify'
+import { closeStreams } from '@sse/testing'
 import { endlessSource, useCleanups, waitFor } from '@sse/testkit'
 import Fastify, {
   type FastifyInstance,

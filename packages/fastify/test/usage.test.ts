@@ -1,5 +1,5 @@
-import { closeStreams, openStream } from '@sse/core/testing'
 import ssePlugin, { escapeHtml, ssePlugin as namedPlugin, type SSEEvent } from '@sse/fastify'
+import { closeStreams, openStream } from '@sse/testing'
 import { once, useCleanups } from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import Fastify from 'fastify'

@@ -1,4 +1,4 @@
-import { closeStreams, openStream, type TestStream } from '@sse/core/testing'
+import { closeStreams, openStream, type TestStream } from '@sse/testing'
 import { useCleanups, waitFor } from '@sse/testkit'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, test } from 'vitest'

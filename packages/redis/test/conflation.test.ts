@@ -1,4 +1,4 @@
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream } from '@sse/testing'
 import { runIsolated, useCleanups, waitFor } from '@sse/testkit'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, test } from 'vitest'

@@ -1,6 +1,6 @@
 import type { BrokerOptions } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
 import type { RedisTransportOptions } from '@sse/redis'
+import { closeStreams, openStream } from '@sse/testing'
 import { useCleanups, waitFor } from '@sse/testkit'
 import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, test } from 'vitest'

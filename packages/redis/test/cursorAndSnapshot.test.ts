@@ -1,6 +1,6 @@
 import { type BrokerStreamOptions, createBroker, type SSEError } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
 import { redisTransport } from '@sse/redis'
+import { closeStreams, openStream } from '@sse/testing'
 import { listen, useCleanups, waitFor } from '@sse/testkit'
 import { afterEach, describe, expect, test } from 'vitest'
 import { hasRedis, uniquePrefix, useRedis } from './helpers.js'

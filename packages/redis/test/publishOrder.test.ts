@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createBroker } from '@sse/core'
-import { closeStreams, openStream, type TestStream } from '@sse/core/testing'
 import { redisTransport } from '@sse/redis'
+import { closeStreams, openStream, type TestStream } from '@sse/testing'
 import { useCleanups, waitFor } from '@sse/testkit'
 import { type RedisServer, startRedis } from '@sse/testkit/redisServer'
 import { Redis } from 'ioredis'

@@ -1,7 +1,7 @@
 import { createBroker, SSEError } from '@sse/core'
 import type { ReplayResult } from '@sse/core/kit'
-import { closeStreams, openStream } from '@sse/core/testing'
 import { RedisTransport, redisTransport } from '@sse/redis'
+import { closeStreams, openStream } from '@sse/testing'
 import { errorOf, useCleanups, waitFor } from '@sse/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'

@@ -8,9 +8,9 @@ import {
   type SSEError,
   type SSERequest,
 } from '@sse/core'
-import { transportContract } from '@sse/core/kit'
-import { closeStreams, openStream } from '@sse/core/testing'
 import { type RedisTransport, redisTransport } from '@sse/redis'
+import { closeStreams, openStream } from '@sse/testing'
+import { transportContract } from '@sse/testing/transport'
 import { type Cleanups, listen, runIsolated, useCleanups, waitFor } from '@sse/testkit'
 import { startRedis } from '@sse/testkit/redisServer'
 import { EventSource } from 'eventsource'
@@ -191,7 +191,7 @@ const DISCONNECTER = `
 import { appendFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { createBroker } from '@sse/core'
-import { openStream } from '@sse/core/testing'
+import { openStream } from '@sse/testing'
 import { redisTransport } from '@sse/redis'
 
 const errors = []

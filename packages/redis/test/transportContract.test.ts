@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { transportContract } from '@sse/core/kit'
 import { redisTransport } from '@sse/redis'
+import { transportContract } from '@sse/testing/transport'
 import { type RedisServer, redisAvailable, startRedis } from '@sse/testkit/redisServer'
 import { afterAll, beforeAll, describe, test } from 'vitest'
 

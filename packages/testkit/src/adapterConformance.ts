@@ -1,4 +1,4 @@
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream } from '@sse/testing'
 import { afterEach, describe, expect, test } from 'vitest'
 import { authorizeVerdicts as verdicts } from './authorizeVerdicts.js'
 import { httpRequests, openSocket } from './rawSocket.js'

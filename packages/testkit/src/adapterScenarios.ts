@@ -1,4 +1,4 @@
-import { openStream } from '@sse/core/testing'
+import { openStream } from '@sse/testing'
 import { expect } from 'vitest'
 import type { Cleanups } from './useCleanups.js'
 import { waitFor } from './waitFor.js'

@@ -44,7 +44,7 @@ function h2Stream(
 /**
  * An HTTP/2 (h2c) session with one request on it; `request()` opens more on the same session.
  * `close()` closes the request and the session. For tests about many streams on one session:
- * `openStream` from `@sse/core/testing` speaks HTTP/2 too, one session per stream.
+ * `openStream` from `@sse/testing` speaks HTTP/2 too, one session per stream.
  */
 export function h2Client(
   origin: string,

@@ -1,5 +1,5 @@
 // @sse/testkit: what every package's tests share beyond the public kit. Event streams are opened
-// with `openStream` from `@sse/core/testing`, as our users open theirs; this package keeps what that
+// with `openStream` from `@sse/testing`, as our users open theirs; this package keeps what that
 // kit does not do: servers for handlers, raw sockets (pipelining, clients that never read), many
 // streams on one HTTP/2 session, cleanups, the redis-server launcher and the browser kit (subpaths).
 export {

@@ -1,6 +1,4 @@
 import { type Broker, createBroker } from '../broker/broker.js'
-import type { StreamGroup } from '../broker/streamGroup.js'
-import { readLifetime } from '../lifetime/streamLifetime.js'
 import type { BrokerOptions, StreamLifetimeOptions } from '../options/brokerOptions.js'
 import {
   brokerOptionsProperties,
@@ -9,7 +7,9 @@ import {
   type OptionsValidator,
   streamOptionsProperties,
 } from '../options/options.js'
+import { readLifetime } from '../options/streamLifetime.js'
 import { SSEError } from '../sseError.js'
+import type { StreamGroup } from '../subscribers/streamGroup.js'
 import type { SSEStreamOptions } from '../types.js'
 
 /** Adapter options when the adapter creates its own broker: every {@link BrokerOptions} key. */

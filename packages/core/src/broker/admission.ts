@@ -1,9 +1,9 @@
 import type { AuthorizeHook } from '../options/brokerOptions.js'
 import { SSEError } from '../sseError.js'
 import type { SSEStream } from '../stream/sseStream.js'
+import type { Subscriber } from '../subscribers/subscriber.js'
 import { failedVerdict, readVerdict, type Verdict } from './authorizeVerdict.js'
 import { isThenable } from './isThenable.js'
-import type { Subscriber } from './subscriber.js'
 
 /** What admission needs of the broker. */
 export interface AdmissionContext {

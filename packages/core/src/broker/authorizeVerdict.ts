@@ -1,12 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import { SSEError } from '../sseError.js'
 
-/**
- * What an `authorize` hook may answer: `true` admits; `false`, `null` or `undefined` refuse with 403;
- * `{ status, message? }` refuses with that status (400–599).
- */
-export type AuthorizeResult = boolean | null | undefined | { status: number; message?: string }
-
 /** A hook's answer, read: admit, refuse with a status, or fail (answered 500 and reported). */
 export type Verdict =
   | { readonly admit: true }

@@ -1,9 +1,10 @@
+import { diagnostics } from '../diagnostics.js'
 import { MemoryTransport } from '../history/memoryTransport.js'
-import { type ReplayContext, replayTo } from '../history/replaySession.js'
 import { Revocation } from '../lifetime/revocation.js'
 import { Rotation } from '../lifetime/rotation.js'
 import type {
   AuthorizeHook,
+  AuthorizeResult,
   BrokerOptions,
   BrokerStreamOptions,
   DisconnectOptions,
@@ -11,10 +12,20 @@ import type {
   PublishOptions,
   StreamLifetimeOptions,
 } from '../options/brokerOptions.js'
-import { readBrokerSettings } from '../options/brokerSettings.js'
 import { publishOptionsValidator } from '../options/options.js'
 import { SSEError } from '../sseError.js'
 import { SSEStream, type StreamOwner } from '../stream/sseStream.js'
+import {
+  type BrokerCounters,
+  countDropped,
+  countPublished,
+  countRefused,
+  countSlowDisconnect,
+  createCounters,
+} from '../subscribers/brokerCounters.js'
+import { type GroupState, StreamGroup, shutdownAll } from '../subscribers/streamGroup.js'
+import { Subscriber, SubscriberOptionsMemo } from '../subscribers/subscriber.js'
+import { TopicIndex } from '../subscribers/topicIndex.js'
 import type {
   BrokerStats,
   SSEEvent,
@@ -27,23 +38,12 @@ import type {
 import { readResumeId } from '../wire/lastEventId.js'
 import { encodeEvent } from '../wire/serializeEvent.js'
 import { Admission } from './admission.js'
-import type { AuthorizeResult } from './authorizeVerdict.js'
-import {
-  type BrokerCounters,
-  countDropped,
-  countPublished,
-  countRefused,
-  countSlowDisconnect,
-  createCounters,
-} from './brokerCounters.js'
-import { diagnostics } from './diagnostics.js'
+import { readBrokerSettings } from './brokerSettings.js'
 import { ErrorReports } from './errorReports.js'
 import { FanOut } from './fanOut.js'
 import { toOutgoingMessage } from './outgoingMessage.js'
-import { type GroupState, StreamGroup, shutdownAll } from './streamGroup.js'
+import { type ReplayContext, replayTo } from './replaySession.js'
 import { readStreamRequest, type StreamDefaults } from './streamRequest.js'
-import { Subscriber, SubscriberOptionsMemo } from './subscriber.js'
-import { TopicIndex } from './topicIndex.js'
 import { publishThrough, startTransport } from './transportCalls.js'
 
 export type {

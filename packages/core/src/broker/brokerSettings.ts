@@ -1,9 +1,13 @@
-import { readLifetime, type StreamLifetime } from '../lifetime/streamLifetime.js'
+import type {
+  AuthorizeHook,
+  BrokerOptions,
+  StreamLifetimeOptions,
+} from '../options/brokerOptions.js'
+import { BROKER_DEFAULTS } from '../options/defaults.js'
+import { brokerOptionsValidator } from '../options/options.js'
+import { readLifetime, type StreamLifetime } from '../options/streamLifetime.js'
 import { SSEError } from '../sseError.js'
 import type { ReplayLimits, SSEStreamOptions, Transport } from '../types.js'
-import type { AuthorizeHook, BrokerOptions, StreamLifetimeOptions } from './brokerOptions.js'
-import { BROKER_DEFAULTS } from './defaults.js'
-import { brokerOptionsValidator } from './options.js'
 
 /** A broker's options, checked once, with the defaults applied. */
 export interface BrokerSettings {

@@ -1,6 +1,6 @@
+import { diagnostics } from '../diagnostics.js'
 import { SSEError } from '../sseError.js'
-import type { BrokerCounters } from './brokerCounters.js'
-import { diagnostics } from './diagnostics.js'
+import type { BrokerCounters } from '../subscribers/brokerCounters.js'
 
 function ignore(): void {}
 

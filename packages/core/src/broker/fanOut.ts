@@ -1,9 +1,9 @@
 import { conflationToken } from '../conflation/conflationKey.js'
 import { type KeyedResult, REPLACED, SENT } from '../conflation/keyedSlots.js'
+import { type BrokerCounters, countConflated } from '../subscribers/brokerCounters.js'
+import type { Subscriber } from '../subscribers/subscriber.js'
+import type { TopicIndex } from '../subscribers/topicIndex.js'
 import type { Delivery } from '../types.js'
-import { type BrokerCounters, countConflated } from './brokerCounters.js'
-import type { Subscriber } from './subscriber.js'
-import type { TopicIndex } from './topicIndex.js'
 
 const NO_TOKENS: readonly (string | undefined)[] = []
 

@@ -1,14 +1,8 @@
-import { SSEError } from '../sseError.js'
+import { kindOf, SSEError } from '../sseError.js'
 import type { OutgoingMessage, SSEEvent } from '../types.js'
 import { isResumableId } from '../wire/lastEventId.js'
 import { assertEventId, serializeFields } from '../wire/serializeEvent.js'
 import { readTopics } from '../wire/topics.js'
-
-/** How an argument looks, for error messages. */
-export function kindOf(value: unknown): string {
-  if (value === null) return 'null'
-  return Array.isArray(value) ? 'an array' : typeof value
-}
 
 /** The event a publish stands for: an event object, or a string (or `html` result) as its data. */
 function eventOf(event: unknown): SSEEvent {

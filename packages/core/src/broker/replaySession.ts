@@ -1,14 +1,14 @@
-import type { BrokerCounters } from '../broker/brokerCounters.js'
-import { countConflated } from '../broker/brokerCounters.js'
-import { diagnostics } from '../broker/diagnostics.js'
-import { asTransportError } from '../broker/errorReports.js'
-import { isThenable } from '../broker/isThenable.js'
-import type { Subscriber } from '../broker/subscriber.js'
 import { type KeyedResult, REPLACED, SENT } from '../conflation/keyedSlots.js'
+import { diagnostics } from '../diagnostics.js'
+import { type HeldFrame, handOff } from '../history/replayHandoff.js'
 import { SSEError } from '../sseError.js'
+import type { BrokerCounters } from '../subscribers/brokerCounters.js'
+import { countConflated } from '../subscribers/brokerCounters.js'
+import type { Subscriber } from '../subscribers/subscriber.js'
 import type { ReplayLimits, ReplayResult, SSEEvent, Transport } from '../types.js'
 import { encodeEvent } from '../wire/serializeEvent.js'
-import { type HeldFrame, handOff } from './replayHandoff.js'
+import { asTransportError } from './errorReports.js'
+import { isThenable } from './isThenable.js'
 
 /** What a replay needs of the broker. */
 export interface ReplayContext {

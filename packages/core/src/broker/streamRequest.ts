@@ -1,14 +1,13 @@
-import { overrideLifetime, type StreamLifetime } from '../lifetime/streamLifetime.js'
 import type {
   BrokerStreamOptions,
   SnapshotFunction,
   StreamLifetimeOptions,
 } from '../options/brokerOptions.js'
 import { brokerStreamOptionsValidator } from '../options/options.js'
-import { SSEError } from '../sseError.js'
+import { overrideLifetime, type StreamLifetime } from '../options/streamLifetime.js'
+import { kindOf, SSEError } from '../sseError.js'
 import type { SSEStreamOptions } from '../types.js'
 import { readTopics } from '../wire/topics.js'
-import { kindOf } from './outgoingMessage.js'
 
 /** What one `broker.stream()` call asks for, its options read and checked once. */
 export interface StreamRequest {

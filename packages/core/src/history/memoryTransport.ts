@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { diagnostics } from '../broker/diagnostics.js'
 import { conflationToken } from '../conflation/conflationKey.js'
 import { ReplayCompaction } from '../conflation/replayCompaction.js'
+import { diagnostics } from '../diagnostics.js'
 import { HISTORY_DEFAULTS } from '../options/defaults.js'
 import { createOptionsValidator, type OptionsValidator } from '../options/options.js'
 import { type KeepAliveTarget, keepAlive } from '../stream/keepAlive.js'

@@ -1,8 +1,8 @@
-import type { BrokerCounters } from '../broker/brokerCounters.js'
-import { diagnostics } from '../broker/diagnostics.js'
-import type { Subscriber } from '../broker/subscriber.js'
+import { diagnostics } from '../diagnostics.js'
+import { drawLifetime } from '../options/streamLifetime.js'
+import type { BrokerCounters } from '../subscribers/brokerCounters.js'
+import type { Subscriber } from '../subscribers/subscriber.js'
 import { DeadlineQueue } from './deadlineQueue.js'
-import { drawLifetime } from './streamLifetime.js'
 
 /** What rotation needs of the broker. */
 export interface RotationContext {

@@ -1,6 +1,11 @@
-import type { AuthorizeResult } from '../broker/authorizeVerdict.js'
 import type { SSEError } from '../sseError.js'
 import type { SSEEvent, SSERequest, SSEStreamOptions, Transport } from '../types.js'
+
+/**
+ * What an `authorize` hook may answer: `true` admits; `false`, `null` or `undefined` refuse with 403;
+ * `{ status, message? }` refuses with that status (400–599).
+ */
+export type AuthorizeResult = boolean | null | undefined | { status: number; message?: string }
 
 /** Decides whether a request may subscribe to `topics`; runs before any byte is written. */
 export type AuthorizeHook = (

@@ -1,6 +1,6 @@
-import type { StreamLifetimeOptions } from '../options/brokerOptions.js'
-import { JITTER_DIVISOR } from '../options/defaults.js'
 import { SSEError } from '../sseError.js'
+import type { StreamLifetimeOptions } from './brokerOptions.js'
+import { JITTER_DIVISOR } from './defaults.js'
 
 /** How long a stream may stay open: `maxDuration` ± `jitter` ms; `maxDuration` 0 is no limit. */
 export interface StreamLifetime {

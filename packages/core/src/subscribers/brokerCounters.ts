@@ -1,7 +1,7 @@
+import { diagnostics } from '../diagnostics.js'
 import type { SSEError } from '../sseError.js'
 import type { SSEStream } from '../stream/sseStream.js'
 import type { BrokerStats, SSERequest } from '../types.js'
-import { diagnostics } from './diagnostics.js'
 
 /** The broker's running counts (the counters of {@link BrokerStats}), shared with the parts that move them. */
 export type BrokerCounters = Omit<BrokerStats, 'streams' | 'topics' | 'bufferedBytes' | 'history'>

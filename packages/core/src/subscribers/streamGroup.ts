@@ -1,6 +1,6 @@
-import { readLifetime } from '../lifetime/streamLifetime.js'
 import type { BrokerStreamOptions, StreamLifetimeOptions } from '../options/brokerOptions.js'
 import { streamDefaultsValidator } from '../options/options.js'
+import { readLifetime } from '../options/streamLifetime.js'
 import type { SSEStream } from '../stream/sseStream.js'
 import type { SSEEvent, SSERequest, SSEResponse, SSEStreamOptions } from '../types.js'
 import { encodeEvent } from '../wire/serializeEvent.js'

@@ -1,7 +1,7 @@
 import { EMPTY_FRAME, type KeyedResult, REPLACED, SENT } from '../conflation/keyedSlots.js'
 import type { HeldFrame } from '../history/replayHandoff.js'
-import { type StreamLifetime, UNLIMITED } from '../lifetime/streamLifetime.js'
 import type { SnapshotFunction } from '../options/brokerOptions.js'
+import { type StreamLifetime, UNLIMITED } from '../options/streamLifetime.js'
 import { fitsUnder } from '../stream/frameQueue.js'
 import type { SSEStream } from '../stream/sseStream.js'
 import type { Delivery } from '../types.js'

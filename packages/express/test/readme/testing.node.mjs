@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
-import { closeStreams, openStream } from '@sse/core/testing'
 import { sseMiddleware } from '@sse/express'
+import { closeStreams, openStream } from '@sse/testing'
 import express from 'express'
 
 const sse = sseMiddleware({ authorize: (req) => req.headers.authorization === 'Bearer ok' })

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { SSEError } from '../sseError.js'
+import { SSEError } from '@sse/core'
+import { SSETestError } from '../sseTestError.js'
 import type { TargetLease } from './acquireTarget.js'
 import { EventCursor } from './eventCursor.js'
 import type { Exchange, ExchangeHandlers, ExchangeRequest } from './exchange.js'
@@ -72,9 +73,9 @@ export class TestStream implements AsyncIterable<ServerSentEvent> {
     this.#noEvents = raw ? 'raw: true' : record ? undefined : 'record: false'
     this.#cursor = new EventCursor(this.#record.events, (what) => this.#ended(what))
     this.#waits = new StreamWaits(timeout, (what) => {
-      const error = new SSEError(
+      const error = new SSETestError(
         'TEST_TIMEOUT',
-        `@sse/core/testing: ${what} did not happen within ${timeout} ms (option "timeout"); ${this.#summary()}`,
+        `@sse/testing: ${what} did not happen within ${timeout} ms (option "timeout"); ${this.#summary()}`,
       )
       void this.close()
       return error
@@ -100,9 +101,9 @@ export class TestStream implements AsyncIterable<ServerSentEvent> {
       )
     } catch (error) {
       void lease.release()
-      throw new SSEError(
+      throw new SSETestError(
         'TEST_REQUEST_FAILED',
-        `@sse/core/testing: could not send ${source.request.method} ${this.url}: ${(error as Error).message}`,
+        `@sse/testing: could not send ${source.request.method} ${this.url}: ${(error as Error).message}`,
         { cause: error },
       )
     }
@@ -271,9 +272,9 @@ export class TestStream implements AsyncIterable<ServerSentEvent> {
         what: 'the response head',
         attempt: () => (this.#headArrived ? { value: undefined } : undefined),
         whenOver: () => {
-          throw new SSEError(
+          throw new SSETestError(
             'TEST_REQUEST_FAILED',
-            `@sse/core/testing: ${this.#source.request.method} ${this.url} failed before a response arrived${this.#failure ? `: ${this.#failure.message}` : ''}`,
+            `@sse/testing: ${this.#source.request.method} ${this.url} failed before a response arrived${this.#failure ? `: ${this.#failure.message}` : ''}`,
             { cause: this.#failure },
           )
         },
@@ -301,8 +302,8 @@ export class TestStream implements AsyncIterable<ServerSentEvent> {
       // The parser refused the body (TEST_LINE_TOO_LONG): the test hears it from every wait, and
       // nothing more is read, so nothing more is held.
       this.#waits.fail(
-        error instanceof SSEError
-          ? new SSEError(error.code, `${error.message}; ${this.#summary()}`)
+        error instanceof SSETestError
+          ? new SSETestError(error.code, `${error.message}; ${this.#summary()}`)
           : (error as Error),
       )
       void this.close()
@@ -323,14 +324,14 @@ export class TestStream implements AsyncIterable<ServerSentEvent> {
     if (this.#noEvents === undefined) return
     throw new SSEError(
       'INVALID_OPTION',
-      `@sse/core/testing: ${what} reads events, and this stream was opened with option ${this.#noEvents}`,
+      `@sse/testing: ${what} reads events, and this stream was opened with option ${this.#noEvents}`,
     )
   }
 
-  #ended(what: string): SSEError {
-    return new SSEError(
+  #ended(what: string): SSETestError {
+    return new SSETestError(
       'TEST_STREAM_ENDED',
-      `@sse/core/testing: the stream is over (${this.#state}) and ${what}; ${this.#summary()}`,
+      `@sse/testing: the stream is over (${this.#state}) and ${what}; ${this.#summary()}`,
     )
   }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import type { SSEError } from './sseError.js'
+import type { SSEError } from '@sse/core'
 import type {
   ControlMessage,
   Delivery,
@@ -8,7 +8,7 @@ import type {
   ReplayResult,
   Transport,
   TransportSink,
-} from './types.js'
+} from '@sse/core/kit'
 
 /** The broker's default replay caps: roomy for every replay the checks ask for. */
 export const ROOMY: ReplayLimits = { maxEvents: 1000, maxBytes: 1024 * 1024 }

@@ -1,4 +1,4 @@
-import type { SSEError } from '../sseError.js'
+import type { SSETestError } from '../sseTestError.js'
 import type { WaitSpec } from './streamWaits.js'
 import type { ServerSentEvent } from './types.js'
 
@@ -9,10 +9,10 @@ import type { ServerSentEvent } from './types.js'
 export class EventCursor {
   readonly #events: readonly ServerSentEvent[]
   /** The error for a wait the stream ended before meeting. */
-  readonly #ended: (what: string) => SSEError
+  readonly #ended: (what: string) => SSETestError
   #read = 0
 
-  constructor(events: readonly ServerSentEvent[], ended: (what: string) => SSEError) {
+  constructor(events: readonly ServerSentEvent[], ended: (what: string) => SSETestError) {
     this.#events = events
     this.#ended = ended
   }

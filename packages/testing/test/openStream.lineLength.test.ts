@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { SSEError } from '@sse/core'
 import {
   closeStreams,
   EventStreamParser,
   openStream,
   type ServerSentEvent,
-} from '@sse/core/testing'
+  SSETestError,
+} from '@sse/testing'
 import { heldAfterGc, listen, recordUnhandledRejections, useCleanups, waitFor } from '@sse/testkit'
 import { afterEach, describe, expect, test } from 'vitest'
 
@@ -72,10 +72,10 @@ describe('a server that sends "data: " and then 100 MB with no newline', () => {
     console.log(
       `an endless line: at most ${(most / MiB).toFixed(1)} MiB held, ${(server.sent() / 1e6).toFixed(1)} MB sent`,
     )
-    expect(failure).toBeInstanceOf(SSEError)
+    expect(failure).toBeInstanceOf(SSETestError)
     expect(failure).toMatchObject({ code: 'TEST_LINE_TOO_LONG' })
     expect((failure as Error).message).toContain(
-      '@sse/core/testing: a line of the event stream grew past 1048576 characters (option "maxLineLength")',
+      '@sse/testing: a line of the event stream grew past 1048576 characters (option "maxLineLength")',
     )
     expect(stream.state).toBe('closed')
     await expect(stream.ended()).rejects.toMatchObject({ code: 'TEST_LINE_TOO_LONG' })
@@ -160,7 +160,7 @@ describe('maxLineLength', () => {
     async (maxLineLength) => {
       const opening = openStream('http://127.0.0.1:9/', { maxLineLength } as never)
       await expect(opening).rejects.toMatchObject({ code: 'INVALID_OPTION' })
-      await expect(opening).rejects.toThrow('@sse/core/testing: option "maxLineLength" must be')
+      await expect(opening).rejects.toThrow('@sse/testing: option "maxLineLength" must be')
     },
   )
 })
@@ -191,7 +191,7 @@ describe('EventStreamParser with maxLineLength', () => {
     )
     expect(events.map((event) => event.data)).toEqual(['a', 'b'])
     expect(errors).toHaveLength(1)
-    expect(errors[0]).toMatchObject({ name: 'SSEError', code: 'TEST_LINE_TOO_LONG' })
+    expect(errors[0]).toMatchObject({ name: 'SSETestError', code: 'TEST_LINE_TOO_LONG' })
   })
 
   test('feed() throws after the whole piece is read: events after the long line in it are dispatched', () => {

@@ -1,7 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http'
 import type { AddressInfo, Server as NetServer } from 'node:net'
 import { Server as TlsServer } from 'node:tls'
-import { SSEError } from '../sseError.js'
+import { SSETestError } from '../sseTestError.js'
 import type { Endpoint } from './exchange.js'
 import type { FastifyLike, StreamTarget } from './types.js'
 
@@ -60,10 +60,10 @@ function describeTarget(target: unknown): string {
   return typeof target === 'string' ? JSON.stringify(target) : typeof target
 }
 
-function invalid(target: unknown, why: string): SSEError {
-  return new SSEError(
+function invalid(target: unknown, why: string): SSETestError {
+  return new SSETestError(
     'INVALID_TEST_TARGET',
-    `@sse/core/testing: cannot open a stream against ${describeTarget(target)}: ${why}`,
+    `@sse/testing: cannot open a stream against ${describeTarget(target)}: ${why}`,
   )
 }
 
@@ -140,7 +140,7 @@ async function acquireServer(server: NetServer): Promise<TargetLease> {
   try {
     await held.ready
   } catch (error) {
-    throw new SSEError('TEST_REQUEST_FAILED', '@sse/core/testing: could not listen on 127.0.0.1', {
+    throw new SSETestError('TEST_REQUEST_FAILED', '@sse/testing: could not listen on 127.0.0.1', {
       cause: error,
     })
   }

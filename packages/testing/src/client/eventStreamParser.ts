@@ -1,5 +1,6 @@
 import { TextDecoder } from 'node:util'
-import { SSEError } from '../sseError.js'
+import { SSEError } from '@sse/core'
+import { SSETestError } from '../sseTestError.js'
 import type { ServerSentEvent } from './types.js'
 
 /** What an {@link EventStreamParser} reports, as it reads. */
@@ -80,7 +81,7 @@ export class EventStreamParser {
     ) {
       throw new SSEError(
         'INVALID_OPTION',
-        `@sse/core/testing: option "maxLineLength" must be a positive integer (characters) or Infinity, got ${String(maxLineLength)}`,
+        `@sse/testing: option "maxLineLength" must be a positive integer (characters) or Infinity, got ${String(maxLineLength)}`,
       )
     }
     this.#handlers = handlers
@@ -97,7 +98,7 @@ export class EventStreamParser {
   /**
    * Reads the next piece of the stream: text, or UTF-8 bytes (feed one kind only).
    *
-   * @throws {SSEError} `TEST_LINE_TOO_LONG` after reading the whole piece, when a line in it grew
+   * @throws {SSETestError} `TEST_LINE_TOO_LONG` after reading the whole piece, when a line in it grew
    * past `maxLineLength` (once per piece); the events before and after it were dispatched.
    */
   feed(piece: string | Uint8Array): void {
@@ -157,9 +158,9 @@ export class EventStreamParser {
       }
     }
     if (tooLong) {
-      throw new SSEError(
+      throw new SSETestError(
         'TEST_LINE_TOO_LONG',
-        `@sse/core/testing: a line of the event stream grew past ${this.#maxLineLength} characters (option "maxLineLength"); it was dropped`,
+        `@sse/testing: a line of the event stream grew past ${this.#maxLineLength} characters (option "maxLineLength"); it was dropped`,
       )
     }
   }

@@ -1,5 +1,5 @@
 import { SSEError } from '@sse/core'
-import { closeStreams, openStream, type TestStream } from '@sse/core/testing'
+import { closeStreams, openStream, type TestStream } from '@sse/testing'
 import { errorOf, listen, listenH2, useCleanups } from '@sse/testkit'
 import { afterEach, describe, expect, test } from 'vitest'
 
@@ -103,7 +103,7 @@ describe('a careless test', () => {
     const error = errorOf(() => stream.throttle(rate as number), SSEError)
     expect(error?.code).toBe('INVALID_OPTION')
     expect(error?.message).toBe(
-      `@sse/core/testing: throttle() takes bytes per second, a finite number >= 1, got ${shown}`,
+      `@sse/testing: throttle() takes bytes per second, a finite number >= 1, got ${shown}`,
     )
     send()
     await expectWholeBody(stream)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
+import type { ControlMessage, Transport } from '@sse/core/kit'
+import type { ContractCheck } from './contractCheck.js'
 import { runCheck, show } from './contractSession.js'
-import type { ContractCheck } from './transportContract.js'
-import type { ControlMessage, Transport } from './types.js'
 
 /** Two transports that share their events, not started (for Redis: the same key prefix). */
 export type CreatePeers = () =>

@@ -1,7 +1,8 @@
 /**
- * `@sse/core/testing`: open an event stream against your server, app or URL in a test, and read
+ * `@sse/testing`: open an event stream against your server, app or URL in a test, and read
  * it: parsed events with `take()`, `until()` and `for await`, the status and headers, the exact
- * bytes, `reconnect()` with `Last-Event-ID`. Works with any test runner; no dependencies.
+ * bytes, `reconnect()` with `Last-Event-ID`. Works with any test runner. Authors of transports find
+ * the transport contract in `@sse/testing/transport`.
  *
  * @example
  * const stream = await openStream(app, '/events?topics=news')
@@ -14,13 +15,14 @@ export {
   type EventStreamHandlers,
   EventStreamParser,
   type EventStreamParserOptions,
-} from './testing/eventStreamParser.js'
-export { openStream } from './testing/openStream.js'
-export { closeStreams, type TestStream } from './testing/testStream.js'
+} from './client/eventStreamParser.js'
+export { openStream } from './client/openStream.js'
+export { closeStreams, type TestStream } from './client/testStream.js'
 export type {
   FastifyLike,
   OpenStreamOptions,
   ServerSentEvent,
   StreamTarget,
   TestStreamState,
-} from './testing/types.js'
+} from './client/types.js'
+export { SSETestError, type SSETestErrorCode } from './sseTestError.js'

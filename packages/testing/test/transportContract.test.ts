@@ -1,12 +1,11 @@
 import { AssertionError } from 'node:assert'
 import { MemoryTransport } from '@sse/core'
+import type { Transport, TransportSink } from '@sse/core/kit'
 import {
   type ContractCheck,
-  type Transport,
   type TransportContractOptions,
-  type TransportSink,
   transportContract,
-} from '@sse/core/kit'
+} from '@sse/testing/transport'
 import { describe, expect, test } from 'vitest'
 
 const memory: TransportContractOptions = {
@@ -128,7 +127,7 @@ describe('the contract catches a broken transport', () => {
 
   test('bad options are refused with INVALID_OPTION naming the option', () => {
     expect(() => transportContract({ ...memory, resumesFromPublisherIds: 'yes' as never })).toThrow(
-      '@sse/core: transportContract option "resumesFromPublisherIds" must be a boolean, got "yes"',
+      '@sse/testing: transportContract option "resumesFromPublisherIds" must be a boolean, got "yes"',
     )
   })
 })

@@ -1,5 +1,5 @@
-import { MAX_TIMER_MS } from '../options/options.js'
-import { SSEError } from '../sseError.js'
+import { SSEError } from '@sse/core'
+import { MAX_TIMER_MS } from '@sse/core/kit'
 import type { Exchange } from './exchange.js'
 
 // The real clock and timers, taken when this module loads (as in streamWaits.ts): a test that
@@ -40,7 +40,7 @@ export class ReadPace {
     ) {
       throw new SSEError(
         'INVALID_OPTION',
-        `@sse/core/testing: throttle() takes bytes per second, a finite number >= 1, got ${typeof bytesPerSecond === 'number' ? bytesPerSecond : (JSON.stringify(bytesPerSecond) ?? typeof bytesPerSecond)}`,
+        `@sse/testing: throttle() takes bytes per second, a finite number >= 1, got ${typeof bytesPerSecond === 'number' ? bytesPerSecond : (JSON.stringify(bytesPerSecond) ?? typeof bytesPerSecond)}`,
       )
     }
     this.stop()

@@ -3,8 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { SSEError } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream, SSETestError } from '@sse/testing'
 import { listen, recordUnhandledRejections, useCleanups, waitFor } from '@sse/testkit'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 
@@ -30,9 +29,9 @@ describe('a server that sends nothing', () => {
   test('without a head: openStream rejects with TEST_TIMEOUT and the kit closes the socket', async () => {
     const { url, sockets } = await serve(() => {})
     const opening = openStream(url, { timeout: 200 })
-    await expect(opening).rejects.toMatchObject({ name: 'SSEError', code: 'TEST_TIMEOUT' })
+    await expect(opening).rejects.toMatchObject({ name: 'SSETestError', code: 'TEST_TIMEOUT' })
     await expect(opening).rejects.toThrow(
-      '@sse/core/testing: the response head did not happen within 200 ms (option "timeout")',
+      '@sse/testing: the response head did not happen within 200 ms (option "timeout")',
     )
     await waitFor(() => sockets.length === 1 && sockets[0]!.closed)
   })
@@ -44,7 +43,7 @@ describe('a server that sends nothing', () => {
     })
     const stream = await openStream(url, { timeout: 200 })
     const error = await stream.take(2).catch((caught: unknown) => caught)
-    expect(error).toBeInstanceOf(SSEError)
+    expect(error).toBeInstanceOf(SSETestError)
     expect(error).toMatchObject({ code: 'TEST_TIMEOUT' })
     expect((error as Error).message).toContain('take(2) did not happen within 200 ms')
     expect((error as Error).message).toContain('1 event(s) received, 0 read')

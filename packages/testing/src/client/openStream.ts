@@ -1,11 +1,12 @@
-import { createOptionsValidator, MAX_TIMER_MS, type OptionsValidator } from '../options/options.js'
-import { SSEError } from '../sseError.js'
+import { SSEError } from '@sse/core'
+import { createOptionsValidator, MAX_TIMER_MS, type OptionsValidator } from '@sse/core/kit'
+import { SSETestError } from '../sseTestError.js'
 import { acquireTarget, type TargetLease } from './acquireTarget.js'
 import { type StreamRequest, TestStream } from './testStream.js'
 import type { OpenStreamOptions, StreamTarget } from './types.js'
 
 const optionsValidator: OptionsValidator<OpenStreamOptions> = createOptionsValidator(
-  '@sse/core/testing',
+  '@sse/testing',
   {
     type: 'object',
     additionalProperties: false,
@@ -51,7 +52,7 @@ function pathOf(target: StreamTarget, path: string | undefined): string {
   if (!path.startsWith('/') || /[^\u0021-\u00ff]/.test(path)) {
     throw new SSEError(
       'INVALID_OPTION',
-      `@sse/core/testing: the path must start with "/" and hold no spaces or control characters, got ${JSON.stringify(path.length > 100 ? `${path.slice(0, 100)}…` : path)}`,
+      `@sse/testing: the path must start with "/" and hold no spaces or control characters, got ${JSON.stringify(path.length > 100 ? `${path.slice(0, 100)}…` : path)}`,
     )
   }
   return path
@@ -97,9 +98,10 @@ async function start(
  *
  * @param target What to request; see {@link StreamTarget}.
  * @param path Path and query, such as `/events?topics=a`. Default: a URL target's own, else `/`.
- * @throws {SSEError} `INVALID_OPTION` for bad options, `INVALID_TEST_TARGET` for a target it cannot
- * open, `TEST_REQUEST_FAILED` when no response came, `TEST_TIMEOUT` when none came in time. (A
- * line past `maxLineLength` later fails the stream's waits with `TEST_LINE_TOO_LONG`.)
+ * @throws {SSEError} `INVALID_OPTION` for bad options.
+ * @throws {SSETestError} `INVALID_TEST_TARGET` for a target it cannot open, `TEST_REQUEST_FAILED`
+ * when no response came, `TEST_TIMEOUT` when none came in time. (A line past `maxLineLength` later
+ * fails the stream's waits with `TEST_LINE_TOO_LONG`.)
  *
  * @example
  * const stream = await openStream(app, '/events?topics=news')
@@ -124,14 +126,11 @@ export async function openStream(
     typeof pathOrOptions === 'object' ? [undefined, pathOrOptions] : [pathOrOptions, maybeOptions]
   optionsValidator.assert(options)
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new SSEError(
-      'INVALID_OPTION',
-      '@sse/core/testing: option "signal" must be an AbortSignal',
-    )
+    throw new SSEError('INVALID_OPTION', '@sse/testing: option "signal" must be an AbortSignal')
   }
   const resolvedPath = pathOf(target, path)
   if (options.signal?.aborted) {
-    throw new SSEError('TEST_REQUEST_FAILED', '@sse/core/testing: the signal was already aborted', {
+    throw new SSETestError('TEST_REQUEST_FAILED', '@sse/testing: the signal was already aborted', {
       cause: options.signal.reason,
     })
   }

@@ -1,11 +1,7 @@
 import { AssertionError } from 'node:assert'
 import { MemoryTransport } from '@sse/core'
-import {
-  type ControlMessage,
-  type Transport,
-  type TransportSink,
-  transportContract,
-} from '@sse/core/kit'
+import type { ControlMessage, Transport, TransportSink } from '@sse/core/kit'
+import { transportContract } from '@sse/testing/transport'
 import { describe, expect, test } from 'vitest'
 
 /** A MemoryTransport whose control messages travel on an in-process bus shared with its peers. */
@@ -131,6 +127,6 @@ describe('the contract checks the control channel between two peers', () => {
         resumesFromPublisherIds: true,
         createPeers: 'two' as never,
       }),
-    ).toThrow('@sse/core: transportContract option "createPeers" must be a function, got "two"')
+    ).toThrow('@sse/testing: transportContract option "createPeers" must be a function, got "two"')
   })
 })

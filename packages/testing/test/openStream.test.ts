@@ -7,7 +7,7 @@ import {
   type Http2ServerResponse,
 } from 'node:http2'
 import { createBroker, SSEError, SSEStream } from '@sse/core'
-import { closeStreams, openStream } from '@sse/core/testing'
+import { closeStreams, openStream, SSETestError } from '@sse/testing'
 import { listen, useCleanups, waitFor } from '@sse/testkit'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 
@@ -104,8 +104,11 @@ describe('targets', () => {
   test('anything else is refused with INVALID_TEST_TARGET, naming what it got', async () => {
     for (const target of [42, null, {}, 'not a url', 'ftp://example.com/', { listen() {} }]) {
       const opening = openStream(target as never)
-      await expect(opening).rejects.toMatchObject({ name: 'SSEError', code: 'INVALID_TEST_TARGET' })
-      await expect(opening).rejects.toThrow(/^@sse\/core\/testing: cannot open a stream against /)
+      await expect(opening).rejects.toMatchObject({
+        name: 'SSETestError',
+        code: 'INVALID_TEST_TARGET',
+      })
+      await expect(opening).rejects.toThrow(/^@sse\/testing: cannot open a stream against /)
     }
   })
 })
@@ -329,7 +332,7 @@ describe('options', () => {
   ])('%o is refused with INVALID_OPTION', async (options, message) => {
     const opening = openStream('http://127.0.0.1:9/', options as never)
     await expect(opening).rejects.toMatchObject({ code: 'INVALID_OPTION' })
-    await expect(opening).rejects.toThrow(`@sse/core/testing: ${message}`)
+    await expect(opening).rejects.toThrow(`@sse/testing: ${message}`)
   })
 
   test('a path without a leading slash, or with spaces or control characters, is refused', async () => {
@@ -340,7 +343,14 @@ describe('options', () => {
     }
   })
 
-  test('the errors are SSEErrors', async () => {
-    await expect(openStream('nope')).rejects.toBeInstanceOf(SSEError)
+  test('what the kit cannot do is an SSETestError; a bad option is an SSEError, as in @sse/core', async () => {
+    const cannot = await openStream('nope').catch((caught: unknown) => caught)
+    expect(cannot).toBeInstanceOf(SSETestError)
+    expect(cannot).not.toBeInstanceOf(SSEError)
+    const bad = await openStream('http://127.0.0.1:9', { timeout: 0 }).catch(
+      (caught: unknown) => caught,
+    )
+    expect(bad).toBeInstanceOf(SSEError)
+    expect(bad).toMatchObject({ code: 'INVALID_OPTION' })
   })
 })

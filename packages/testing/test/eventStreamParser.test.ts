@@ -1,4 +1,4 @@
-import { EventStreamParser, type ServerSentEvent } from '@sse/core/testing'
+import { EventStreamParser, type ServerSentEvent } from '@sse/testing'
 import { createParser } from 'eventsource-parser'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
