@@ -140,6 +140,36 @@ describe('rotation through @sse/fastify', () => {
     expect(broker.stats()).toMatchObject({ rotated: 1, streams: 1 })
   })
 
+  test('a route’s own maxDuration beside a shared broker gets its own jitter, not the plugin’s (no INVALID_OPTION)', async () => {
+    const errors: SSEError[] = []
+    const broker = createBroker({ keepAlive: 0, onError: (error) => errors.push(error) })
+    cleanups.push(() => broker.close())
+    const app = Fastify()
+    await app.register(ssePlugin, { broker, maxDuration: 60_000, maxDurationJitter: 900 })
+    app.get<{ Querystring: { max: string } }>('/events', (request, reply) =>
+      reply.sse({ topics: ['t'], maxDuration: Number(request.query.max) }),
+    )
+    cleanups.push(() => app.close())
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    // 500 ms with the plugin's 900 ms jitter was refused as INVALID_OPTION.
+    const short = await openStream(app, '/events?max=500')
+    expect(short.status).toBe(200)
+    const opened = Date.now()
+    const streams = await Promise.all(
+      Array.from({ length: 6 }, () => openStream(app, '/events?max=1000')),
+    )
+    const lifetimes = await Promise.all(
+      streams.map(async (stream) => {
+        await stream.ended()
+        return Date.now() - opened
+      }),
+    )
+    // Drawn from 900–1,100 ms (a tenth of its own maxDuration); the plugin's jitter gave 100–1,900.
+    for (const lifetime of lifetimes) expect(lifetime).toBeGreaterThanOrEqual(850)
+    expect(await short.ended()).toBe('ended')
+    expect(errors).toEqual([])
+  })
+
   test.each([
     [{ maxDuration: -1 }, '@sse/fastify: option "maxDuration" must be >= 0, got -1'],
     [
