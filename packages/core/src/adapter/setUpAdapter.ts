@@ -93,10 +93,12 @@ export function setUpAdapter(packageName: string, options: unknown): AdapterSetu
     }
     defaults[key] = value
   }
+  // Checked above, under this adapter's name: the broker need not check them again.
   const group = shared.group(
     Object.keys(defaults).length > 0
       ? (defaults as SSEStreamOptions & StreamLifetimeOptions)
       : undefined,
+    true,
   )
   return { broker: shared, ownsBroker: false, group }
 }

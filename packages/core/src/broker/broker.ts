@@ -12,7 +12,8 @@ import type {
   PublishOptions,
   StreamLifetimeOptions,
 } from '../options/brokerOptions.js'
-import { publishOptionsValidator } from '../options/options.js'
+import { publishOptionsValidator, streamDefaultsValidator } from '../options/options.js'
+import { readLifetime } from '../options/streamLifetime.js'
 import { SSEError } from '../sseError.js'
 import { SSEStream, type StreamOwner } from '../stream/sseStream.js'
 import {
@@ -270,9 +271,17 @@ export class Broker {
   /**
    * A set of streams opened through this broker that can be ended together without closing the
    * broker: what an adapter uses when the app shuts down but the broker (passed in by the user) lives on.
-   * `defaults` are stream options for the group's streams, under the options of each call.
+   * `defaults` are stream options for the group's streams, under the options of each call. Throws an
+   * {@link SSEError} `INVALID_OPTION` for bad defaults (`checked`: an adapter checked them already).
    */
-  group(defaults?: SSEStreamOptions & StreamLifetimeOptions): StreamGroup {
+  group(
+    defaults?: SSEStreamOptions & StreamLifetimeOptions,
+    /** @internal */ checked = false,
+  ): StreamGroup {
+    if (defaults !== undefined && !checked) {
+      streamDefaultsValidator.assert(defaults)
+      readLifetime(defaults)
+    }
     return new StreamGroup(
       (request, response, options, group) => this.#stream(request, response, options, group),
       defaults,

@@ -1,6 +1,4 @@
 import type { BrokerStreamOptions, StreamLifetimeOptions } from '../options/brokerOptions.js'
-import { streamDefaultsValidator } from '../options/options.js'
-import { readLifetime } from '../options/streamLifetime.js'
 import type { SSEStream } from '../stream/sseStream.js'
 import type { SSEEvent, SSERequest, SSEResponse, SSEStreamOptions } from '../types.js'
 import { encodeEvent } from '../wire/serializeEvent.js'
@@ -39,15 +37,10 @@ export class StreamGroup {
   readonly #defaults: (SSEStreamOptions & StreamLifetimeOptions) | undefined
 
   /**
-   * Made by `broker.group()`, which hands it `open`. Throws an `SSEError` `INVALID_OPTION` for bad
-   * defaults.
+   * Made by `broker.group()`, which hands it `open` and `defaults`, already checked.
    * @internal
    */
   constructor(open: OpenInGroup, defaults?: SSEStreamOptions & StreamLifetimeOptions) {
-    if (defaults !== undefined) {
-      streamDefaultsValidator.assert(defaults)
-      readLifetime(defaults)
-    }
     this.#open = open
     this.#defaults = defaults
   }
