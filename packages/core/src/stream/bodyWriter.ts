@@ -40,8 +40,3 @@ export function writeBody(res: RawResponse, target: BodyTarget, chunk: Buffer): 
   if (res.writableEnded) return ENDED
   return res.write(chunk) || res.writableLength === 0 ? WRITTEN : RESPONSE_BEHIND
 }
-
-/** Bytes Node holds unsent for the body. */
-export function unsentBytes(res: RawResponse, target: BodyTarget): number {
-  return target === null ? res.writableLength : target.writableLength
-}

@@ -5,7 +5,6 @@ import {
   bodyTarget,
   ENDED,
   SOCKET_BEHIND,
-  unsentBytes,
   WRITTEN,
   writeBody,
 } from './bodyWriter.js'
@@ -49,7 +48,7 @@ const draining = new WeakMap<object, StreamWriter>()
  *   (adaptive coalescing, see `FlushPass`), or at the end of the turn once 32 KiB wait. Frames that
  *   wait there are our choice and count against no bound.
  * - The client is behind only while Node holds bytes it could not send and `'drain'` has not come.
- *   Then frames queue, and `maxBufferedBytes` caps the queue plus what Node holds unsent; a keyed
+ *   Then frames queue, and `maxBufferedBytes` caps the queue plus the write Node holds unsent; a keyed
  *   frame that grows the queue is checked against the queue alone (see {@link sendKeyed}).
  * - Nothing waits on `'drain'` forever: two keep-alive sweeps without one end the stream.
  */
@@ -67,6 +66,12 @@ export class StreamWriter {
   #queue: FrameQueue | undefined = undefined
   /** The client is behind: Node holds bytes it could not send, and `'drain'` has not come yet. */
   #behind = false
+  /**
+   * While behind, the size of the write that found the socket full: what Node holds for the client
+   * beyond its own buffer (below its high-water mark, 16 KiB on Node 20 and 64 KiB from Node 22,
+   * Node takes writes without pushing back).
+   */
+  #unsent = 0
   #scheduled = UNSCHEDULED
   /** The {@link FlushPass.pass} this writer last wrote in: recent means busy, so frames may wait. */
   #lastPass = 0
@@ -83,15 +88,14 @@ export class StreamWriter {
     this.settings = StreamWriter.#settingsCache.of(options)
   }
 
-  /** Bytes held for the client: queued (or waiting for a coalesced write) plus what Node holds unsent. */
+  /** Bytes held for the client: queued (or waiting for a coalesced write) plus the write Node holds unsent. */
   get bufferedBytes(): number {
-    const queued = this.#queue?.bytes ?? 0
-    return !this.#host.isOpen || this.#target === undefined ? queued : queued + this.#unsent()
+    return (this.#queue?.bytes ?? 0) + this.#unsent
   }
 
-  /** While the client is behind, what is queued plus what Node holds unsent; else `0`. */
+  /** While the client is behind, what is queued plus the write Node holds unsent; else `0`. */
   get behindBytes(): number {
-    return this.#behind ? (this.#queue?.bytes ?? 0) + this.#unsent() : 0
+    return this.#behind ? (this.#queue?.bytes ?? 0) + this.#unsent : 0
   }
 
   /** `true` while the client is behind. */
@@ -117,7 +121,7 @@ export class StreamWriter {
   /** Queues `frame`; `false` when it did not fit (the host applied its policy). */
   send(frame: Buffer): boolean {
     const queue = this.#ensureQueue()
-    if (this.#behind && !this.#fits(queue.bytes + this.#unsent(), frame.length)) {
+    if (this.#behind && !this.#fits(queue.bytes + this.#unsent, frame.length)) {
       this.#host.writerOverflowed()
       return false
     }
@@ -173,6 +177,7 @@ export class StreamWriter {
   release(): void {
     this.#queue = undefined
     this.#replay = undefined
+    this.#unsent = 0
   }
 
   /** Writes the replay pages, then the queue, while the socket takes them. Called by the flush pass. */
@@ -203,10 +208,6 @@ export class StreamWriter {
     return this.#queue?.take(this.settings.pass.concat)
   }
 
-  #unsent(): number {
-    return unsentBytes(this.#res, this.#target ?? null)
-  }
-
   #fits(held: number, adding: number): boolean {
     return fitsUnder(held, adding, this.settings.maxBuffered)
   }
@@ -226,6 +227,7 @@ export class StreamWriter {
     draining.set(emitter, this)
     emitter.on('drain', StreamWriter.#onDrain)
     this.#behind = true
+    this.#unsent = chunk.length
   }
 
   #schedule(): void {
@@ -244,6 +246,7 @@ export class StreamWriter {
     draining.delete(this)
     if (writer === undefined || !writer.#host.isOpen) return
     writer.#behind = false
+    writer.#unsent = 0
     writer.#stalledTicks = 0
     writer.flush()
     if (!writer.#behind) writer.#host.writerDrained()
