@@ -1,53 +1,28 @@
-import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type Broker, createBroker, MemoryTransport, SSEError } from '@sse/core'
+import { createBroker, MemoryTransport, SSEError } from '@sse/core'
 import { closeStreams, openStream, type ServerSentEvent } from '@sse/testing'
 import { recordUnhandledRejections, useCleanups, waitFor } from '@sse/testkit'
-import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildApp, type DemoOptions } from '../src/app.js'
 import { LogFeed } from '../src/features/logFeed.js'
 import { createLogLine, renderLogLine } from '../src/features/logLine.js'
 import { LogPump, MAX_LOG_RATE } from '../src/features/logPump.js'
+import { LOGS, postForm, seqsOf, startLogApp } from './logApp.js'
 
 const cleanups = useCleanups()
 const unhandled = recordUnhandledRejections()
 afterEach(closeStreams)
 
-const LOGS = '/events?topics=logs'
-
-/** The `data-seq` of every line in a `logs` event, in order. */
-function seqsOf(event: ServerSentEvent): number[] {
-  return [...event.data.matchAll(/class="log-line" data-source="[^"]*" data-seq="(\d+)"/g)].map(
-    (match) => Number(match[1]),
-  )
-}
-
 function lineEvents(events: readonly ServerSentEvent[]): ServerSentEvent[] {
   return events.filter((event) => event.event === 'logs' && event.data.includes('log-line'))
 }
 
-async function start(
-  options: DemoOptions = {},
-): Promise<{ app: FastifyInstance; base: string; broker: Broker; feed: LogFeed }> {
-  const broker = options.broker ?? createBroker()
-  const feed = options.logs ?? new LogFeed('test')
-  const app = buildApp({ dashboardIntervalMs: 60_000, ...options, broker, logs: feed })
-  cleanups.push(
-    () => broker.close(),
-    () => app.close(),
-  )
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-  return { app, base, broker, feed }
+function start(options: DemoOptions = {}) {
+  return startLogApp(cleanups, 'test', options)
 }
 
 function postRate(base: string, rate: string): Promise<Response> {
-  return fetch(`${base}/logs/rate`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ rate }),
-  })
+  return postForm(base, '/logs/rate', { rate })
 }
 
 describe('the log', () => {

@@ -1,29 +1,19 @@
-import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type Broker, createBroker, MemoryTransport, SSEError } from '@sse/core'
+import { createBroker, MemoryTransport, SSEError } from '@sse/core'
 import { closeStreams, openStream, type ServerSentEvent } from '@sse/testing'
 import { recordUnhandledRejections, useCleanups, waitFor } from '@sse/testkit'
-import type { FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildApp, type DemoOptions } from '../src/app.js'
-import { LogFeed } from '../src/features/logFeed.js'
 import { createStormLine, renderLogLine } from '../src/features/logLine.js'
 import { LogStorm, MAX_STORM_LINES, STORM_LINES } from '../src/features/logStorm.js'
+import { LOGS, postForm, seqsOf, startLogApp } from './logApp.js'
 
 const cleanups = useCleanups()
 const unhandled = recordUnhandledRejections()
 afterEach(closeStreams)
 
-const LOGS = '/events?topics=logs'
 /** Core's default `maxBufferedBytes`: what the core before f80f08c cut a client at within one turn. */
 const DEFAULT_MAX_BUFFERED = 512 * 1024
-
-/** The `data-seq` of every line in a `logs` event, in order. */
-function seqsOf(event: ServerSentEvent): number[] {
-  return [...event.data.matchAll(/class="log-line" data-source="[^"]*" data-seq="(\d+)"/g)].map(
-    (match) => Number(match[1]),
-  )
-}
 
 function seqsIn(events: readonly ServerSentEvent[]): number[] {
   return events.filter((event) => event.event === 'logs').flatMap(seqsOf)
@@ -33,28 +23,13 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i)
 }
 
-async function start(
-  options: DemoOptions = {},
-): Promise<{ app: FastifyInstance; base: string; broker: Broker; feed: LogFeed }> {
-  const broker = options.broker ?? createBroker()
-  const feed = options.logs ?? new LogFeed('storm')
+function start(options: DemoOptions = {}) {
   // The slowest log: a storm's lines are what the streams carry.
-  const app = buildApp({ dashboardIntervalMs: 60_000, logRate: 1, ...options, broker, logs: feed })
-  cleanups.push(
-    () => broker.close(),
-    () => app.close(),
-  )
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-  return { app, base, broker, feed }
+  return startLogApp(cleanups, 'storm', { logRate: 1, ...options })
 }
 
 function postStorm(base: string, lines: string): Promise<Response> {
-  return fetch(`${base}/logs/storm`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ lines }),
-  })
+  return postForm(base, '/logs/storm', { lines })
 }
 
 describe('the error storm', () => {

@@ -1,14 +1,12 @@
 import type { ServerResponse } from 'node:http'
 import { type Broker, createBroker } from '@sse/core'
 import {
-  describeFastReaderRun,
-  fastReaderCases,
+  fastReaderMatrix,
   httpRequests,
   listen,
   openSocket,
   publishPaced,
   recordUnhandledRejections,
-  runFastReader,
   sequencedData,
   useCleanups,
   useFastReader,
@@ -30,31 +28,7 @@ async function serveDefaults(): Promise<{ broker: Broker; url: string }> {
   return { broker, url: server.url }
 }
 
-describe('a reader in another process, default options, the server busy 25 ms of every 100', () => {
-  test.each(fastReaderCases)(
-    '$name: it gets every event, in order, and is never cut as slow',
-    async ({ count, eventBytes, megabytesPerSecond }) => {
-      const { broker, url } = await serveDefaults()
-      const run = await runFastReader(cleanups, url, (data) => broker.publish('t', data), {
-        count,
-        eventBytes,
-        megabytesPerSecond,
-        busy: true,
-      })
-      console.log(
-        `core ${megabytesPerSecond} MB/s × ${eventBytes} B: ${describeFastReaderRun(run)}`,
-      )
-      expect({
-        ending: run.report.ending,
-        events: run.report.events,
-        inOrder: run.report.inOrder,
-        slowDisconnects: broker.stats().slowDisconnects,
-      }).toEqual({ ending: 'end-event', events: count, inOrder: true, slowDisconnects: 0 })
-      expect(run.publishing).toMatchObject({ published: count, errors: [] })
-    },
-    60_000,
-  )
-})
+fastReaderMatrix('core', cleanups, serveDefaults)
 
 test('200 × 64 KiB published four per turn reach a reader in another process whole, while 20 paused clients stay bounded', async () => {
   const { broker, url } = await serveDefaults()

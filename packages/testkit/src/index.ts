@@ -28,6 +28,7 @@ export {
   fastReaderCases,
   runFastReader,
 } from './fastReader/fastReaderCases.js'
+export { type FastReaderTarget, fastReaderMatrix } from './fastReader/fastReaderMatrix.js'
 export {
   type PacedPublishOptions,
   type PacedPublishResult,
