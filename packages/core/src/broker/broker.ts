@@ -3,8 +3,6 @@ import { MemoryTransport } from '../history/memoryTransport.js'
 import { Revocation } from '../lifetime/revocation.js'
 import { Rotation } from '../lifetime/rotation.js'
 import type {
-  AuthorizeHook,
-  AuthorizeResult,
   BrokerOptions,
   BrokerStreamOptions,
   DisconnectOptions,
@@ -46,16 +44,6 @@ import { toOutgoingMessage } from './outgoingMessage.js'
 import { type ReplayContext, replayTo } from './replaySession.js'
 import { readStreamRequest, type StreamDefaults } from './streamRequest.js'
 import { publishThrough, startTransport } from './transportCalls.js'
-
-export type {
-  AuthorizeHook,
-  AuthorizeResult,
-  BrokerOptions,
-  BrokerStreamOptions,
-  DisconnectOptions,
-  DisconnectSelector,
-  PublishOptions,
-}
 
 function logError(error: SSEError): void {
   console.error(error)
