@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net'
-import { type Broker, createBroker } from '@sse/core'
+import { type Broker, createBroker, MemoryTransport, SSEError } from '@sse/core'
 import type { ServerSentEvent } from '@sse/testing'
 import type { Cleanups } from '@sse/testkit'
 import type { FastifyInstance } from 'fastify'
@@ -48,4 +48,17 @@ export function postForm(
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(fields),
   })
+}
+
+/** A broker whose in-memory transport refuses every publish while `down` is set. */
+export function flakyBroker(): { broker: Broker; down: (isDown: boolean) => void } {
+  let isDown = false
+  class FlakyTransport extends MemoryTransport {
+    override publish(message: Parameters<MemoryTransport['publish']>[0]): string {
+      if (isDown) throw new SSEError('TRANSPORT_UNAVAILABLE', 'test: the transport is down')
+      return super.publish(message)
+    }
+  }
+  const broker = createBroker({ transport: new FlakyTransport(), onError: () => {} })
+  return { broker, down: (value) => (isDown = value) }
 }

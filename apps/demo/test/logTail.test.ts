@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createBroker, MemoryTransport, SSEError } from '@sse/core'
+import { createBroker } from '@sse/core'
 import { closeStreams, openStream, type ServerSentEvent } from '@sse/testing'
 import { recordUnhandledRejections, useCleanups, waitFor } from '@sse/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -7,7 +7,7 @@ import { buildApp, type DemoOptions } from '../src/app.js'
 import { LogFeed } from '../src/features/logFeed.js'
 import { createLogLine, renderLogLine } from '../src/features/logLine.js'
 import { LogPump, MAX_LOG_RATE } from '../src/features/logPump.js'
-import { LOGS, postForm, seqsOf, startLogApp } from './logApp.js'
+import { flakyBroker, LOGS, postForm, seqsOf, startLogApp } from './logApp.js'
 
 const cleanups = useCleanups()
 const unhandled = recordUnhandledRejections()
@@ -184,21 +184,14 @@ describe('the log pump', () => {
   }, 90_000)
 
   it('goes on through a transport outage and a closed broker with no unhandled rejection', async () => {
-    let down = false
-    class FlakyTransport extends MemoryTransport {
-      override publish(message: Parameters<MemoryTransport['publish']>[0]): string {
-        if (down) throw new SSEError('TRANSPORT_UNAVAILABLE', 'test: the transport is down')
-        return super.publish(message)
-      }
-    }
-    const broker = createBroker({ transport: new FlakyTransport(), onError: () => {} })
+    const { broker, down } = flakyBroker()
     const { base, feed } = await start({ broker, logRate: 500, logTickMs: 10 })
     const stream = await openStream(`${base}${LOGS}`)
     await stream.until((event) => seqsOf(event).length > 0)
-    down = true
+    down(true)
     const from = feed.nextSeq
     await waitFor(() => feed.nextSeq > from + 50, 'lines written during the outage')
-    down = false
+    down(false)
     const to = feed.nextSeq
     await stream.until((event) => seqsOf(event).some((seq) => seq > to))
     // The lines written while the transport was down never reached the page: it sees the gap.

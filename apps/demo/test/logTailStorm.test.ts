@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createBroker, MemoryTransport, SSEError } from '@sse/core'
+import { createBroker } from '@sse/core'
 import { closeStreams, openStream, type ServerSentEvent } from '@sse/testing'
 import { recordUnhandledRejections, useCleanups, waitFor } from '@sse/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildApp, type DemoOptions } from '../src/app.js'
 import { createStormLine, renderLogLine } from '../src/features/logLine.js'
 import { LogStorm, MAX_STORM_LINES, STORM_LINES } from '../src/features/logStorm.js'
-import { LOGS, postForm, seqsOf, startLogApp } from './logApp.js'
+import { flakyBroker, LOGS, postForm, seqsOf, startLogApp } from './logApp.js'
 
 const cleanups = useCleanups()
 const unhandled = recordUnhandledRejections()
@@ -153,23 +153,16 @@ describe('the error storm', () => {
   }, 120_000)
 
   it('answers 503 naming the events the transport lost during an outage, and nothing rejects unhandled', async () => {
-    let down = false
-    class FlakyTransport extends MemoryTransport {
-      override publish(message: Parameters<MemoryTransport['publish']>[0]): string {
-        if (down) throw new SSEError('TRANSPORT_UNAVAILABLE', 'test: the transport is down')
-        return super.publish(message)
-      }
-    }
-    const broker = createBroker({ transport: new FlakyTransport(), onError: () => {} })
+    const { broker, down } = flakyBroker()
     const { base } = await start({ broker, logStormCooldownMs: 0 })
-    down = true
+    down(true)
     const response = await postStorm(base, '250')
     expect(response.status).toBe(503)
     expect(await response.text()).toBe(
       'The transport lost 3 of 3 events: the pages count their lines as missed.',
     )
     expect(broker.stats().publishFailures).toBe(3)
-    down = false
+    down(false)
     expect((await postStorm(base, '250')).status).toBe(200)
     await sleep(100)
     expect(unhandled).toEqual([])
