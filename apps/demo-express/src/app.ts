@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type Broker, html, type SafeHtml } from '@sse/core'
+import { type Broker, html, type SafeHtml, type SSEEvent } from '@sse/core'
 import { type SSEMiddleware, sseMiddleware } from '@sse/express'
 import express, { type Express } from 'express'
 import { assetDirs } from './assets.js'
@@ -22,7 +22,30 @@ function renderList(notes: readonly Note[]): SafeHtml {
   return html`<ul id="notes" class="notes" sse-swap="notifications" hx-swap="beforeend">${notes.map(renderNote)}</ul>`
 }
 
-function page(notes: readonly Note[]): SafeHtml {
+/**
+ * The page's whole state, for a stream whose id the broker cannot resume from (a restart, history
+ * evicted, more missed events than one replay carries): the list's items, swapped in out of band
+ * (`innerHTML` keeps the list and its `sse-swap` listener, so the live notes right behind land in
+ * it), then `snapshot`, which carries the cursor as its id and which the stream element listens
+ * to, so that `sse-resume.js` records it.
+ */
+function snapshot(notes: readonly Note[]): SSEEvent[] {
+  return [
+    {
+      event: 'notes',
+      data: html`<ul id="notes" hx-swap-oob="innerHTML">${notes.map(renderNote)}</ul>`,
+    },
+    { event: 'snapshot', data: 'complete' },
+  ]
+}
+
+/** The stream's URL: it starts right after `cursor`, the broker's id of the state rendered. */
+function streamUrl(cursor: string | undefined): string {
+  const topics = '/events?topics=notifications'
+  return cursor === undefined ? topics : `${topics}&lastEventId=${encodeURIComponent(cursor)}`
+}
+
+function page(notes: readonly Note[], cursor: string | undefined): SafeHtml {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -37,7 +60,7 @@ function page(notes: readonly Note[]): SafeHtml {
   <script src="/static/app.js" defer></script>
 </head>
 <body>
-  <div class="shell" hx-ext="sse" sse-connect="/events?topics=notifications" data-resume hx-trigger="sse:sse-reset" data-sse-state="connecting">
+  <div class="shell" hx-ext="sse" sse-connect="${streamUrl(cursor)}" data-resume hx-trigger="sse:snapshot, sse:sse-reset" data-sse-state="connecting">
     <header class="topbar">
       <a class="brand" href="/"><span class="brand-mark" aria-hidden="true"></span>SSE suite · Express</a>
       <nav class="nav"><a href="/notifications" aria-current="page">Notifications</a></nav>
@@ -46,7 +69,7 @@ function page(notes: readonly Note[]): SafeHtml {
     <main class="main">
       <section class="intro">
         <h1>Notifications on Express</h1>
-        <p>The same feature as the Fastify demo, on Express 5 with <code>@sse/express</code>: <code>app.use(sseMiddleware())</code>, <code>res.sse({ topics })</code> and <code>req.broker.publish()</code>.</p>
+        <p>The same feature as the Fastify demo, on Express 5 with <code>@sse/express</code>: <code>app.use(sseMiddleware())</code>, <code>res.sse({ topics, snapshot })</code> and <code>req.broker.publish()</code>. The page is rendered with <code>req.broker.cursor()</code>, so it misses nothing published before its stream connects, and a stream that cannot resume gets the list whole instead of a reload.</p>
       </section>
       <div class="grid two">
         <section class="card">
@@ -59,7 +82,7 @@ function page(notes: readonly Note[]): SafeHtml {
             </div>
           </form>
         </section>
-        <section class="card" hx-get="/notes" hx-trigger="sse:sse-reset" hx-target="#notes" hx-swap="outerHTML">
+        <section class="card" sse-swap="notes" hx-swap="none">
           <h2>Live notes</h2>
           ${renderList(notes)}
         </section>
@@ -74,6 +97,8 @@ function page(notes: readonly Note[]): SafeHtml {
 export interface ExpressDemoOptions {
   /** A broker to share (it stays open on `close()`); without it the middleware creates one. */
   broker?: Broker
+  /** `retry:` hint of the page's stream: how soon the browser reconnects after a drop. @default 1000 */
+  retryMs?: number
 }
 
 /** The notifications feature on Express: the app, and `sse` to close its streams on shutdown. */
@@ -90,14 +115,24 @@ export function buildApp(options: ExpressDemoOptions = {}): { app: Express; sse:
   app.use(sse)
 
   app.get('/', (_req, res) => res.redirect('/notifications'))
-  app.get('/notifications', (_req, res) => {
-    res.type('html').send(page(notes).toString())
+  app.get('/notifications', (req, res) => {
+    // The cursor and the notes in the same tick: the stream starts right after these notes.
+    const cursor = req.broker.cursor()
+    res.type('html').send(page(notes, cursor).toString())
   })
   app.get('/notes', (_req, res) => {
     res.type('html').send(renderList(notes).toString())
   })
+  // Resumes from the `Last-Event-ID` header, else from the URL's `lastEventId` (the page's cursor,
+  // kept current by `sse-resume.js`); when the broker cannot, the snapshot replaces `sse-reset`.
   app.get('/events', (_req, res) => {
-    res.sse({ topics: ['notifications'], retry: 1000 })
+    res.sse({
+      topics: ['notifications'],
+      retry: options.retryMs ?? 1000,
+      // For `broker.disconnect({ tag: 'topic:notifications' })`: the pages reconnect and resume.
+      tags: ['topic:notifications'],
+      snapshot: () => snapshot(notes),
+    })
   })
   app.post('/notes', async (req, res) => {
     const text = typeof req.body?.text === 'string' ? req.body.text.trim() : ''

@@ -34,10 +34,14 @@ describe('the Express demo', () => {
   it('serves the page, htmx 2 and htmx-ext-sse 2 locally, and rejects an empty note', async () => {
     const page = await fetch(`${base}/notifications`)
     expect(page.status).toBe(200)
-    expect(await page.text()).toContain('sse-connect="/events?topics=notifications"')
+    // The stream starts after the broker's cursor (see gapFree.test.ts).
+    expect(await page.text()).toContain(
+      'sse-connect="/events?topics=notifications&amp;lastEventId=',
+    )
     for (const asset of [
       '/vendor/htmx/htmx.min.js',
       '/vendor/htmx-ext-sse/sse.min.js',
+      '/vendor/sse/sse-resume.js',
       '/static/app.js',
       '/static/style.css',
     ]) {

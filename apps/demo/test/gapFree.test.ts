@@ -2,16 +2,19 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import type { AddressInfo } from 'node:net'
 import { type Broker, createBroker, type SSEError } from '@sse/core'
-import { waitFor } from '@sse/testkit'
 import {
   describeInBrowser,
+  eventLog,
+  holdStreams,
   launchBrowser,
   openPage,
+  recordEvents,
+  samePage,
   type WatchedPage,
   waitForStream,
 } from '@sse/testkit/browser'
 import type { FastifyInstance } from 'fastify'
-import type { Browser, BrowserContext, Page, Route } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
 import { GameStore } from '../src/features/gameStore.js'
@@ -50,65 +53,6 @@ const DASHBOARD: NotesPage = {
   path: '/',
   items: '#feed .note-text',
   newestFirst: true,
-}
-
-/**
- * Holds the page streams' requests (`/events?...`) of a browser context while closed: the request
- * leaves the browser only on `release()`, so a test can publish while a page waits for its stream.
- */
-interface StreamGate {
-  /** URLs of the requests held so far. */
-  readonly held: string[]
-  /** Resolves once a request is held. */
-  waitForHeld(): Promise<void>
-  /** Lets the held requests and every later one through. */
-  release(): Promise<void>
-}
-
-async function holdStreams(context: BrowserContext): Promise<StreamGate> {
-  const waiting: Route[] = []
-  const held: StreamGate['held'] = []
-  let open = false
-  await context.route(
-    (url) => url.pathname === '/events',
-    async (route, request) => {
-      if (open) return route.continue()
-      held.push(request.url())
-      waiting.push(route)
-    },
-  )
-  return {
-    held,
-    waitForHeld: () => waitFor(() => held.length > 0, 'a held stream request'),
-    async release() {
-      open = true
-      for (const route of waiting.splice(0)) await route.continue()
-    },
-  }
-}
-
-/** Records the name of every event the page's htmx hands over (htmx 2 and htmx 4). */
-async function recordEvents(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const log: string[] = []
-    Object.assign(window, { __events: log, __samePage: true })
-    document.addEventListener('htmx:sseMessage', (event) => {
-      log.push((event as CustomEvent<MessageEvent>).detail.type)
-    })
-    document.addEventListener('htmx:sse:after:message', (event) => {
-      const { message } = (event as CustomEvent<{ message: { event: string } }>).detail
-      log.push(message.event || 'message')
-    })
-  })
-}
-
-async function eventLog(page: Page): Promise<string[]> {
-  return page.evaluate(() => [...((window as { __events?: string[] }).__events ?? [])])
-}
-
-/** Whether the page is the one the test opened: a reload would have lost the marker. */
-async function samePage(page: Page): Promise<boolean> {
-  return page.evaluate(() => (window as { __samePage?: boolean }).__samePage === true)
 }
 
 describeInBrowser('pages that never miss an event', () => {

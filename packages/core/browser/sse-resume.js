@@ -7,8 +7,8 @@
 // The stream then starts right after what the page rendered. This script keeps that `lastEventId`
 // current with the id of the last event received, so a connection built again from the attribute
 // (htmx-ext-sse after a hard failure; htmx 4 when the element is processed again) resumes where
-// the page is, and sets `data-sse-state` ("open" or "reconnecting") on the connecting element for
-// a live indicator.
+// the page is, and sets `data-sse-state` on the connecting element for a live indicator: "open",
+// or "reconnecting" from the moment the stream fails or the server ends it until it is open again.
 ;(() => {
   const PARAM = 'lastEventId'
 
@@ -50,5 +50,11 @@
     remember(event.target, 'hx-sse:connect', event.detail?.message?.id)
   })
   document.addEventListener('htmx:sse:after:connection', (event) => state(event.target, 'open'))
+  // A stream the server ended (a disconnect, the end of its lifetime, a restart) raises no error:
+  // hx-sse fires `htmx:sse:before:connection` before each new attempt, the first one excepted
+  // (`connection.attempt` 0).
+  document.addEventListener('htmx:sse:before:connection', (event) => {
+    if (event.detail?.connection?.attempt > 0) state(event.target, 'reconnecting')
+  })
   document.addEventListener('htmx:sse:error', (event) => state(event.target, 'reconnecting'))
 })()

@@ -100,3 +100,11 @@ export async function recordSseEvents(page: Page): Promise<void> {
 export async function sseLog(page: Page): Promise<string[]> {
   return page.evaluate(() => [...((window as unknown as { __sseLog?: string[] }).__sseLog ?? [])])
 }
+
+export {
+  eventLog,
+  holdStreams,
+  recordEvents,
+  type StreamGate,
+  samePage,
+} from './pageStreams.js'
