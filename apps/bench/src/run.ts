@@ -137,7 +137,7 @@ function parseArgs(argv: readonly string[]): Options {
       options.nodeMajor = Number(value)
     } else applyOverride(options.config, key, value)
   }
-  // A complete full run draws the chart the README embeds.
+  // A complete full run draws the chart docs/performance.md embeds.
   const root = workspaceRoot()
   if (options.svg === undefined && mode === 'full' && complete && root !== undefined) {
     options.svg = join(root, 'docs', 'benchmarks.svg')

@@ -4,17 +4,17 @@ import { expect, test } from 'vitest'
 
 const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8')
 
-/** The fenced code blocks of the README section "Testing your SSE endpoints". */
-function readmeExamples(): string[] {
-  const readme = read('../../../README.md')
-  const start = readme.indexOf('\n## Testing your SSE endpoints\n')
+/** The fenced code blocks of the section "Examples that run" of the testing guide, docs/testing.md. */
+function guideExamples(): string[] {
+  const guide = read('../../../docs/testing.md')
+  const start = guide.indexOf('\n## Examples that run\n')
   expect(start).toBeGreaterThan(0)
-  const section = readme.slice(start + 1, readme.indexOf('\n## ', start + 1))
+  const section = guide.slice(start + 1, guide.indexOf('\n## ', start + 1))
   return [...section.matchAll(/```(?:ts|js)\n([\s\S]*?)```/g)].map((match) => match[1]!)
 }
 
-test('the README examples are the files that run: the Vitest one and the node:test one', () => {
-  expect(readmeExamples()).toEqual([
+test("the testing guide's examples are the files that run: the Vitest one and the node:test one", () => {
+  expect(guideExamples()).toEqual([
     read('../../fastify/test/readmeTesting.test.ts'),
     read('./readme/testing.node.mjs'),
   ])

@@ -21,14 +21,14 @@ test('the plugin is the default export and is also exported by name', () => {
   expect(namedPlugin).toBe(ssePlugin)
 })
 
-test('the README usage works as written, against a real server and real clients', async () => {
+// The app of docs/fastify.md ("A complete app"), as written.
+test('the guide usage works as written, against a real server and real clients', async () => {
   const app = Fastify()
   await app.register(ssePlugin, {
     /* options, all optional */
   })
 
-  // biome-ignore lint/correctness/noUnusedFunctionParameters: the usage block, as written
-  app.get('/events', (request, reply) => reply.sse({ topics: ['notifications'] }))
+  app.get('/events', (_request, reply) => reply.sse({ topics: ['notifications'] }))
   app.get<{ Params: { id: string } }>('/projects/:id/events', (request, reply) =>
     reply.sse({ topics: [`project:${request.params.id}`] }),
   )

@@ -47,19 +47,22 @@ export interface RedisTransportOptions {
   maxReaderLag?: number
 }
 
+/** JSON Schema properties of {@link RedisTransportOptions}. */
+export const redisTransportOptionsProperties = {
+  url: { type: 'string', minLength: 1 },
+  client: {
+    methods: ['duplicate', 'evalsha', 'eval', 'script', 'xrangeBuffer', 'quit', 'disconnect'],
+  },
+  closeClient: { type: 'boolean' },
+  keyPrefix: { type: 'string', minLength: 1 },
+  historySize: { type: 'integer', minimum: 1 },
+  maxReaderLag: { type: 'integer', minimum: 0 },
+} as const
+
 const validator: OptionsValidator<RedisTransportOptions> = createOptionsValidator('@sse/redis', {
   type: 'object',
   additionalProperties: false,
-  properties: {
-    url: { type: 'string', minLength: 1 },
-    client: {
-      methods: ['duplicate', 'evalsha', 'eval', 'script', 'xrangeBuffer', 'quit', 'disconnect'],
-    },
-    closeClient: { type: 'boolean' },
-    keyPrefix: { type: 'string', minLength: 1 },
-    historySize: { type: 'integer', minimum: 1 },
-    maxReaderLag: { type: 'integer', minimum: 0 },
-  },
+  properties: redisTransportOptionsProperties,
 })
 
 /**

@@ -48,6 +48,13 @@ export { heldAfterGc } from './heldAfterGc.js'
 export { type Handler, type Listening, listen, listenH2 } from './listen.js'
 export { onCI } from './onCI.js'
 export { once } from './once.js'
+export {
+  codeSpans,
+  compareOptionNames,
+  documentedNames,
+  type OptionRow,
+  optionsTable,
+} from './optionsTable.js'
 export { httpRequests, openSocket, RawSocket, rawSocket } from './rawSocket.js'
 export { recordUnhandledRejections } from './recordUnhandledRejections.js'
 export { type IsolatedRun, type RunIsolatedOptions, runIsolated } from './runIsolated.js'

@@ -234,15 +234,14 @@ export const brokerStreamOptionsValidator: OptionsValidator<
   properties: { ...streamOptionsProperties, ...lifetimeOptionsProperties, tags: { sseTags: true } },
 })
 
+/** JSON Schema properties of {@link PublishOptions}. */
+export const publishOptionsProperties = {
+  defaultEventName: { enum: ['topic', 'none'] },
+  key: { conflationKey: true },
+} as const
+
 /** Checks the options of one `broker.publish()`. */
 export const publishOptionsValidator: OptionsValidator<PublishOptions> = createOptionsValidator(
   '@sse/core',
-  {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      defaultEventName: { enum: ['topic', 'none'] },
-      key: { conflationKey: true },
-    },
-  },
+  { type: 'object', additionalProperties: false, properties: publishOptionsProperties },
 )
