@@ -17,7 +17,7 @@ export {
   type EventStreamParserOptions,
 } from './client/eventStreamParser.js'
 export { openStream } from './client/openStream.js'
-export { closeStreams, type TestStream } from './client/testStream.js'
+export { closeStreams, TestStream } from './client/testStream.js'
 export type {
   FastifyLike,
   OpenStreamOptions,

@@ -6,7 +6,7 @@ import { MemoryTransport, SSEError } from '@sse/core'
 import type { Transport } from '@sse/core/kit'
 import * as kit from '@sse/core/kit'
 import * as testing from '@sse/testing'
-import { closeStreams, openStream, SSETestError } from '@sse/testing'
+import { closeStreams, openStream, SSETestError, TestStream } from '@sse/testing'
 import * as transport from '@sse/testing/transport'
 import { transportContract } from '@sse/testing/transport'
 import { afterEach, describe, expect, test } from 'vitest'
@@ -35,10 +35,28 @@ describe('the kit and the contract live in @sse/testing, not in @sse/core', () =
     expect(Object.keys(testing).sort()).toEqual([
       'EventStreamParser',
       'SSETestError',
+      'TestStream',
       'closeStreams',
       'openStream',
     ])
     expect(Object.keys(transport)).toEqual(['transportContract'])
+  })
+
+  test('TestStream is a runtime value: what openStream returns is an instance of it', async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' })
+      response.end('data: one\n\n')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    try {
+      const stream = await openStream(`http://127.0.0.1:${port}/`)
+      expect(stream).toBeInstanceOf(TestStream)
+      expect((await stream.take(1))[0]?.data).toBe('one')
+      await stream.close()
+    } finally {
+      server.close()
+    }
   })
 
   test('the old entry @sse/core/testing is gone: importing it fails', async () => {

@@ -7,7 +7,7 @@ import { keepAlive } from './keepAlive.js'
 import { type PipeGate, pipeSource, type SSESourceValue } from './pipeSource.js'
 import { isQueued, type RawResponse, writeRefusal, writeSSEHead } from './responseHead.js'
 import { StreamExtras } from './streamExtras.js'
-import { StreamWriter, type WriterHost } from './streamWriter.js'
+import { StreamWriter } from './streamWriter.js'
 
 export type { SSESourceValue } from './pipeSource.js'
 
@@ -44,7 +44,8 @@ type Tagged = RawResponse & { [kStream]?: SSEStream }
  *   stream.send({ event: 'hello', data: 'world' })
  * })
  */
-export class SSEStream implements WriterHost {
+// Its StreamWriter's host; no `implements WriterHost`: those members are internal, not published.
+export class SSEStream {
   /** The request this stream answers. */
   readonly request: SSERequest
   /** The response this stream writes to. */
