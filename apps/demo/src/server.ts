@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net'
 import type { Broker } from '@sse/core'
 import { createBroker } from '@sse/core'
 import { buildApp, DEMO_BROKER_OPTIONS } from './app.js'
@@ -22,6 +23,10 @@ if (broker !== undefined) app.addHook('onClose', async () => broker.close())
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    // Closing waits for every connection. A request still in flight would keep its connection
+    // alive once answered, for the keep-alive timeout (72 s in Fastify): let connections close as
+    // soon as they fall idle.
+    app.server.keepAliveTimeout = 1
     app.close().then(
       () => process.exit(0),
       () => process.exit(1),
@@ -30,4 +35,5 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 await app.listen({ port, host })
-app.log.info(`SSE demo on http://${host}:${port}${broker ? ' (Redis transport)' : ''}`)
+const { port: listening } = app.server.address() as AddressInfo
+app.log.info(`SSE demo on http://${host}:${listening}${broker ? ' (Redis transport)' : ''}`)

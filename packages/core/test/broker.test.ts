@@ -496,6 +496,32 @@ describe('closing the broker', () => {
     await late.ended()
     expect([late.status, late.headers['retry-after'], group.isClosed]).toEqual([503, '5', true])
   })
+
+  test('a stream waiting for its verdict when its group closes gets 503 and Connection: close', async () => {
+    let arrived!: () => void
+    const waiting = new Promise<void>((resolve) => (arrived = resolve))
+    const broker = createBroker({
+      keepAlive: 0,
+      // A verdict that never comes: the stream is still pending when the group closes.
+      authorize: () => {
+        arrived()
+        return new Promise<boolean>(() => {})
+      },
+    })
+    const group = broker.group()
+    const { url, close } = await listen((req, res) => group.stream(req, res, { topics: ['t'] }))
+    cleanups.push(close, () => broker.close())
+    const pending = openStream(`${url}/`)
+    await waiting
+    group.close()
+    const refused = await pending
+    await refused.ended()
+    expect([refused.status, refused.headers.connection, refused.headers['retry-after']]).toEqual([
+      503,
+      'close',
+      '5',
+    ])
+  })
 })
 
 describe('visibility', () => {

@@ -34,7 +34,9 @@ export interface SSEMiddleware extends RequestHandler {
   /**
    * Ends every stream this middleware opened (after an optional final event) and lets go of their
    * connections, so `server.close()` can finish. Closes the broker too if the middleware created
-   * it. Later `res.sse()` calls answer 503 with `Retry-After`. Idempotent.
+   * it. Later `res.sse()` calls answer 503 with `Retry-After`, and every later response through
+   * the middleware closes its connection (`Connection: close`), so no connection it serves is kept
+   * alive for another request. Idempotent.
    */
   close(options?: { event?: SSEEvent }): Promise<void>
 }
@@ -77,6 +79,10 @@ export function sseMiddleware(options: SSEMiddlewareOptions = {}): SSEMiddleware
   const middleware: RequestHandler = (req, res, next) => {
     req.broker = broker
     res.sse = sse
+    // Once closed, the server is shutting down: a request that still reaches it came on a
+    // connection busy when the server closed, which kept alive would idle until the keep-alive
+    // timeout and hold `server.close()` open.
+    if (closing !== undefined && req.httpVersionMajor < 2) res.setHeader('Connection', 'close')
     next()
   }
 

@@ -1,6 +1,13 @@
 import ssePlugin, { createBroker, SSEError } from '@sse/fastify'
 import { closeStreams, openStream, type TestStream } from '@sse/testing'
-import { type H2Stream, h2Client, useCleanups } from '@sse/testkit'
+import {
+  type H2Stream,
+  h2Client,
+  httpRequests,
+  openSocket,
+  useCleanups,
+  waitFor,
+} from '@sse/testkit'
 import Fastify from 'fastify'
 import { afterEach, describe, expect, test } from 'vitest'
 import { failOnFastifyWarnings } from './fastifyWarnings.js'
@@ -148,6 +155,47 @@ describe('app.close()', () => {
     await client!.ended()
     expect(client!.status).toBe(503)
     expect(client!.headers['retry-after']).toBe('5')
+  })
+})
+
+describe('a stream asked for before app.close() and answered after it', () => {
+  test('is refused with Connection: close, so its kept-alive connection closes and app.close() resolves', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let arrived!: () => void
+    const waiting = new Promise<void>((resolve) => (arrived = resolve))
+    const app = Fastify()
+    await app.register(ssePlugin, { keepAlive: 0 })
+    app.get(
+      '/late',
+      {
+        preHandler: async () => {
+          arrived()
+          await gate
+        },
+      },
+      (_request, reply) => reply.sse({ topics: ['t'] }),
+    )
+    // Runs after the plugin's preClose hook, before the server closes: the connection is busy
+    // then, so the server keeps it, and Fastify itself no longer answers on it.
+    app.addHook('preClose', (done) => {
+      release()
+      done()
+    })
+    let closed = false
+    cleanups.push(() => closed || app.close())
+    const origin = await app.listen({ port: 0, host: '127.0.0.1' })
+    // HTTP/1.1, kept alive unless the server says otherwise.
+    const socket = openSocket(cleanups, origin, httpRequests(1, 'GET', '/late'))
+    await waiting
+    const closing = app.close()
+    await waitFor(() => socket.text().includes('\r\n\r\n'), 'the response head')
+    expect(socket.statuses()).toEqual(['HTTP/1.1 503'])
+    expect(socket.text()).toMatch(/^connection: close\r$/im)
+    expect(socket.text()).toMatch(/^retry-after: 5\r$/im)
+    await socket.closed()
+    await closing
+    closed = true
   })
 })
 

@@ -1,6 +1,7 @@
 import type { AuthorizeHook } from '../options/brokerOptions.js'
 import { SSEError } from '../sseError.js'
 import type { SSEStream } from '../stream/sseStream.js'
+import { RETRY_AFTER, shutdownRefusalHeaders } from '../subscribers/shutdownRefusal.js'
 import type { Subscriber } from '../subscribers/subscriber.js'
 import { failedVerdict, readVerdict, type Verdict } from './authorizeVerdict.js'
 import { isThenable } from './isThenable.js'
@@ -24,8 +25,6 @@ export interface AdmissionContext {
   /** The head is written: subscribe and replay. */
   opened(subscriber: Subscriber): void
 }
-
-const RETRY_AFTER: Readonly<Record<string, string>> = { 'Retry-After': '5' }
 
 /**
  * Lets a stream in, or answers it with a plain status before any SSE byte: 503 while closing or
@@ -77,7 +76,9 @@ export class Admission {
 
   #shuttingDown(subscriber: Subscriber): boolean {
     if (!this.#context.closing() && subscriber.group?.closed !== true) return false
-    this.#context.refuse(subscriber.stream, 503, 'The event stream is shutting down.', RETRY_AFTER)
+    const { stream } = subscriber
+    const headers = shutdownRefusalHeaders(stream.request)
+    this.#context.refuse(stream, 503, 'The event stream is shutting down.', headers)
     return true
   }
 

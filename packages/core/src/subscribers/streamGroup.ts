@@ -2,6 +2,7 @@ import type { BrokerStreamOptions, StreamLifetimeOptions } from '../options/brok
 import type { SSEStream } from '../stream/sseStream.js'
 import type { SSEEvent, SSERequest, SSEResponse, SSEStreamOptions } from '../types.js'
 import { encodeEvent } from '../wire/serializeEvent.js'
+import { shutdownRefusalHeaders } from './shutdownRefusal.js'
 
 /** What the broker needs of a {@link StreamGroup}. */
 export interface GroupState {
@@ -17,13 +18,16 @@ export type OpenInGroup = (
   group: GroupState,
 ) => SSEStream
 
-const RETRY_AFTER: Readonly<Record<string, string>> = { 'Retry-After': '5' }
-
 /** Ends `streams` (open ones after `finalFrame`) and refuses those still waiting for a verdict. */
 export function shutdownAll(streams: Iterable<SSEStream>, finalFrame: Buffer | undefined): void {
   for (const stream of [...streams]) {
     if (stream.isOpen) stream.shutdown(finalFrame)
-    else stream.refuse(503, 'The event stream is shutting down.', RETRY_AFTER)
+    else
+      stream.refuse(
+        503,
+        'The event stream is shutting down.',
+        shutdownRefusalHeaders(stream.request),
+      )
   }
 }
 
