@@ -12,6 +12,10 @@ export function packageBuild(entry: readonly string[] = ['src/index.ts']) {
     // One copy of shared code for every entry, in CommonJS too: an SSEError thrown through
     // `@sse/core/kit` is `instanceof` the one from `@sse/core`.
     splitting: true,
+    // Rollup then writes the CommonJS chunks. Without it, split CommonJS goes through a second
+    // transform that renames classes (`SSEError.name` became `_class`) and leaves the build
+    // machine's absolute paths in the source maps.
+    treeshake: true,
     clean: true,
     sourcemap: true,
     target: 'node20',

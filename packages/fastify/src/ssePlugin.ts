@@ -48,7 +48,7 @@ const plugin: FastifyPluginAsync<SSEPluginOptions> = async (fastify, options) =>
   // common `(request, reply) => reply.sse(...)`) would make Fastify warn that the reply was sent,
   // and an error thrown after `reply.sse()` would leave the stream open. So every route added
   // after the plugin gets a thin guard: one more call per request, and a WeakMap lookup when
-  // the handler returns a value (see the README for the measured cost).
+  // the handler returns a value (see docs/fastify.md for the measured cost).
   fastify.addHook('onRoute', (route) => {
     route.handler = guardHandler(route.handler)
   })

@@ -8,7 +8,10 @@ import {
 } from '@sse/core/kit'
 import type { FastifyRequest } from 'fastify'
 
-/** Options of the plugin itself, next to the broker options. */
+/**
+ * Options of the plugin itself, next to the broker options.
+ * @inline
+ */
 export interface PluginOwnOptions {
   /**
    * Whether a stream the client leaves is logged as "request completed" with its response time, as

@@ -163,7 +163,7 @@ export class RedisTransport implements Transport {
    * still starting waits for the start. The broker turns both into a rejected (and already handled)
    * promise of `broker.publish()`: its callers never see this method throw.
    *
-   * Publishes that succeed get increasing ids in call order (see {@link OrderedPublisher}).
+   * Publishes that succeed get increasing ids in call order.
    */
   publish(message: OutgoingMessage): Promise<string> {
     if (this.#closing !== undefined) throw unavailable('the transport is closed')
