@@ -42,6 +42,18 @@ export type {
   SSEStreamOptions,
 } from './types.js'
 export {
+  type ElementNamespace,
+  type ElementPatchMode,
+  type ExecuteScriptOptions,
+  executeScript,
+  type PatchElementsOptions,
+  type PatchSignalsOptions,
+  patchElements,
+  patchSignals,
+  removeElements,
+  signalsKey,
+} from './wire/datastar.js'
+export {
   escapeHtml,
   html,
   isSafeHtml,
