@@ -13,7 +13,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
-      ...['core', 'testing', 'fastify', 'express', 'redis'].map((name) => ({
+      ...['core', 'testing', 'fastify', 'express', 'fetch', 'redis'].map((name) => ({
         extends: true as const,
         test: { name, include: [`packages/${name}/test/**/*.test.ts`] },
       })),

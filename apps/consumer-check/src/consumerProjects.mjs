@@ -14,6 +14,8 @@ const thirdPartyDefaults = {
   '@fastify/static': '*',
   express: '*',
   '@types/express': '*',
+  hono: '*',
+  '@hono/node-server': '*',
   '@types/node': '^20',
   // vitest 5 needs Node >= 22.12.
   vitest: '^4',

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { runCommand, tail } from './runCommand.mjs'
 
 /** The folders under packages/ whose packages are published, in dependency order. */
-export const publishedPackageDirs = ['core', 'fastify', 'express', 'redis', 'testing']
+export const publishedPackageDirs = ['core', 'fastify', 'express', 'fetch', 'redis', 'testing']
 
 /**
  * @typedef {object} PackedPackage

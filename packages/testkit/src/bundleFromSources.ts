@@ -21,11 +21,15 @@ interface Esbuild {
   build(options: Record<string, unknown>): Promise<{ errors: unknown[] }>
 }
 
-/** What to bundle, and where to: esbuild's own options of those names. */
-export type BundleOptions = { entryPoints: string[]; splitting?: boolean } & (
-  | { outfile: string }
-  | { outdir: string }
-)
+/**
+ * What to bundle, and where to: esbuild's own options of those names, and `dependencies: 'bundle'`
+ * to bundle every other package too (for runtimes that cannot load them from node_modules by path).
+ */
+export type BundleOptions = {
+  entryPoints: string[]
+  splitting?: boolean
+  dependencies?: 'external' | 'bundle'
+} & ({ outfile: string } | { outdir: string })
 
 /** esbuild, from the copy tsup (a root devDependency) ships with. */
 function loadEsbuild(): Esbuild {
@@ -59,9 +63,13 @@ const externalByPath = {
 
 /**
  * Bundles TypeScript entry points into ESM for Node 20 with `@sse/*` taken from the packages'
- * sources, so that no `pnpm build` is needed first. Every other package stays external.
+ * sources, so that no `pnpm build` is needed first. Every other package stays external, unless
+ * `dependencies` is `'bundle'`.
  */
-export async function bundleFromSources(options: BundleOptions): Promise<void> {
+export async function bundleFromSources({
+  dependencies = 'external',
+  ...options
+}: BundleOptions): Promise<void> {
   await loadEsbuild().build({
     ...options,
     bundle: true,
@@ -70,6 +78,12 @@ export async function bundleFromSources(options: BundleOptions): Promise<void> {
     target: 'node20',
     logLevel: 'error',
     conditions: ['@sse/source'],
-    plugins: [externalByPath],
+    plugins: dependencies === 'external' ? [externalByPath] : [],
+    // Bundled CommonJS packages require Node's modules (ioredis needs `events`): give them a require.
+    ...(dependencies === 'bundle' && {
+      banner: {
+        js: "import { createRequire as __sseRequire } from 'node:module'; const require = __sseRequire(import.meta.url);",
+      },
+    }),
   })
 }

@@ -1,0 +1,53 @@
+import { closeStreams, openStream } from '@sse/testing'
+import { type Cleanups, useCleanups } from '@sse/testkit'
+import { type RedisServer, redisAvailable, startRedis } from '@sse/testkit/redisServer'
+import { afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { bundleServers, type ServerBundles, startRuntime } from './runtime/startRuntime.js'
+
+describe.runIf(redisAvailable('@sse/fetch Redis tests'))(
+  '@sse/redis from Bun, Deno and Node, one Redis between them',
+  () => {
+    let bundles: ServerBundles
+    let redis: RedisServer
+    const shared: Cleanups = []
+    beforeAll(async () => {
+      bundles = await bundleServers(shared)
+      redis = await startRedis()
+      shared.push(() => redis.kill())
+      return async () => {
+        for (const cleanup of shared.reverse()) await cleanup()
+      }
+    })
+    const cleanups = useCleanups()
+    afterEach(closeStreams)
+
+    test('an event published on any of them reaches clients on all three, and history replays on each', async () => {
+      const options = { redisUrl: redis.url }
+      const apps = await Promise.all(
+        (['bun', 'deno', 'node'] as const).map((runtime) =>
+          startRuntime(runtime, bundles, cleanups, options),
+        ),
+      )
+      const clients = await Promise.all(
+        apps.map((app) => openStream(`${app.origin}/events`, { timeout: 15_000 })),
+      )
+      const ids: string[] = []
+      for (const app of apps) {
+        const answer = await fetch(`${app.origin}/publish?count=2`, { method: 'POST' })
+        ids.push(...((await answer.json()) as { ids: string[] }).ids)
+      }
+      for (const client of clients) {
+        expect((await client.take(6)).map((event) => event.id)).toEqual(ids)
+      }
+      // A client that comes back to another runtime resumes from the shared history.
+      const [bun, deno, node] = apps
+      for (const app of [deno!, node!, bun!]) {
+        const back = await openStream(`${app.origin}/events`, {
+          lastEventId: ids[1]!,
+          timeout: 15_000,
+        })
+        expect((await back.take(4)).map((event) => event.id)).toEqual(ids.slice(2))
+      }
+    })
+  },
+)

@@ -1,0 +1,94 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { bundleFromSources, type Cleanups } from '@sse/testkit'
+import type { RuntimeAppOptions } from './app.js'
+
+/** The runtimes the Fetch adapter is tested on, each as its own process. */
+export type Runtime = 'node' | 'bun' | 'deno'
+export const runtimes: readonly Runtime[] = ['node', 'bun', 'deno']
+
+const packageDir = fileURLToPath(new URL('../..', import.meta.url))
+/** Bun and Deno, installed from npm as the package's dev dependencies. */
+const binaries: Record<Runtime, string> = {
+  node: process.execPath,
+  bun: join(packageDir, 'node_modules/.bin/bun'),
+  deno: join(packageDir, 'node_modules/.bin/deno'),
+}
+const runArgs: Record<Runtime, readonly string[]> = {
+  node: [],
+  bun: ['run'],
+  deno: ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', '--no-prompt'],
+}
+
+/** A running app: its origin, and its process. */
+export interface RuntimeServer {
+  readonly origin: string
+  readonly child: ChildProcess
+  /** Everything the process printed on stderr so far. */
+  stderr(): string
+}
+
+/** The bundled entry points, from {@link bundleServers}: Node's, and the one Bun and Deno run. */
+export interface ServerBundles {
+  readonly node: string
+  readonly web: string
+}
+
+/**
+ * Bundles `serveNode.ts` and `serveWeb.ts` with `@sse/*` from their sources (no build needed) into
+ * a temp directory. Removed by `cleanups`.
+ */
+export async function bundleServers(cleanups: Cleanups): Promise<ServerBundles> {
+  const dir = await mkdtemp(join(tmpdir(), 'sse-fetch-'))
+  cleanups.push(() => rm(dir, { recursive: true, force: true }))
+  const entry = (name: string) => fileURLToPath(new URL(`${name}.ts`, import.meta.url))
+  await bundleFromSources({ entryPoints: [entry('serveNode')], outdir: dir })
+  // Deno cannot load a CommonJS dependency (ajv) from node_modules by path: one file for both.
+  await bundleFromSources({ entryPoints: [entry('serveWeb')], outdir: dir, dependencies: 'bundle' })
+  return { node: join(dir, 'serveNode.js'), web: join(dir, 'serveWeb.js') }
+}
+
+/** Starts the bundled app under `runtime`, with `options`; killed by `cleanups`. */
+export async function startRuntime(
+  runtime: Runtime,
+  bundles: ServerBundles,
+  cleanups: Cleanups,
+  options: RuntimeAppOptions = {},
+  env: Record<string, string> = {},
+): Promise<RuntimeServer> {
+  const child = spawn(
+    binaries[runtime],
+    [...runArgs[runtime], runtime === 'node' ? bundles.node : bundles.web],
+    {
+      env: { ...process.env, SSE_OPTIONS: JSON.stringify(options), NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  cleanups.push(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
+  let stderr = ''
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text
+  })
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`${runtime} did not start: ${stderr}`)), 20_000)
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+      out += text
+      const match = /listening (\d+)/.exec(out)
+      if (match !== null) {
+        clearTimeout(timer)
+        resolve(Number(match[1]))
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`${runtime} exited with ${code}: ${stderr}`))
+    })
+  })
+  return { origin: `http://127.0.0.1:${port}`, child, stderr: () => stderr }
+}
