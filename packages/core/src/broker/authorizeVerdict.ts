@@ -1,5 +1,5 @@
-import { STATUS_CODES } from 'node:http'
 import { SSEError } from '../sseError.js'
+import { reasonPhrase } from '../wire/statusText.js'
 
 /** A hook's answer, read: admit, refuse with a status, or fail (answered 500 and reported). */
 export type Verdict =
@@ -36,7 +36,7 @@ export function readVerdict(result: unknown): Verdict {
       status <= 599 &&
       (message === undefined || typeof message === 'string')
     ) {
-      return { admit: false, status, message: message || `${STATUS_CODES[status] ?? 'Refused'}.` }
+      return { admit: false, status, message: message || `${reasonPhrase(status) ?? 'Refused'}.` }
     }
   }
   return {

@@ -1,8 +1,8 @@
-import { validateHeaderName, validateHeaderValue } from 'node:http'
 import { Ajv, type ErrorObject } from 'ajv'
 import { isConflationKey, MAX_CONFLATION_KEY_LENGTH } from '../conflation/conflationKey.js'
 import { SSEError } from '../sseError.js'
 import type { SSEStreamOptions } from '../types.js'
+import { isHeaderName, isHeaderValue } from '../wire/httpHeaders.js'
 import { isStreamTags, MAX_TAGS_PER_STREAM, TAG_RULE } from '../wire/tags.js'
 import type {
   BrokerOptions,
@@ -44,19 +44,15 @@ ajv.addKeyword({
   schemaType: 'boolean',
   validate: (_: boolean, value: unknown) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-    try {
-      for (const [name, header] of Object.entries(value)) {
-        validateHeaderName(name)
-        const values = Array.isArray(header) ? header : [header]
-        for (const one of values) {
-          if (typeof one !== 'string' && typeof one !== 'number') return false
-          validateHeaderValue(name, String(one))
-        }
+    for (const [name, header] of Object.entries(value)) {
+      if (!isHeaderName(name)) return false
+      const values = Array.isArray(header) ? header : [header]
+      for (const one of values) {
+        if (typeof one !== 'string' && typeof one !== 'number') return false
+        if (!isHeaderValue(String(one))) return false
       }
-      return true
-    } catch {
-      return false
     }
+    return true
   },
   errors: false,
 })
