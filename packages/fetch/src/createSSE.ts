@@ -13,6 +13,7 @@ import {
   type StreamSource,
 } from '@sse/core'
 import { readSSECall, setUpAdapter } from '@sse/core/kit'
+import { honoNodeConnection } from './internals/honoNodeSocket.js'
 import { RequestView, webRequestOf } from './requestView.js'
 import { ResponseBridge } from './responseBridge.js'
 import { withRuntimeDefaults } from './runtimeDefaults.js'
@@ -164,7 +165,7 @@ export function createSSE(options: FetchSSEOptions = {}): FetchSSE {
       settle = resolve
     })
     const view = new RequestView(request)
-    const bridge = new ResponseBridge(settle, request.signal)
+    const bridge = new ResponseBridge(settle, request.signal, honoNodeConnection(request))
     // Core reads a request and a response through the members RequestView and ResponseBridge
     // give; its parameter types name Node's, whose other members it does not touch.
     const stream = group.stream(

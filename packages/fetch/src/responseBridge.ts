@@ -1,3 +1,5 @@
+import type { Connection } from './internals/honoNodeSocket.js'
+
 /**
  * The body of a web `Response` as a core stream writes to it. Core's streams write to a response
  * through a small interface (`write`, `end`, `destroy`, `'drain'`, `'close'`, the head); this
@@ -49,8 +51,17 @@ export class ResponseBridge {
   #behind = false
   #gone = false
   #wrote = false
+  #forget: (() => void) | undefined
 
-  constructor(settle: (response: Response) => void, signal: AbortSignal) {
+  /**
+   * `connection`: the connection the request came on, when the server lets us see it
+   * (`@hono/node-server`); its `'close'` tells the client left, as `signal` does.
+   */
+  constructor(
+    settle: (response: Response) => void,
+    signal: AbortSignal,
+    connection: Connection | undefined,
+  ) {
     this.#settle = settle
     this.#body = new ReadableStream<Uint8Array>(
       {
@@ -66,8 +77,17 @@ export class ResponseBridge {
       },
       new ByteLengthQueuingStrategy({ highWaterMark: BODY_HIGH_WATER }),
     )
-    if (signal.aborted) this.#leave()
-    else signal.addEventListener('abort', () => this.#leave(), { once: true })
+    if (signal.aborted || connection?.destroyed === true) {
+      this.#leave()
+      return
+    }
+    signal.addEventListener('abort', () => this.#leave(), { once: true })
+    if (connection !== undefined) {
+      // Taken off once the stream is over: a keep-alive connection serves many requests.
+      const left = () => this.#leave()
+      connection.once('close', left)
+      this.#forget = () => connection.removeListener('close', left)
+    }
   }
 
   /** Bytes written that the runtime has not taken yet. */
@@ -181,7 +201,14 @@ export class ResponseBridge {
   #leave(): void {
     if (this.#gone) return
     this.#gone = true
-    if (!this.writableEnded) this.destroyed = true
+    this.#forget?.()
+    if (!this.writableEnded && !this.destroyed) {
+      this.destroyed = true
+      // The runtime says the request is over: end the body too, so that a response it still
+      // sends (Bun, to a pipelining client) ends, and its client reconnects, instead of hanging.
+      // Closed rather than errored: a server may log a body's error (`@hono/node-server` does).
+      if (this.headersSent) this.#controller.close()
+    }
     // Nothing was answered yet (the client left while `authorize` ran): settle anyway.
     if (this.#settle !== undefined) {
       this.headersSent = true

@@ -243,19 +243,22 @@ export function describeAdapterConformance(name: string, adapter: AdapterUnderTe
         },
       )
 
-      // The stream in front is released when the client leaves; those queued behind it are only
-      // if the server tells the handler (`@hono/node-server` does not: docs/fetch.md).
       test.runIf(concurrent)(
-        '60 pipelined GETs take at most maxConnections: 50 slots, and the stream in front is released when the client leaves',
+        '60 pipelined GETs take at most maxConnections: 50 slots; when the client leaves, every one is released and new clients get 200',
         async () => {
-          const { broker, origin, handled } = await setup({ maxConnections: 50 })
+          const { broker, origin, handled, connect } = await setup({ maxConnections: 50 })
           const hog = pipeline(origin, requests(60))
           await waitFor(() => handled() === 60 && hog.statuses().length === 1)
           expect(broker.stats().streams).toBe(50)
           expect(broker.stats().refused).toBe(10)
 
           hog.destroy()
-          await waitFor(() => broker.stats().streams < 50)
+          await waitFor(() => broker.stats().streams === 0)
+          expect(broker.subscribers('t')).toBe(0)
+          expect(broker.stats().topics).toBe(0)
+          const clients = await Promise.all(Array.from({ length: 5 }, () => connect()))
+          expect(clients.map((client) => client.status)).toEqual([200, 200, 200, 200, 200])
+          expect(broker.subscribers('t')).toBe(5)
         },
       )
 

@@ -5,6 +5,7 @@
  */
 import { createSSE, type FetchStreamOptions } from '@sse/fetch'
 import { redisTransport } from '@sse/redis'
+import { authorizeVerdicts } from '@sse/testkit/verdicts'
 import { Hono } from 'hono'
 
 /** How the test process sets the app up: `SSE_OPTIONS`, JSON. */
@@ -19,6 +20,8 @@ export interface RuntimeAppOptions {
 }
 
 export function runtimeApp(options: RuntimeAppOptions) {
+  const errors: string[] = []
+  let handled = 0
   const sse = createSSE({
     ...(options.keepAlive === undefined ? {} : { keepAlive: options.keepAlive }),
     maxConnections: options.maxConnections ?? 50,
@@ -29,15 +32,28 @@ export function runtimeApp(options: RuntimeAppOptions) {
     ...(options.maxDuration === undefined
       ? {}
       : { maxDuration: options.maxDuration, maxDurationJitter: 0 }),
-    authorize: (request, topics) =>
-      !topics.includes('secret') || request.headers.get('x-token') === 'letmein',
-    onError: () => {},
+    // `?verdict=<i>` answers with the i-th of the conformance verdicts (`&async` from a promise).
+    authorize: (request, topics) => {
+      const query = new URL(request.url).searchParams
+      const verdict = authorizeVerdicts[Number(query.get('verdict') ?? 'NaN')]?.verdict
+      if (verdict !== undefined) {
+        // Verdicts that are no verdict at all are the point: the hook's type is what the app declares.
+        return (query.has('async') ? Promise.resolve().then(verdict) : verdict()) as boolean
+      }
+      return !topics.includes('secret') || request.headers.get('x-token') === 'letmein'
+    },
+    onError: (error) => {
+      errors.push(error.code)
+    },
   })
   const app = new Hono()
 
   app.on(['GET', 'HEAD'], '/events', (c) => {
+    handled++
     const topics = c.req.query('topics')?.split(',') ?? ['t']
     const options: FetchStreamOptions = { topics }
+    const name = c.req.query('name')
+    if (name !== undefined) options.headers = { 'x-name': name }
     const tag = c.req.query('tag')
     if (tag !== undefined) options.tags = [tag]
     if (c.req.query('snapshot') !== undefined) {
@@ -86,6 +102,8 @@ export function runtimeApp(options: RuntimeAppOptions) {
     c.json({
       ...sse.broker.stats(),
       subscribers: sse.broker.subscribers(c.req.query('topic') ?? 't'),
+      handled,
+      errors,
     }),
   )
 
