@@ -1,17 +1,10 @@
 import { openStream } from '@sse/testing'
 import { type Cleanups, runCleanups } from '@sse/testkit'
-import { beforeAll, expect, type TestContext, test } from 'vitest'
-import { bundleServers, type ServerBundles, startRuntime } from './runtime/startRuntime.js'
+import { expect, type TestContext, test } from 'vitest'
+import { startRuntime, useServerBundles } from './runtime/startRuntime.js'
 
 // Bun.serve ends a connection idle for `idleTimeout` (10 s by default). Both tests run at once.
-let bundles: ServerBundles
-const bundleCleanups: Cleanups = []
-beforeAll(async () => {
-  bundles = await bundleServers(bundleCleanups)
-  return async () => {
-    for (const cleanup of bundleCleanups.reverse()) await cleanup()
-  }
-})
+const bundles = useServerBundles()
 /**
  * A Bun app and a client on it, for this test alone: the two tests run at once, so the cleanups
  * hang on the test's own context.
@@ -20,7 +13,7 @@ async function quietStream(context: TestContext, keepAlive: number | undefined) 
   const cleanups: Cleanups = []
   context.onTestFinished(() => runCleanups(cleanups))
   const options = keepAlive === undefined ? {} : { keepAlive }
-  const { origin } = await startRuntime('bun', bundles, cleanups, options)
+  const { origin } = await startRuntime('bun', bundles(), cleanups, options)
   const stream = await openStream(`${origin}/events`, { timeout: 75_000 })
   cleanups.push(() => stream.close())
   return { origin, stream, opened: performance.now() }

@@ -2,16 +2,15 @@ import { closeStreams, openStream } from '@sse/testing'
 import { type Cleanups, useCleanups } from '@sse/testkit'
 import { type RedisServer, redisAvailable, startRedis } from '@sse/testkit/redisServer'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { bundleServers, type ServerBundles, startRuntime } from './runtime/startRuntime.js'
+import { startRuntime, useServerBundles } from './runtime/startRuntime.js'
 
 describe.runIf(redisAvailable('@sse/fetch Redis tests'))(
   '@sse/redis from Bun, Deno and Node, one Redis between them',
   () => {
-    let bundles: ServerBundles
+    const bundles = useServerBundles()
     let redis: RedisServer
     const shared: Cleanups = []
     beforeAll(async () => {
-      bundles = await bundleServers(shared)
       redis = await startRedis()
       shared.push(() => redis.kill())
       return async () => {
@@ -25,7 +24,7 @@ describe.runIf(redisAvailable('@sse/fetch Redis tests'))(
       const options = { redisUrl: redis.url }
       const apps = await Promise.all(
         (['bun', 'deno', 'node'] as const).map((runtime) =>
-          startRuntime(runtime, bundles, cleanups, options),
+          startRuntime(runtime, bundles(), cleanups, options),
         ),
       )
       const clients = await Promise.all(

@@ -1,23 +1,10 @@
 import { closeStreams, type OpenStreamOptions, openStream, type TestStream } from '@sse/testing'
-import { type Cleanups, useCleanups, waitFor } from '@sse/testkit'
-import { afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { useCleanups, waitFor } from '@sse/testkit'
+import { afterEach, describe, expect, test } from 'vitest'
 import type { RuntimeAppOptions } from './runtime/app.js'
-import {
-  bundleServers,
-  type Runtime,
-  runtimes,
-  type ServerBundles,
-  startRuntime,
-} from './runtime/startRuntime.js'
+import { type Runtime, runtimes, startRuntime, useServerBundles } from './runtime/startRuntime.js'
 
-let bundles: ServerBundles
-const bundleCleanups: Cleanups = []
-beforeAll(async () => {
-  bundles = await bundleServers(bundleCleanups)
-  return async () => {
-    for (const cleanup of bundleCleanups.reverse()) await cleanup()
-  }
-})
+const bundles = useServerBundles()
 
 interface Stats {
   streams: number
@@ -36,7 +23,7 @@ describe.each(runtimes)('@sse/fetch on %s, as its own process', (runtime: Runtim
   afterEach(closeStreams)
 
   async function start(options: RuntimeAppOptions = {}) {
-    const server = await startRuntime(runtime, bundles, cleanups, options)
+    const server = await startRuntime(runtime, bundles(), cleanups, options)
     const { origin } = server
     const open = (path = '/events', options: OpenStreamOptions = {}) =>
       openStream(`${origin}${path}`, { timeout: 15_000, ...options })

@@ -1,25 +1,12 @@
 import { closeStreams, type OpenStreamOptions, openStream } from '@sse/testing'
-import { type Cleanups, httpRequests, openSocket, useCleanups, waitFor } from '@sse/testkit'
+import { httpRequests, openSocket, useCleanups, waitFor } from '@sse/testkit'
 import { authorizeVerdicts } from '@sse/testkit/verdicts'
-import { afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { afterEach, describe, expect, test } from 'vitest'
 import type { RuntimeAppOptions } from './runtime/app.js'
-import {
-  bundleServers,
-  type Runtime,
-  runtimes,
-  type ServerBundles,
-  startRuntime,
-} from './runtime/startRuntime.js'
+import { type Runtime, runtimes, startRuntime, useServerBundles } from './runtime/startRuntime.js'
 
 // The adapter conformance suite's hostile requests, against each runtime as its own process.
-let bundles: ServerBundles
-const bundleCleanups: Cleanups = []
-beforeAll(async () => {
-  bundles = await bundleServers(bundleCleanups)
-  return async () => {
-    for (const cleanup of bundleCleanups.reverse()) await cleanup()
-  }
-})
+const bundles = useServerBundles()
 
 interface RemoteStats {
   streams: number
@@ -35,7 +22,10 @@ describe.each(runtimes)('@sse/fetch on %s: what a hostile client sends', (runtim
   afterEach(closeStreams)
 
   async function start(options: RuntimeAppOptions = {}) {
-    const { origin } = await startRuntime(runtime, bundles, cleanups, { keepAlive: 0, ...options })
+    const { origin } = await startRuntime(runtime, bundles(), cleanups, {
+      keepAlive: 0,
+      ...options,
+    })
     const open = (path: string, options: OpenStreamOptions = {}) =>
       openStream(`${origin}${path}`, { timeout: 15_000, ...options })
     const stats = async (): Promise<RemoteStats> =>

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { bundleFromSources, type Cleanups } from '@sse/testkit'
+import { beforeAll } from 'vitest'
 import type { RuntimeAppOptions } from './app.js'
 
 /** The runtimes the Fetch adapter is tested on, each as its own process. */
@@ -49,6 +50,25 @@ export async function bundleServers(cleanups: Cleanups): Promise<ServerBundles> 
   // Deno cannot load a CommonJS dependency (ajv) from node_modules by path: one file for both.
   await bundleFromSources({ entryPoints: [entry('serveWeb')], outdir: dir, dependencies: 'bundle' })
   return { node: join(dir, 'serveNode.js'), web: join(dir, 'serveWeb.js') }
+}
+
+/**
+ * Bundles the servers once for the test file (`beforeAll`), and removes them after it; the
+ * returned function gives the bundles inside tests.
+ */
+export function useServerBundles(): () => ServerBundles {
+  let bundles: ServerBundles | undefined
+  const cleanups: Cleanups = []
+  beforeAll(async () => {
+    bundles = await bundleServers(cleanups)
+    return async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup()
+    }
+  })
+  return () => {
+    if (bundles === undefined) throw new Error('the server bundles are made in beforeAll')
+    return bundles
+  }
 }
 
 /** Starts the bundled app under `runtime`, with `options`; killed by `cleanups`. */
