@@ -2,9 +2,9 @@ import { closeStreams, openStream } from '@sse/testing'
 import { type Cleanups, useCleanups } from '@sse/testkit'
 import { type RedisServer, redisAvailable, startRedis } from '@sse/testkit/redisServer'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { startRuntime, useServerBundles } from './runtime/startRuntime.js'
+import { nodeOnly, startRuntime, useServerBundles } from './runtime/startRuntime.js'
 
-describe.runIf(redisAvailable('@sse/fetch Redis tests'))(
+describe.runIf(!nodeOnly && redisAvailable('@sse/fetch Redis tests'))(
   '@sse/redis from Bun, Deno and Node, one Redis between them',
   () => {
     const bundles = useServerBundles()

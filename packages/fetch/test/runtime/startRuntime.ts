@@ -9,7 +9,12 @@ import type { RuntimeAppOptions } from './app.js'
 
 /** The runtimes the Fetch adapter is tested on, each as its own process. */
 export type Runtime = 'node' | 'bun' | 'deno'
-export const runtimes: readonly Runtime[] = ['node', 'bun', 'deno']
+/**
+ * Whether this run tests only the Node it runs on: CI's runs on other Node versions set
+ * `SSE_NODE_ONLY=1`, since Bun and Deno do not change with the Node that starts them.
+ */
+export const nodeOnly = process.env.SSE_NODE_ONLY === '1'
+export const runtimes: readonly Runtime[] = nodeOnly ? ['node'] : ['node', 'bun', 'deno']
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url))
 /** Bun and Deno, installed from npm as the package's dev dependencies. */
