@@ -52,6 +52,8 @@ export class ResponseBridge {
   #gone = false
   #wrote = false
   #forget: (() => void) | undefined
+  /** The runtime cancelled the body: its controller takes nothing more, not even `close()`. */
+  #cancelled = false
 
   /**
    * `connection`: the connection the request came on, when the server lets us see it
@@ -73,7 +75,10 @@ export class ResponseBridge {
           this.#behind = false
           this.#emit(this.#drainListeners)
         },
-        cancel: () => this.#leave(),
+        cancel: () => {
+          this.#cancelled = true
+          this.#leave()
+        },
       },
       new ByteLengthQueuingStrategy({ highWaterMark: BODY_HIGH_WATER }),
     )
@@ -207,7 +212,7 @@ export class ResponseBridge {
       // The runtime says the request is over: end the body too, so that a response it still
       // sends (Bun, to a pipelining client) ends, and its client reconnects, instead of hanging.
       // Closed rather than errored: a server may log a body's error (`@hono/node-server` does).
-      if (this.headersSent) this.#controller.close()
+      if (this.headersSent && !this.#cancelled) this.#controller.close()
     }
     // Nothing was answered yet (the client left while `authorize` ran): settle anyway.
     if (this.#settle !== undefined) {

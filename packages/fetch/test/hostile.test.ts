@@ -70,6 +70,17 @@ describe('@sse/fetch, used carelessly or against it', () => {
     expect(sse.broker.subscribers('t')).toBe(0)
   })
 
+  test('a body the runtime cancels, with the request signal never aborting, releases its stream', async () => {
+    const sse = adapter()
+    const response = await sse.response(request(), { topics: ['t'] })
+    await waitFor(() => sse.broker.subscribers('t') === 1)
+    await response.body!.cancel()
+    await waitFor(() => sse.broker.stats().streams === 0)
+    expect(sse.broker.subscribers('t')).toBe(0)
+    await sse.broker.publish('t', 'after')
+    expect(unhandled).toEqual([])
+  })
+
   test('a request already aborted is answered, and holds nothing', async () => {
     const sse = adapter()
     const response = await sse.response(request('/events', { signal: AbortSignal.abort() }), {
