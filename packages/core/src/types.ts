@@ -147,6 +147,13 @@ export interface Delivery {
    * pending event per topic and key, and a replay only the newest after the client's id.
    */
   readonly key?: string
+  /**
+   * Set by a transport that stores a multi-topic event once per place its topics live (a partition):
+   * this copy is for the topics marked `true` only. A subscriber gets it when the first of `topics`
+   * it listens to is marked, so one that listens to topics in several places gets the event once.
+   * The frames of unmarked topics are never written and may be empty.
+   */
+  readonly carries?: readonly boolean[]
 }
 
 /** What a publisher hands to the transport: the event serialized once, without its id line. */
@@ -256,6 +263,17 @@ export interface Transport {
    * no round trip. `undefined` when the transport cannot tell yet (not started, not connected).
    */
   cursor(): string | undefined
+  /**
+   * Optional: the broker calls it before a stream on `topics` opens (after `authorize`), with the id
+   * the client resumes from, if any. A transport that reads only what this instance's streams need
+   * starts reading `topics` here; returned promise settles once events on them reach
+   * {@link TransportSink.deliver} and the transport has read at least up to `lastEventId`, so a
+   * replay right after misses nothing. A rejection refuses the stream with 503 (the client retries).
+   * Each call, whatever its outcome, is matched by one {@link unfollow} call once the stream ends.
+   */
+  follow?(topics: readonly string[], lastEventId: string | undefined): void | Promise<void>
+  /** Optional: a stream that {@link follow} was called for ended; its topics may stop being read. */
+  unfollow?(topics: readonly string[]): void
   /**
    * Optional control channel: hands `message` to `sink.control` of every OTHER instance sharing
    * this transport, at most once each (an instance cut off from the transport when it is sent

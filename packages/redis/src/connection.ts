@@ -1,4 +1,5 @@
-import type { Redis, RedisOptions } from 'ioredis'
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis'
+import type { RedisClient } from './redisClient.js'
 import { unavailable } from './transportError.js'
 
 /**
@@ -15,7 +16,7 @@ export const CONNECTION_OPTIONS: RedisOptions = {
 }
 
 /** Connects a client (or waits for it); rejects on the first failure (ioredis keeps retrying). */
-export function connect(redis: Redis): Promise<void> {
+export function connect(redis: RedisClient): Promise<void> {
   switch (redis.status) {
     case 'ready':
       return Promise.resolve()
@@ -41,7 +42,7 @@ export function connect(redis: Redis): Promise<void> {
  * Quits gracefully when connected (pending replies arrive first), disconnects otherwise, and
  * resolves once the connection is closed.
  */
-export async function quit(redis: Redis, graceful: boolean): Promise<void> {
+export async function quit(redis: RedisClient, graceful: boolean): Promise<void> {
   const status = redis.status
   if (status === 'end') return
   if (status !== 'ready' && status !== 'connect' && status !== 'connecting') {
@@ -53,4 +54,37 @@ export async function quit(redis: Redis, graceful: boolean): Promise<void> {
   if (graceful && status === 'ready') await redis.quit().catch(() => redis.disconnect())
   else redis.disconnect()
   await ended
+}
+
+/** The same fail-fast behaviour for a Redis Cluster client (and for its connection to each node). */
+export const CLUSTER_CONNECTION_OPTIONS: ClusterOptions = {
+  lazyConnect: true,
+  enableOfflineQueue: false,
+  redisOptions: {
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+  },
+}
+
+/**
+ * A new connection like `client` (same server or cluster, same options) with the transport's
+ * fail-fast options, for a reader or a subscriber of its own. `subscriber` turns off ioredis's
+ * resubscribing: the control channel subscribes again itself after each reconnect.
+ */
+export function duplicate(client: RedisClient, subscriber = false): RedisClient {
+  if (isCluster(client)) {
+    return client.duplicate(undefined, {
+      ...CLUSTER_CONNECTION_OPTIONS,
+      redisOptions: { ...client.options.redisOptions, ...CLUSTER_CONNECTION_OPTIONS.redisOptions },
+    })
+  }
+  const options = subscriber
+    ? { ...CONNECTION_OPTIONS, autoResubscribe: false }
+    : CONNECTION_OPTIONS
+  return (client as Redis).duplicate(options)
+}
+
+/** Whether `client` is a Redis Cluster client (ioredis sets `isCluster` on those). */
+export function isCluster(client: RedisClient): client is Cluster {
+  return (client as { isCluster?: unknown }).isCluster === true
 }

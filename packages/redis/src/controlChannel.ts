@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { SSEError } from '@sse/core'
 import type { ControlMessage } from '@sse/core/kit'
-import type { Redis } from 'ioredis'
-import { CONNECTION_OPTIONS, connect, quit } from './connection.js'
+import { connect, duplicate, quit } from './connection.js'
+import type { RedisClient } from './redisClient.js'
 import type { TransportCounters } from './transportCounters.js'
 import { commandError, unavailable } from './transportError.js'
 
@@ -33,17 +33,17 @@ function asControlMessage(value: unknown): ControlMessage | undefined {
  */
 export class ControlChannel {
   readonly #origin = randomUUID()
-  readonly #publisher: Redis
+  readonly #publisher: RedisClient
   readonly #channel: string
   readonly #counters: TransportCounters
-  #subscriber: Redis | undefined
+  #subscriber: RedisClient | undefined
   #sink: ControlSink | undefined
   #listening = false
   #subscribing: Promise<void> | undefined
   #reportedMalformed = false
   #reportedRefused = false
 
-  constructor(publisher: Redis, channel: string, counters: TransportCounters) {
+  constructor(publisher: RedisClient, channel: string, counters: TransportCounters) {
     this.#publisher = publisher
     this.#channel = channel
     this.#counters = counters
@@ -60,7 +60,7 @@ export class ControlChannel {
    */
   listen(sink: ControlSink): Promise<void> {
     this.#sink = sink
-    const subscriber = this.#publisher.duplicate({ ...CONNECTION_OPTIONS, autoResubscribe: false })
+    const subscriber = duplicate(this.#publisher, true)
     this.#subscriber = subscriber
     subscriber.on('error', ignore)
     subscriber.on('message', this.#onMessage)

@@ -1,10 +1,15 @@
 import { SSEError } from '@sse/core'
-import type { Redis } from 'ioredis'
-import { PUBLISH_SCRIPT, PUBLISH_SCRIPT_SHA } from './publishScript.js'
+import type { RedisClient } from './redisClient.js'
+
+/** A Lua script run by its SHA1, with its source for when Redis does not have it. */
+export interface PublishScript {
+  readonly source: string
+  readonly sha: string
+}
 
 /** A publish set aside, and who waits for its answer. */
 interface Pending {
-  readonly keys: readonly [string, string]
+  readonly keys: readonly string[]
   readonly args: readonly string[]
   readonly resolve: (reply: unknown) => void
   readonly reject: (error: unknown) => void
@@ -20,7 +25,7 @@ interface Recovery {
 
 /** A publish to set aside, and the promise its caller gets. */
 function pending(
-  keys: readonly [string, string],
+  keys: readonly string[],
   args: readonly string[],
 ): { entry: Pending; promise: Promise<unknown> } {
   let resolve!: (reply: unknown) => void
@@ -65,19 +70,21 @@ function notReordered(): SSEError {
  * and Redis hashes it each time (measured in README.md, "Publish order").
  */
 export class OrderedPublisher {
-  readonly #client: Redis
+  readonly #client: RedisClient
+  readonly #script: PublishScript
   /** Publishes sent and not answered yet; Redis answers them in the order they were sent. */
   #inFlight = 0
   #recovery: Recovery | undefined
   /** The connection the script was last loaded on. */
-  #loadedOn: Redis['stream'] | undefined
+  #loadedOn: object | undefined
 
-  constructor(client: Redis) {
+  constructor(client: RedisClient, script: PublishScript) {
     this.#client = client
+    this.#script = script
   }
 
   /** Runs the publish script; resolves to its reply, rejects with the command's error. */
-  run(keys: readonly [string, string], args: readonly string[]): Promise<unknown> {
+  run(keys: readonly string[], args: readonly string[]): Promise<unknown> {
     const recovery = this.#recovery
     if (recovery === undefined) return this.#send(keys, args, false)
     const { entry, promise } = pending(keys, args)
@@ -85,22 +92,22 @@ export class OrderedPublisher {
     return promise
   }
 
-  #send(
-    keys: readonly [string, string],
-    args: readonly string[],
-    withSource: boolean,
-  ): Promise<unknown> {
+  #send(keys: readonly string[], args: readonly string[], withSource: boolean): Promise<unknown> {
     const client = this.#client
+    const { source, sha } = this.#script
     let reply: Promise<unknown>
     if (withSource) {
-      reply = client.eval(PUBLISH_SCRIPT, 2, ...keys, ...args)
+      reply = client.eval(source, keys.length, ...keys, ...args)
     } else {
-      if (client.stream !== this.#loadedOn) {
-        this.#loadedOn = client.stream
+      // A Cluster client has a connection per node: the first EVALSHA on each answers NOSCRIPT,
+      // which loads the script in order like any other NOSCRIPT (below).
+      const stream = 'stream' in client ? client.stream : undefined
+      if (stream !== undefined && stream !== this.#loadedOn) {
+        this.#loadedOn = stream
         // Its failure shows as NOSCRIPT on the publish after it.
-        client.script('LOAD', PUBLISH_SCRIPT).catch(ignore)
+        client.script('LOAD', source).catch(ignore)
       }
-      reply = client.evalsha(PUBLISH_SCRIPT_SHA, 2, ...keys, ...args)
+      reply = client.evalsha(sha, keys.length, ...keys, ...args)
     }
     this.#inFlight++
     return reply.then(
@@ -120,11 +127,7 @@ export class OrderedPublisher {
   }
 
   /** A NOSCRIPT is set aside (the promise settles with its re-send); other errors are thrown on. */
-  #failed(
-    keys: readonly [string, string],
-    args: readonly string[],
-    error: unknown,
-  ): Promise<unknown> {
+  #failed(keys: readonly string[], args: readonly string[], error: unknown): Promise<unknown> {
     this.#inFlight--
     if (isNoScript(error)) {
       this.#loadedOn = undefined

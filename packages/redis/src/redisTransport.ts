@@ -1,4 +1,3 @@
-import { SSEError } from '@sse/core'
 import type {
   ControlMessage,
   OutgoingMessage,
@@ -7,34 +6,40 @@ import type {
   Transport,
   TransportSink,
 } from '@sse/core/kit'
-import { Redis } from 'ioredis'
-import { CONNECTION_OPTIONS, connect, quit } from './connection.js'
-import { ControlChannel } from './controlChannel.js'
-import { OrderedPublisher } from './orderedPublisher.js'
-import { readHistory } from './readHistory.js'
-import { assertRedisTransportOptions, type RedisTransportOptions } from './redisTransportOptions.js'
-import { compareStreamIds, isStreamId, STREAM_START } from './streamId.js'
-import { StreamReader } from './streamReader.js'
-import { createCounters, type TransportCounters } from './transportCounters.js'
-import { commandError, unavailable } from './transportError.js'
+import { type Cluster, Redis } from 'ioredis'
+import { CONNECTION_OPTIONS } from './connection.js'
+import { TopicStreamsTransport } from './partitioned/topicStreamsTransport.js'
+import {
+  assertRedisTransportOptions,
+  partitioned,
+  type RedisTransportOptions,
+} from './redisTransportOptions.js'
+import { SingleStreamTransport } from './singleStreamTransport.js'
 
 export type { RedisTransportOptions } from './redisTransportOptions.js'
 
 /** Counters of one transport (one instance), from {@link RedisTransport.stats}. */
 export interface RedisTransportStats {
-  /** Whether every connection is up, the reader is following the stream and control messages are heard. */
+  /** Whether every connection is up, the readers are following and control messages are heard. */
   connected: boolean
-  /** Id of the last stream entry this instance read (`'0-0'`: none yet), `undefined` before start. */
+  /**
+   * This instance's position: the id of the last stream entry read (`'0-0'`: none yet) in the
+   * single-stream layout, its cursor in the partitioned one; `undefined` before start.
+   */
   position: string | undefined
-  /** Events this instance added to the stream. */
+  /** Partitions this instance reads now (the single stream counts as one). */
+  partitionsRead: number
+  /** Topics this instance reads now (partitioned layout; 0 in the single-stream one, which reads all). */
+  topicsRead: number
+  /** Events this instance added to Redis. */
   published: number
-  /** Entries read from the stream and handed to this instance's broker. */
+  /** Entries read from Redis and handed to this instance's broker. */
   delivered: number
   /** Entries not written by `@sse/redis` (or garbled) that were skipped, live or during replays. */
   skipped: number
-  /** Events trimmed from the stream before this instance's reader got to them. */
+  /** Events trimmed from a stream before this instance's reader got to them. */
   missed: number
-  /** Times the stream had lost the last entry this instance read (Redis lost its data). */
+  /** Times a stream had lost what this instance read (Redis lost its data, or history was evicted). */
   resets: number
   /** Control messages (`broker.disconnect()`) this instance sent to the others. */
   controlSent: number
@@ -44,268 +49,148 @@ export interface RedisTransportStats {
   controlSkipped: number
 }
 
-const NO_REPLAY: ReplayResult = { reset: false, deliveries: [] }
-const NO_LIMITS: ReplayLimits = {
-  maxEvents: Number.POSITIVE_INFINITY,
-  maxBytes: Number.POSITIVE_INFINITY,
-}
-
 function ignore(): void {}
 
-function replayFailed(cause: unknown): never {
-  throw commandError(cause, 'replay')
-}
-
 /**
- * Carries events between broker instances through one Redis Stream, which is also the shared
- * history: event ids are stream ids, so a client can resume on any instance.
+ * Carries events between broker instances through Redis Streams, which are also the shared
+ * history, so a client can resume on any instance. Two layouts:
+ * - **single stream** (the default): every topic in one stream, `<keyPrefix>:events`; event ids are
+ *   stream ids; every instance reads every event; history is `historySize` events of all topics.
+ * - **partitioned** (`partitions` above 1, `topicHistory` or `maxTopics`): a stream per
+ *   topic, spread over partitions whose hash tags balance Redis Cluster's slots; each instance
+ *   reads only the topics its streams want; history is `topicHistory` events per topic; an event
+ *   id is a cursor with a position per partition.
  *
- * - `publish` runs a Lua script that assigns the id, builds the complete frame once and `XADD`s it
- *   (trimmed with `MAXLEN ~ historySize + maxReaderLag`). While Redis is unreachable it fails with
- *   `TRANSPORT_UNAVAILABLE`; `broker.publish()` then returns a rejected promise (never throws),
- *   counts the failure and reports it to `onError` once per outage.
- * - Every instance follows the stream with `XREAD BLOCK` on its own connection and writes the stored
- *   frames to its subscribers unchanged, its own events included.
- * - `replay` reads the entries after the client's id with `XRANGE`, or answers a reset when that id
- *   is gone from the stream or the replay would pass the broker's `maxReplayEvents` or
- *   `maxReplayBytes` (it stops reading there).
- * - `sendControl` carries `broker.disconnect()` to the other instances with Redis pub/sub on
- *   `<keyPrefix>:control`, heard on a third connection: never in the stream, so never replayed.
+ * `publish` runs a Lua script that assigns the id and `XADD`s the event. While Redis is unreachable
+ * it fails with `TRANSPORT_UNAVAILABLE`; `broker.publish()` then returns a rejected promise (never
+ * throws), counts the failure and reports it to `onError` once per outage. Readers follow with
+ * `XREAD BLOCK` on their own connections; `replay` reads with `XRANGE`, or answers a reset.
+ * `sendControl` carries `broker.disconnect()` over Redis pub/sub on `<keyPrefix>:control`.
  *
  * @example
  * const broker = createBroker({ transport: redisTransport({ url: process.env.REDIS_URL }) })
  * await broker.ready
  */
 export class RedisTransport implements Transport {
-  readonly #client: Redis
-  readonly #readerConnection: Redis
-  readonly #quitClient: boolean
-  readonly #keys: readonly [stream: string, head: string]
-  readonly #historySize: number
-  readonly #maxLength: string
-  readonly #counters: TransportCounters = createCounters()
-  readonly #reader: StreamReader
-  readonly #control: ControlChannel
-  readonly #publisher: OrderedPublisher
-  #sink: TransportSink | undefined
-  #starting: Promise<void> | undefined
-  #closing: Promise<void> | undefined
-  /** The latest stream id this instance's publishes were given: its next ones come after it. */
-  #lastPublished: string = STREAM_START
-  /** Replays being read, by head, last event id, limits and topics: identical requests share one read. */
-  readonly #replays = new Map<string, Promise<ReplayResult>>()
+  readonly #layout: SingleStreamTransport | TopicStreamsTransport
 
-  /** Prefer {@link redisTransport}. Throws an {@link SSEError} `INVALID_OPTION` for bad options. */
+  /** Prefer {@link redisTransport}. Throws an `SSEError` `INVALID_OPTION` for bad options. */
   constructor(options: RedisTransportOptions = {}) {
     assertRedisTransportOptions(options)
-    const { url, client, closeClient = false, keyPrefix = 'sse' } = options
-    const { historySize = 1000, maxReaderLag = 10_000 } = options
+    const { url, closeClient = false, keyPrefix = 'sse' } = options
+    let client: Redis | Cluster | undefined = options.client
+    let quitClient = closeClient
     if (client === undefined) {
-      this.#client = new Redis(url ?? 'redis://127.0.0.1:6379', CONNECTION_OPTIONS)
-      // Outages are reported once by the reader; the connection itself retries quietly.
-      this.#client.on('error', ignore)
-      this.#quitClient = true
-    } else {
-      this.#client = client
-      this.#quitClient = closeClient
+      client = new Redis(url ?? 'redis://127.0.0.1:6379', CONNECTION_OPTIONS)
+      // Outages are reported once by the readers; the connection itself retries quietly.
+      client.on('error', ignore)
+      quitClient = true
     }
-    this.#readerConnection = this.#client.duplicate(CONNECTION_OPTIONS)
-    this.#readerConnection.on('error', ignore)
-    this.#keys = [`${keyPrefix}:events`, `${keyPrefix}:head`]
-    this.#control = new ControlChannel(this.#client, `${keyPrefix}:control`, this.#counters)
-    this.#publisher = new OrderedPublisher(this.#client)
-    this.#historySize = historySize
-    this.#maxLength = String(historySize + maxReaderLag)
-    this.#reader = new StreamReader(
-      this.#readerConnection,
-      this.#keys[0],
-      {
-        deliver: (delivery) => this.#sink?.deliver(delivery),
-        error: (error) => this.#sink?.error(error),
-      },
-      this.#counters,
-    )
+    const { maxReaderLag } = options
+    if (partitioned(options)) {
+      this.#layout = new TopicStreamsTransport({
+        client,
+        quitClient,
+        keyPrefix,
+        partitions: options.partitions ?? 1,
+        topicHistory: options.topicHistory ?? 100,
+        maxTopics: options.maxTopics ?? 10_000,
+        maxReaderLag: maxReaderLag ?? 1000,
+      })
+    } else {
+      this.#layout = new SingleStreamTransport({
+        // A Cluster client serves the single stream through the same commands.
+        client: client as Redis,
+        quitClient,
+        keyPrefix,
+        historySize: options.historySize ?? 1000,
+        maxReaderLag: maxReaderLag ?? 10_000,
+      })
+    }
   }
 
   /**
-   * Connects, finds the end of the stream, and starts following it. Resolves when ready; rejects
-   * with `TRANSPORT_UNAVAILABLE` if Redis cannot be reached, and keeps trying in the background
-   * (the broker reports the rejection to `onError`; publishing works once Redis is reachable).
+   * Connects and gets ready to read. Resolves when ready; rejects with `TRANSPORT_UNAVAILABLE` if
+   * Redis cannot be reached, and keeps trying in the background (the broker reports the rejection
+   * to `onError`; publishing works once Redis is reachable).
    */
   start(sink: TransportSink): Promise<void> {
-    this.#sink = sink
-    const control = sink.control?.bind(sink)
-    const started = Promise.all([
-      connect(this.#client),
-      connect(this.#readerConnection),
-      this.#reader.initialized,
-      control && this.#control.listen({ control, error: (error) => this.#sink?.error(error) }),
-    ]).then(
-      () => {
-        this.#starting = undefined
-      },
-      (cause: unknown) => {
-        this.#starting = undefined
-        throw cause instanceof SSEError
-          ? cause
-          : unavailable('cannot reach Redis; retrying in the background', cause)
-      },
-    )
-    this.#starting = started
-    this.#reader.start()
-    return started
+    return this.#layout.start(sink)
   }
 
   /**
-   * Adds the event to the stream and resolves to its id. Throws `TRANSPORT_UNAVAILABLE` at once
-   * while Redis is unreachable; the promise rejects with it if the connection drops before Redis
-   * answers (the event may then have been published or not). A publish made while the transport is
-   * still starting waits for the start. The broker turns both into a rejected (and already handled)
-   * promise of `broker.publish()`: its callers never see this method throw.
-   *
-   * Publishes that succeed get increasing ids in call order.
+   * Adds the event to Redis and resolves to its id. Throws `TRANSPORT_UNAVAILABLE` at once while
+   * Redis is unreachable; the promise rejects with it if the connection drops before Redis answers
+   * (the event may then have been published or not). A publish made while the transport is still
+   * starting waits for the start. Publishes that succeed get increasing ids in call order (per
+   * partition, in the partitioned layout).
    */
   publish(message: OutgoingMessage): Promise<string> {
-    if (this.#closing !== undefined) throw unavailable('the transport is closed')
-    // Until the start settles, every publish queues behind it, even once the reader is ready:
-    // one sent at once would overtake those already waiting.
-    const starting = this.#starting
-    if (starting !== undefined) return starting.then(() => this.#send(message))
-    if (this.#reader.position === undefined) {
-      throw unavailable('not connected to Redis yet; the event was not published')
-    }
-    return this.#send(message)
+    return this.#layout.publish(message)
   }
 
   /**
-   * The entries after `lastEventId` on `topics`, up to the last one this instance delivered live
-   * (later ones reach the client live), or a reset: when `lastEventId` is not in the stream any more
-   * (trimmed, lost in a Redis restart, or never a stream id), or, with `capped: true`, as soon as
-   * the events read on `topics` pass `limits` (the broker passes its `maxReplayEvents` and
-   * `maxReplayBytes`; without `limits`, nothing is capped). Each event answered carries only the
-   * frame it is written with for `topics`.
+   * Partitioned layout: starts reading `topics` where this instance does not read them yet, and
+   * resolves once it does (and has read up to `lastEventId`). Nothing to do in the single-stream
+   * layout, which reads everything.
+   */
+  follow(topics: readonly string[], lastEventId: string | undefined): void | Promise<void> {
+    const layout = this.#layout
+    return layout instanceof TopicStreamsTransport ? layout.follow(topics, lastEventId) : undefined
+  }
+
+  /** Partitioned layout: a stream on `topics` ended; topics nobody here follows stop being read. */
+  unfollow(topics: readonly string[]): void {
+    const layout = this.#layout
+    if (layout instanceof TopicStreamsTransport) layout.unfollow(topics)
+  }
+
+  /**
+   * The events after `lastEventId` on `topics`, up to what this instance has delivered live (later
+   * ones reach the client live), or a reset: when `lastEventId` is not one of this transport's ids,
+   * is too old for the history, or the replay would pass `limits` (`capped: true`).
    */
   replay(
     topics: readonly string[],
     lastEventId: string,
-    limits: ReplayLimits = NO_LIMITS,
+    limits?: ReplayLimits,
   ): ReplayResult | Promise<ReplayResult> {
-    const head = this.#reader.position
-    if (head === undefined) throw unavailable('not connected to Redis yet; cannot replay')
-    // Any id we did not hand out, the broker's marker for an unusable Last-Event-ID included.
-    if (!isStreamId(lastEventId)) return { reset: true, headId: head }
-    const order = compareStreamIds(lastEventId, head)
-    // Up to date: nothing to read, even while Redis is away (live events resume when it is back).
-    if (order === 0) return NO_REPLAY
-    if (this.#client.status !== 'ready') throw unavailable('Redis is unreachable; cannot replay')
-    if (order > 0) {
-      return this.#ahead(lastEventId, head).catch(replayFailed)
-    }
-    // Clients that reconnect together (after a deploy or a blip) ask for the same range: they share
-    // one read. The result is only read by the broker, so sharing it is safe.
-    const key = `${head}\n${lastEventId}\n${limits.maxEvents}\n${limits.maxBytes}\n${topics.join('\n')}`
-    const pending = this.#replays.get(key)
-    if (pending !== undefined) return pending
-    const replay = readHistory(this.#client, {
-      key: this.#keys[0],
-      topics,
-      after: lastEventId,
-      head,
-      headCount: this.#reader.count,
-      historySize: this.#historySize,
-      limits,
-      skipped: () => {
-        this.#counters.skipped++
-      },
-    })
-      .catch(replayFailed)
-      .finally(() => this.#replays.delete(key))
-    this.#replays.set(key, replay)
-    return replay
+    return this.#layout.replay(topics, lastEventId, limits ?? NO_LIMITS)
+  }
+
+  /** This instance's position, as an id to resume from; no round trip. `undefined` before start. */
+  cursor(): string | undefined {
+    return this.#layout.cursor()
+  }
+
+  /**
+   * Publishes `message` on `<keyPrefix>:control` (Redis `PUBLISH`: never history) for the other
+   * instances. Throws `TRANSPORT_UNAVAILABLE` at once while Redis is unreachable or the transport
+   * is closed; rejects if the connection drops before Redis answers.
+   */
+  sendControl(message: ControlMessage): Promise<void> {
+    return this.#layout.sendControl(message)
   }
 
   /** Closes the connections the transport opened (and `client` if `closeClient` is set). */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      const stopped = this.#reader.close()
-      await this.#control.close()
-      await quit(this.#readerConnection, false)
-      await stopped
-      if (this.#quitClient) await quit(this.#client, true)
-    })()
-    return this.#closing
-  }
-
-  /**
-   * The last stream id this instance's reader delivered (`0-0` for an empty stream): no round trip
-   * to Redis. `undefined` until the reader has found the end of the stream.
-   */
-  cursor(): string | undefined {
-    return this.#reader.position
-  }
-
-  /**
-   * Publishes `message` on `<keyPrefix>:control` (Redis `PUBLISH`, not the stream: it is never
-   * history) for the other instances, which hand it to their brokers; this instance skips its own.
-   * Throws `TRANSPORT_UNAVAILABLE` at once while Redis is unreachable or the transport is closed;
-   * rejects if the connection drops before Redis answers. An instance that is cut off from Redis
-   * when the message is sent misses it.
-   */
-  sendControl(message: ControlMessage): Promise<void> {
-    if (this.#closing !== undefined) throw unavailable('the transport is closed')
-    return this.#control.send(message)
+    return this.#layout.close()
   }
 
   /** This instance's counters. */
   stats(): RedisTransportStats {
-    return {
-      connected: this.#reader.healthy && this.#client.status === 'ready' && this.#control.healthy,
-      position: this.#reader.position,
-      ...this.#counters,
-    }
-  }
-
-  #send(message: OutgoingMessage): Promise<string> {
-    const status = this.#client.status
-    if (status !== 'ready') {
-      throw unavailable(`Redis is unreachable (connection ${status}); the event was not published`)
-    }
-    const position = this.#reader.position ?? STREAM_START
-    const args = [
-      this.#maxLength,
-      message.topics.join('\n'),
-      message.id ?? '',
-      compareStreamIds(position, this.#lastPublished) > 0 ? position : this.#lastPublished,
-      message.key ?? '',
-      ...message.bodies,
-    ]
-    return this.#publisher.run(this.#keys, args).then(
-      (reply) => {
-        this.#counters.published++
-        const id = String(reply)
-        if (compareStreamIds(id, this.#lastPublished) > 0) this.#lastPublished = id
-        return message.id === undefined || message.id === '' ? id : message.id
-      },
-      (cause: unknown) => {
-        throw commandError(cause, 'publish')
-      },
-    )
-  }
-
-  /** The client saw events this instance has not read yet (it came from a faster instance). */
-  async #ahead(lastEventId: string, head: string): Promise<ReplayResult> {
-    const [stream] = this.#keys
-    const found = await this.#client.xrangeBuffer(stream, lastEventId, lastEventId)
-    if (found.length === 0) return { reset: true, headId: head }
-    // Let the reader catch up so that what the client already has arrives while the broker still
-    // holds live events back, rather than after.
-    await this.#reader.reached(lastEventId)
-    return NO_REPLAY
+    const { counters, connected, position, partitionsRead, topicsRead } = this.#layout.state()
+    return { connected, position, partitionsRead, topicsRead, ...counters }
   }
 }
 
+const NO_LIMITS: ReplayLimits = {
+  maxEvents: Number.POSITIVE_INFINITY,
+  maxBytes: Number.POSITIVE_INFINITY,
+}
+
 /**
- * Creates a {@link RedisTransport} for `createBroker({ transport })`. Throws an {@link SSEError}
+ * Creates a {@link RedisTransport} for `createBroker({ transport })`. Throws an `SSEError`
  * `INVALID_OPTION` naming a bad option.
  *
  * @example

@@ -3,6 +3,8 @@ import { SSEError } from '../sseError.js'
 import type { SSEStream } from '../stream/sseStream.js'
 import { RETRY_AFTER, shutdownRefusalHeaders } from '../subscribers/shutdownRefusal.js'
 import type { Subscriber } from '../subscribers/subscriber.js'
+import type { Transport } from '../types.js'
+import { readResumeId } from '../wire/lastEventId.js'
 import { failedVerdict, readVerdict, type Verdict } from './authorizeVerdict.js'
 import { isThenable } from './isThenable.js'
 
@@ -22,6 +24,8 @@ export interface AdmissionContext {
     headers?: Readonly<Record<string, string>>,
   ): void
   report(error: SSEError): void
+  /** Asked to follow a stream's topics before its head (`Transport.follow`), if it can. */
+  readonly transport: Transport
   /** The head is written: subscribe and replay. */
   opened(subscriber: Subscriber): void
 }
@@ -52,7 +56,7 @@ export class Admission {
     }
     const authorize = context.authorize
     if (authorize === undefined) {
-      this.#open(subscriber)
+      this.#follow(subscriber)
       return
     }
     let verdict: unknown
@@ -88,13 +92,59 @@ export class Admission {
     const stream = subscriber.stream
     if (stream.isClosed || this.#shuttingDown(subscriber)) return
     if (verdict.admit) {
-      this.#open(subscriber)
+      this.#follow(subscriber)
     } else if ('error' in verdict) {
       context.report(verdict.error)
       context.refuse(stream, 500, 'Authorization failed.')
     } else {
       context.refuse(stream, verdict.status, verdict.message)
     }
+  }
+
+  /**
+   * Lets the transport start reading the stream's topics (`Transport.follow`), then opens it: a
+   * promise holds the head until it settles, a rejection refuses the stream with 503. Never throws.
+   */
+  #follow(subscriber: Subscriber): void {
+    const { transport } = this.#context
+    const { stream, topics } = subscriber
+    let pending: Promise<void> | undefined
+    try {
+      if (transport.follow !== undefined && topics.length > 0 && !subscriber.head) {
+        subscriber.following = true
+        const resumeId = stream.lastEventId ?? readResumeId(stream.request)
+        pending = transport.follow(topics, resumeId) as Promise<void> | undefined
+      }
+    } catch (cause) {
+      this.#unfollowed(subscriber, cause)
+      return
+    }
+    if (pending === undefined) {
+      this.#open(subscriber)
+      return
+    }
+    pending.then(
+      () => {
+        if (stream.isClosed || this.#shuttingDown(subscriber)) return
+        this.#open(subscriber)
+      },
+      (cause: unknown) => this.#unfollowed(subscriber, cause),
+    )
+  }
+
+  #unfollowed(subscriber: Subscriber, cause: unknown): void {
+    const { stream } = subscriber
+    this.#context.report(
+      cause instanceof SSEError
+        ? cause
+        : new SSEError(
+            'TRANSPORT_ERROR',
+            '@sse/core: the transport could not follow the stream’s topics',
+            { cause },
+          ),
+    )
+    if (stream.isClosed) return
+    this.#context.refuse(stream, 503, 'The event stream is not available right now.', RETRY_AFTER)
   }
 
   #open(subscriber: Subscriber): void {

@@ -121,6 +121,7 @@ export class Broker {
       closing: () => this.#closing !== undefined,
       refuse: (stream, status, message, headers) => this.#refuse(stream, status, message, headers),
       report,
+      transport: this.#transport,
       opened: (subscriber) => this.#subscribe(subscriber),
     })
     this.#revocation = new Revocation({
@@ -351,6 +352,10 @@ export class Broker {
     subscriber.stopHolding()
     subscriber.group?.members.delete(stream)
     this.#index.delete(subscriber)
+    if (subscriber.following) {
+      subscriber.following = false
+      this.#transport.unfollow?.(subscriber.topics)
+    }
     this.#revocation.untrack(subscriber)
     this.#rotation.stop(subscriber)
     if (diagnostics.close.hasSubscribers) {

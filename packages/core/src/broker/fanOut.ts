@@ -11,7 +11,8 @@ const NO_TOKENS: readonly (string | undefined)[] = []
  * The broker's fan-out: each delivery's frame, serialized once, to every subscriber of its topics.
  * A keyed event (`publish(..., { key })`) also carries the conflation token of each topic, built once
  * per event, so that a frame waiting unwritten for a subscriber is replaced by the newer one. One
- * loop serves both; a subscriber of several of the event's topics gets the frame of the first.
+ * loop serves both; a subscriber of several of the event's topics gets the frame of the first, and
+ * of a copy that {@link Delivery.carries} some topics only, just when that first topic is carried.
  */
 export class FanOut {
   readonly #broker: object
@@ -22,7 +23,8 @@ export class FanOut {
 
   /** Visits one subscriber of a multi-topic event (bound once: no closure per publish). */
   readonly #visit = (subscriber: Subscriber, topic: number): void => {
-    const { id, frames } = this.#delivery!
+    const { id, frames, carries } = this.#delivery!
+    if (carries !== undefined && carries[topic] !== true) return
     this.#count(
       subscriber,
       subscriber.deliver(id, frames[topic] ?? frames[0]!, this.#tokens[topic]),
@@ -39,7 +41,7 @@ export class FanOut {
   /** Hands `delivery` to every subscriber of its topics. */
   deliver(delivery: Delivery): void {
     const { topics, key } = delivery
-    if (topics.length === 1) {
+    if (topics.length === 1 && delivery.carries === undefined) {
       const set = this.#index.of(topics[0]!)
       if (set === undefined) return
       const { id, frames } = delivery

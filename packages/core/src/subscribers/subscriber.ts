@@ -101,6 +101,8 @@ export class Subscriber implements Subscription {
   readonly topics: readonly string[]
   /** Multi-topic fan-out stamp (see `TopicIndex.visit`). */
   stamp = 0
+  /** Whether the transport was asked to follow its topics (`Transport.follow`): unfollowed on leaving. */
+  following = false
   readonly #options: SubscriberOptions
   /** `null` once live. */
   #holding: Holding | null = null
