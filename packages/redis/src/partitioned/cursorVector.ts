@@ -3,8 +3,8 @@
  * instance reads, the stream id of the last entry it had delivered there, and a floor (a time in
  * ms) that stands for the partitions it does not name. Written in base 36 with the partitions'
  * times as differences from the floor, so that 16 partitions fit in 256 characters:
- * `<floor>` then `.<partition><floor - ms>-<seq>` per partition, partitions in increasing order.
- * For example `mf3k2a1c.00-4.21f-0`.
+ * `~<floor>` then `.<partition><floor - ms>-<seq>` per partition, partitions in increasing order.
+ * For example `~mf3k2a1c.00-4.21f-0`. The `~` tells it from any other id (`gone` is not a cursor).
  */
 export interface CursorVector {
   /** Ms (Redis time) at or after which nothing unnamed here had been read. */
@@ -20,7 +20,7 @@ const PART = /^([0-9a-f])([0-9a-z]{1,11})-([0-9a-z]{1,11})$/
  * between, or the reader would have moved past it (see {@link encodeCursor}).
  */
 const MAX_BACK = 36 ** 7 - 1
-const FLOOR = /^[0-9a-z]{1,11}$/
+const FLOOR = /^~[0-9a-z]{1,11}$/
 
 /** Splits a canonical stream id into numbers. */
 export function splitId(id: string): [ms: number, seq: number] {
@@ -42,7 +42,7 @@ export function encodeCursor(positions: ReadonlyMap<number, string>, floorMs: nu
     parts.push([partition, ms, seq])
   }
   parts.sort((a, b) => a[0] - b[0])
-  let cursor = floor.toString(36)
+  let cursor = `~${floor.toString(36)}`
   for (const [partition, ms, seq] of parts) {
     const back = floor - ms
     const written =
@@ -61,7 +61,7 @@ export function decodeCursor(cursor: string, partitions: number): CursorVector |
   const parts = cursor.split('.')
   const head = parts[0]!
   if (!FLOOR.test(head)) return undefined
-  const floor = Number.parseInt(head, 36)
+  const floor = Number.parseInt(head.slice(1), 36)
   if (!Number.isSafeInteger(floor)) return undefined
   const positions = new Map<number, string>()
   let previous = -1

@@ -89,13 +89,16 @@ describe('cursors', () => {
       'x'.repeat(300),
       `${valid}.`,
       `${valid}.10-0`,
-      'zzzzzzzzzzzz',
-      'mf3k2a1c.00-4.00-5',
-      'mf3k2a1c.20-4.10-5',
-      'mf3k2a1c.0zzzzzzzz-0',
-      '0.0z-0',
-      ' mf3k2a1c',
-      'mf3k2a1c.g0-0',
+      'gone',
+      'mf3k2a1c.00-4',
+      '~zzzzzzzzzzzz',
+      '~mf3k2a1c.00-4.00-5',
+      '~mf3k2a1c.20-4.10-5',
+      '~mf3k2a1c.0zzzzzzzz-0',
+      '~0.0z-0',
+      ' ~mf3k2a1c',
+      '~mf3k2a1c.g0-0',
+      '~~mf3k2a1c',
     ]) {
       expect(decodeCursor(id, 3), id).toBeUndefined()
     }
