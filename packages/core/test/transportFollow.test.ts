@@ -146,11 +146,11 @@ class SplittingTransport extends MemoryTransport {
   #sink: TransportSink | undefined
   #n = 0
 
-  start(sink: TransportSink): void {
+  override start(sink: TransportSink): void {
     this.#sink = sink
   }
 
-  publish(message: OutgoingMessage): string {
+  override publish(message: OutgoingMessage): string {
     const id = String(++this.#n)
     const { topics, bodies } = message
     for (let copy = 0; copy < topics.length; copy++) {

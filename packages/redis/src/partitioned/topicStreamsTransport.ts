@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto'
 import { SSEError } from '@sse/core'
 import type {
   ControlMessage,
-  Delivery,
   OutgoingMessage,
   ReplayLimits,
   ReplayResult,
@@ -18,6 +17,7 @@ import { createCounters } from '../transportCounters.js'
 import { commandError, unavailable } from '../transportError.js'
 import type { TransportState } from '../transportState.js'
 import { decodeCursor, encodeCursor, splitId } from './cursorVector.js'
+import { liveDelivery } from './liveDelivery.js'
 import { PartitionLayout } from './partitionLayout.js'
 import { PartitionReader, type TopicRead } from './partitionReader.js'
 import { type PartitionRange, readTopicHistory } from './topicHistory.js'
@@ -25,7 +25,7 @@ import { TOPIC_PUBLISH_SCRIPT, TOPIC_PUBLISH_SCRIPT_SHA } from './topicPublishSc
 
 /** Longest a stream waits for its topics to be read before it is refused (503, it retries). */
 const FOLLOW_TIMEOUT_MS = 5000
-const EMPTY = Buffer.alloc(0)
+const SCRIPT = { source: TOPIC_PUBLISH_SCRIPT, sha: TOPIC_PUBLISH_SCRIPT_SHA }
 
 /** What the topic-streams layout is built with, checked and defaulted by `redisTransport()`. */
 export interface TopicStreamsSettings {
@@ -51,7 +51,8 @@ export class TopicStreamsTransport implements Transport {
   readonly #layout: PartitionLayout
   readonly #instance = randomUUID()
   readonly #counters = createCounters()
-  readonly #publisher: OrderedPublisher
+  /** One per partition: order is kept per partition, and a Cluster serves each from one master. */
+  readonly #publishers: (OrderedPublisher | undefined)[]
   readonly #control: ControlChannel
   readonly #readers: (PartitionReader | undefined)[]
   readonly #connections: RedisClient[] = []
@@ -71,10 +72,7 @@ export class TopicStreamsTransport implements Transport {
     this.#layout = new PartitionLayout(settings.keyPrefix, settings.partitions)
     this.#readers = new Array(settings.partitions).fill(undefined)
     this.#lastPublished = new Array(settings.partitions).fill(STREAM_START)
-    this.#publisher = new OrderedPublisher(this.#client, {
-      source: TOPIC_PUBLISH_SCRIPT,
-      sha: TOPIC_PUBLISH_SCRIPT_SHA,
-    })
+    this.#publishers = new Array(settings.partitions).fill(undefined)
     this.#control = new ControlChannel(
       this.#client,
       `${settings.keyPrefix}:control`,
@@ -283,28 +281,10 @@ export class TopicStreamsTransport implements Transport {
   }
 
   #deliver(partition: number, entries: readonly TopicRead[]): void {
-    const sink = this.#sink
-    if (sink === undefined) return
-    const { entry } = entries[0]!
     // The floor of an event's cursor is its newest position: the same on every instance that reads
     // the same partitions, whenever it is written.
-    const id = entry.wireId ?? encodeCursor(this.#positions(), 0)
-    const prefix = Buffer.from(`id: ${id}\n`, 'utf8')
-    const { topics, key } = entry
-    let delivery: Delivery
-    if (topics.length === 1) {
-      delivery = { id, topics, frames: [Buffer.concat([prefix, entry.body])] }
-    } else {
-      const frames = topics.map((topic) => {
-        const read = entries.find((candidate) => candidate.topic === topic)
-        return read === undefined ? EMPTY : Buffer.concat([prefix, read.entry.body])
-      })
-      const carries = frames.map(
-        (frame, i) => frame.length > 0 && this.#layout.partitionOf(topics[i]!) === partition,
-      )
-      delivery = { id, topics, frames, carries }
-    }
-    sink.deliver(key === undefined ? delivery : { ...delivery, key })
+    const cursor = encodeCursor(this.#positions(), 0)
+    this.#sink?.deliver(liveDelivery(entries, cursor, partition, this.#layout))
   }
 
   #send(message: OutgoingMessage): Promise<string> {
@@ -335,13 +315,15 @@ export class TopicStreamsTransport implements Transport {
       ]
       const streamKeys = [keys.head, keys.topics, ...group.map((topic) => keys.topic(topic))]
       sends.push(
-        this.#publisher.run(streamKeys, args).then((reply) => {
-          const id = String(reply)
-          if (compareStreamIds(id, this.#lastPublished[partition]!) > 0) {
-            this.#lastPublished[partition] = id
-          }
-          return [partition, id]
-        }),
+        this.#publisher(partition)
+          .run(streamKeys, args)
+          .then((reply) => {
+            const id = String(reply)
+            if (compareStreamIds(id, this.#lastPublished[partition]!) > 0) {
+              this.#lastPublished[partition] = id
+            }
+            return [partition, id]
+          }),
       )
     }
     return Promise.all(sends).then(
@@ -355,6 +337,15 @@ export class TopicStreamsTransport implements Transport {
         throw commandError(cause, 'publish')
       },
     )
+  }
+
+  #publisher(partition: number): OrderedPublisher {
+    let publisher = this.#publishers[partition]
+    if (publisher === undefined) {
+      publisher = new OrderedPublisher(this.#client, SCRIPT)
+      this.#publishers[partition] = publisher
+    }
+    return publisher
   }
 
   #positions(): Map<number, string> {

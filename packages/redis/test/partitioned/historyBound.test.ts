@@ -63,7 +63,7 @@ describe.runIf(hasRedis)('the partitioned layout bounds what it keeps in Redis',
     expect(grown).toBeLessThan(bound)
     // The quiet topic's history was dropped: its client gets the reset event, not silence.
     const back = await openStream(`${instance.url}/events?topics=${quiet}`, {
-      lastEventId: first!.id,
+      lastEventId: first!.id!,
     })
     const [reset] = await back.take(1)
     expect(reset?.event).toBe('sse-reset')

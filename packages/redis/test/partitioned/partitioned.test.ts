@@ -85,7 +85,7 @@ describe.runIf(hasRedis)('the partitioned layout (3 partitions) on one Redis', (
     expect(live?.data).toBe('live')
     // And from the id of the last replayed event, nothing twice.
     const third = await openStream(`${a.url}/events?topics=${topics}`, {
-      lastEventId: replayed[replayed.length - 1]!.id,
+      lastEventId: replayed[replayed.length - 1]!.id!,
     })
     await a.broker.publish(B0, 'after')
     const [next] = await third.take(1)
@@ -106,11 +106,11 @@ describe.runIf(hasRedis)('the partitioned layout (3 partitions) on one Redis', (
     await quiet.close()
     const busy = Array.from({ length: 3000 }, (_, i) => a.broker.publish(A0, `busy-${i}`))
     await Promise.all(busy)
-    const back = await openStream(`${b.url}/events?topics=${A1}`, { lastEventId: firstQuiet!.id })
+    const back = await openStream(`${b.url}/events?topics=${A1}`, { lastEventId: firstQuiet!.id! })
     const events = await back.take(2)
     expect(events.map((event) => event.data)).toEqual(['quiet-1', 'quiet-2'])
     // The busy topic's own history is trimmed: a client far behind on it gets the reset event.
-    const far = await openStream(`${b.url}/events?topics=${A0}`, { lastEventId: firstQuiet!.id })
+    const far = await openStream(`${b.url}/events?topics=${A0}`, { lastEventId: firstQuiet!.id! })
     const [reset] = await far.take(1)
     expect(reset?.event).toBe('sse-reset')
   })

@@ -97,7 +97,7 @@ describe.runIf(hasRedis)(
       const client = await openStream(`${b!.url}/?topics=${A0},${B0}`, { lastEventId: 'gone' })
       const [state] = await client.take(1)
       expect(state).toMatchObject({ event: 'state', data: 'all of it' })
-      expect(decodeCursor(state!.id, 3)?.positions.size).toBe(2)
+      expect(decodeCursor(state!.id!, 3)?.positions.size).toBe(2)
       await a!.broker.publish(B0, 'live')
       const [live] = await client.take(1)
       expect(live?.data).toBe('live')
@@ -114,7 +114,7 @@ describe.runIf(hasRedis)(
         await a!.broker.publish([A0, B0][i % 2]!, `v${i}`, { key: `k${i % 4}` })
       }
       const compacted = await openStream(`${b!.url}/?topics=${A0},${B0}`, {
-        lastEventId: start!.id,
+        lastEventId: start!.id!,
       })
       const events = await compacted.take(4)
       // In each partition in order; across partitions, by the millisecond Redis stamped them.
@@ -122,7 +122,7 @@ describe.runIf(hasRedis)(
       expect([...data].sort()).toEqual(['v36', 'v37', 'v38', 'v39'])
       expect(data.filter((d) => d === 'v36' || d === 'v38')).toEqual(['v36', 'v38'])
       for (let i = 0; i < 10; i++) await a!.broker.publish(C0, `plain ${i}`)
-      const capped = await openStream(`${b!.url}/?topics=${A0},${C0}`, { lastEventId: start!.id })
+      const capped = await openStream(`${b!.url}/?topics=${A0},${C0}`, { lastEventId: start!.id! })
       const [reset] = await capped.take(1)
       expect(reset?.event).toBe('sse-reset')
       expect(b!.broker.stats().replaysCapped).toBe(1)
@@ -160,7 +160,7 @@ describe.runIf(hasRedis)(
         const client = await openStream(`${a!.url}/?topics=${A0}`, { lastEventId })
         const [reset] = await client.take(1)
         expect(reset?.event, lastEventId).toBe('sse-reset')
-        expect(decodeCursor(reset!.id, 3)).toBeDefined()
+        expect(decodeCursor(reset!.id!, 3)).toBeDefined()
         await a!.broker.publish(A0, 'after')
         const [after] = await client.take(1)
         expect(after?.data).toBe('after')
