@@ -116,6 +116,13 @@ export function assertRedisTransportOptions(
       '@sse/redis: option "historySize" belongs to the single-stream layout; the partitioned layout (partitions, topicHistory or maxTopics) keeps history per topic: use "topicHistory"',
     )
   }
+  const { maxTopics, partitions = 1 } = options
+  if (maxTopics !== undefined && maxTopics < partitions) {
+    throw new SSEError(
+      'INVALID_OPTION',
+      `@sse/redis: option "maxTopics" (${maxTopics}) must be at least "partitions" (${partitions}): each partition keeps maxTopics / partitions topics with history`,
+    )
+  }
   if (partitioned(options) && options.keyPrefix !== undefined && /[{}]/.test(options.keyPrefix)) {
     throw new SSEError(
       'INVALID_OPTION',

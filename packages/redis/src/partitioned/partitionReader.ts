@@ -231,8 +231,12 @@ export class PartitionReader {
         const lastId = last[0].toString('latin1')
         cutoff = cutoff === undefined || compareStreamIds(lastId, cutoff) < 0 ? lastId : cutoff
       }
-      for (const raw of entries)
-        read.push({ topic, raw, id: raw[0].toString('latin1'), order: read.length })
+      const from = topic.position
+      for (const raw of entries) {
+        const id = raw[0].toString('latin1')
+        // A reply to a read made before the topic was followed again may hold older entries.
+        if (compareStreamIds(id, from) > 0) read.push({ topic, raw, id, order: read.length })
+      }
     }
     read.sort((a, b) => compareStreamIds(a.id, b.id) || a.order - b.order)
     let delivered: string | undefined

@@ -306,7 +306,7 @@ export class TopicStreamsTransport implements Transport {
       const args = [
         String(topicHistory + maxReaderLag),
         floor,
-        String(Math.ceil(maxTopics / partitions)),
+        String(Math.floor(maxTopics / partitions)),
         all,
         message.id ?? '',
         message.key ?? '',

@@ -1,3 +1,6 @@
+import { SSEError } from '@sse/core'
+import { type RedisTransportOptions, redisTransport } from '@sse/redis'
+import { errorOf } from '@sse/testkit'
 import { describe, expect, test } from 'vitest'
 import { decodeCursor, encodeCursor } from '../../src/partitioned/cursorVector.js'
 import { MAX_PARTITIONS, PartitionLayout } from '../../src/partitioned/partitionLayout.js'
@@ -104,5 +107,26 @@ describe('cursors', () => {
     }
     expect(decodeCursor(valid, 3)).toBeDefined()
     expect(decodeCursor(valid, 1)).toBeUndefined()
+  })
+})
+
+describe('partitioned options', () => {
+  test('bad or conflicting options throw INVALID_OPTION naming them, before any connection', () => {
+    const cases: [RedisTransportOptions, RegExp][] = [
+      [{ partitions: 0 }, /partitions/],
+      [{ partitions: 17 }, /partitions/],
+      [{ partitions: 2.5 }, /partitions/],
+      [{ topicHistory: 0 }, /topicHistory/],
+      [{ maxTopics: -1 }, /maxTopics/],
+      [{ partitions: 4, maxTopics: 3 }, /"maxTopics" \(3\) must be at least "partitions" \(4\)/],
+      [{ partitions: 2, historySize: 10 }, /"historySize" belongs to the single-stream layout/],
+      [{ topicHistory: 5, keyPrefix: 'app{1}' }, /"keyPrefix" cannot hold/],
+    ]
+    for (const [options, message] of cases) {
+      const error = errorOf(() => redisTransport(options))
+      expect(error, JSON.stringify(options)).toBeInstanceOf(SSEError)
+      expect((error as SSEError).code).toBe('INVALID_OPTION')
+      expect((error as SSEError).message).toMatch(message)
+    }
   })
 })
