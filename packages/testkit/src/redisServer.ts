@@ -1,14 +1,14 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createConnection, createServer } from 'node:net'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { onCI } from './onCI.js'
+import { exited, REDIS_SERVER, spawnRedisServer, untilAnswering } from './redisProcess.js'
 
 // Imported by the bench's own sources (apps/bench/src/run.ts): nothing here may import vitest.
 
-/** The `redis-server` binary: `REDIS_SERVER` if set, else the one on the PATH. */
-export const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server'
+export { REDIS_SERVER }
 
 let installed: boolean | undefined
 
@@ -55,66 +55,6 @@ function freePort(): Promise<number> {
   })
 }
 
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' })
-    let reply = ''
-    const done = (ok: boolean) => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.setTimeout(1000, () => done(false))
-    socket.on('error', () => done(false))
-    socket.on('connect', () => socket.write('PING\r\n'))
-    socket.on('data', (chunk) => {
-      reply += chunk.toString('latin1')
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'))
-    })
-  })
-}
-
-/** Starts the binary; it is killed with this process if nothing stopped it before. */
-function spawnRedis(port: number, dir: string): ChildProcess {
-  const child = spawn(
-    REDIS_SERVER,
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--protected-mode',
-      'no',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  )
-  child.stderr?.resume()
-  const killWithUs = () => child.kill('SIGKILL')
-  process.once('exit', killWithUs)
-  child.once('exit', () => process.off('exit', killWithUs))
-  return child
-}
-
-/** Waits (about 5 s at most) until the server answers PING; `false` if it exits or never does. */
-async function untilAnswering(port: number, child: ChildProcess): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) return false
-    if (await ping(port)) return true
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-  return false
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => child.once('exit', () => resolve()))
-}
-
 /** Starts a `redis-server` on a free loopback port and waits until it answers PING. */
 export async function startRedis(): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sse-redis-'))
@@ -122,7 +62,7 @@ export async function startRedis(): Promise<RedisServer> {
   let child: ChildProcess | undefined
   for (let attempt = 0; attempt < 5 && child === undefined; attempt++) {
     port = await freePort()
-    const candidate = spawnRedis(port, dir)
+    const candidate = spawnRedisServer(port, dir)
     if (await untilAnswering(port, candidate)) child = candidate
     else {
       candidate.kill('SIGKILL')
@@ -146,7 +86,7 @@ export async function startRedis(): Promise<RedisServer> {
       await kill()
       // The port may linger in the kernel for a moment after the kill: try again on it.
       for (let attempt = 0; attempt < 20; attempt++) {
-        const candidate = spawnRedis(port, dir)
+        const candidate = spawnRedisServer(port, dir)
         if (await untilAnswering(port, candidate)) {
           current = candidate
           return
