@@ -13,6 +13,8 @@ export interface PartitionKeys {
   topic(topic: string): string
   /** The stream an instance's reader also waits on, so that it can be woken to read more topics. */
   wake(instance: string): string
+  /** An instance's last publish sequence number in the partition (expires a day after its last). */
+  publisher(instance: string): string
 }
 
 /**
@@ -71,6 +73,7 @@ function keysOf(base: string): PartitionKeys {
     topics: `${base}:topics`,
     topic: (topic) => `${base}:t:${topic}`,
     wake: (instance) => `${base}:wake:${instance}`,
+    publisher: (instance) => `${base}:pub:${instance}`,
   }
 }
 

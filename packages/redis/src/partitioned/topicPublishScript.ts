@@ -15,14 +15,25 @@ import { createHash } from 'node:crypto'
  *    partition, deletes the history of those published to least recently (`evicted` notes when);
  * 4. returns the stream id.
  *
- * KEYS: the partition's head hash, its topics sorted set, then one stream per topic.
+ * Before anything, it checks the publisher's sequence number against the last one this publisher
+ * ran in this partition: a publish that a client's retries (a Cluster failover, say) brought after a
+ * later one fails with `REORDERED` instead of landing out of order.
+ *
+ * KEYS: the partition's head hash, its topics sorted set, the publisher's sequence key, then one
+ * stream per topic.
  * ARGV: maxLength, floor (a stream id), maxTopics, all the event's topics joined by LF, own id or '',
- * conflation key or '', the names of KEYS' topics, then one body per topic or one shared body.
+ * conflation key or '', the publisher's sequence number, the names of KEYS' topics, then one body per
+ * topic or one shared body.
  */
 export const TOPIC_PUBLISH_SCRIPT = `
-local head, index = KEYS[1], KEYS[2]
+local head, index, publisher = KEYS[1], KEYS[2], KEYS[3]
 local base = string.sub(head, 1, #head - 5)
-local m = #KEYS - 2
+local m = #KEYS - 3
+local sequence = tonumber(ARGV[7])
+if sequence <= (tonumber(redis.call('GET', publisher)) or 0) then
+  return redis.error_reply('REORDERED a later publish of this instance ran first')
+end
+redis.call('SET', publisher, sequence, 'PX', 86400000)
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local state = redis.call('HMGET', head, 'ms', 'seq')
@@ -41,7 +52,7 @@ end
 
 local lastMs, lastSeq = tonumber(state[1]), tonumber(state[2])
 if lastMs == nil then
-  for i = 3, #KEYS do
+  for i = 4, #KEYS do
     local top = redis.call('XREVRANGE', KEYS[i], '+', '-', 'COUNT', 1)[1]
     if top then
       local topMs, topSeq = split(top[1])
@@ -54,11 +65,11 @@ local ms, seq = later(lastMs, lastSeq, floorMs, floorSeq)
 if now > ms then ms, seq = now, 0 else seq = seq + 1 end
 local id = string.format('%d-%d', ms, seq)
 
-local shared = #ARGV == 7 + m
+local shared = #ARGV == 8 + m
 for i = 1, m do
-  local topic = ARGV[6 + i]
+  local topic = ARGV[7 + i]
   local n = redis.call('HINCRBY', head, 'n:' .. topic, 1)
-  local args = { 'XADD', KEYS[2 + i], 'MAXLEN', '~', ARGV[1], id, 't', ARGV[4], 'n', n }
+  local args = { 'XADD', KEYS[3 + i], 'MAXLEN', '~', ARGV[1], id, 't', ARGV[4], 'n', n }
   if ARGV[5] ~= '' then
     args[#args + 1] = 'i'
     args[#args + 1] = ARGV[5]
@@ -68,7 +79,7 @@ for i = 1, m do
     args[#args + 1] = ARGV[6]
   end
   args[#args + 1] = 'f'
-  if shared then args[#args + 1] = ARGV[7 + m] else args[#args + 1] = ARGV[6 + m + i] end
+  if shared then args[#args + 1] = ARGV[8 + m] else args[#args + 1] = ARGV[7 + m + i] end
   redis.call(unpack(args))
   redis.call('ZADD', index, now, topic)
 end

@@ -57,6 +57,8 @@ export class TopicStreamsTransport implements Transport {
   readonly #readers: (PartitionReader | undefined)[]
   readonly #connections: RedisClient[] = []
   readonly #lastPublished: string[]
+  /** Publishes sent per partition: the script refuses one that arrives after a later one. */
+  readonly #sequence: number[]
   /** Streams of this instance following each topic. */
   readonly #refs = new Map<string, number>()
   #sink: TransportSink | undefined
@@ -72,6 +74,7 @@ export class TopicStreamsTransport implements Transport {
     this.#layout = new PartitionLayout(settings.keyPrefix, settings.partitions)
     this.#readers = new Array(settings.partitions).fill(undefined)
     this.#lastPublished = new Array(settings.partitions).fill(STREAM_START)
+    this.#sequence = new Array(settings.partitions).fill(0)
     this.#publishers = new Array(settings.partitions).fill(undefined)
     this.#control = new ControlChannel(
       this.#client,
@@ -310,10 +313,16 @@ export class TopicStreamsTransport implements Transport {
         all,
         message.id ?? '',
         message.key ?? '',
+        String(++this.#sequence[partition]!),
         ...group,
         ...own,
       ]
-      const streamKeys = [keys.head, keys.topics, ...group.map((topic) => keys.topic(topic))]
+      const streamKeys = [
+        keys.head,
+        keys.topics,
+        keys.publisher(this.#instance),
+        ...group.map((topic) => keys.topic(topic)),
+      ]
       sends.push(
         this.#publisher(partition)
           .run(streamKeys, args)
