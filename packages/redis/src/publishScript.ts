@@ -14,15 +14,26 @@ import { createHash } from 'node:crypto'
  * 3. `XADD`s them with that explicit id, trimming the stream to about `MAXLEN ~ maxLength`;
  * 4. returns the stream id.
  *
- * KEYS: the stream, the bookkeeping hash (`ms`, `seq`: last id; `n`: publish counter).
+ * Before anything, it checks the publisher's sequence number against the last one this publisher
+ * ran: a publish that a client's retries (a reconnect, a Cluster failover) brought after a later
+ * one fails with `REORDERED` instead of landing out of order.
+ *
+ * KEYS: the stream, the bookkeeping hash (`ms`, `seq`: last id; `n`: publish counter), the
+ * publisher's sequence key.
  * ARGV: maxLength (`historySize + maxReaderLag`), topics joined by LF, the publisher's own id or
- * '', the floor (a stream id), the conflation key or '', then one body per frame.
+ * '', the floor (a stream id), the conflation key or '', the publisher's sequence number, then one
+ * body per frame.
  *
  * Run by its SHA1 through {@link OrderedPublisher}, which keeps one instance's publishes in call
  * order whatever happens to Redis' script cache.
  */
 export const PUBLISH_SCRIPT = `
-local stream, head = KEYS[1], KEYS[2]
+local stream, head, publisher = KEYS[1], KEYS[2], KEYS[3]
+local sequence = tonumber(ARGV[6])
+if sequence <= (tonumber(redis.call('GET', publisher)) or 0) then
+  return redis.error_reply('REORDERED a later publish of this instance ran first')
+end
+redis.call('SET', publisher, sequence, 'PX', 86400000)
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local state = redis.call('HMGET', head, 'ms', 'seq', 'n')
@@ -65,7 +76,7 @@ local function add(ms, seq)
     args[#args + 1] = 'k'
     args[#args + 1] = key
   end
-  for i = 6, #ARGV do
+  for i = 7, #ARGV do
     args[#args + 1] = 'f'
     args[#args + 1] = 'id: ' .. wire .. '\\n' .. ARGV[i]
   end

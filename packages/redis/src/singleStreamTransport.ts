@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { SSEError } from '@sse/core'
 import type {
   ControlMessage,
@@ -61,7 +62,9 @@ export class SingleStreamTransport implements Transport {
   readonly #client: Redis
   readonly #readerConnection: Redis
   readonly #quitClient: boolean
-  readonly #keys: readonly [stream: string, head: string]
+  readonly #keys: readonly [stream: string, head: string, publisher: string]
+  /** Publishes sent: the script refuses one that arrives after a later one. */
+  #sequence = 0
   readonly #historySize: number
   readonly #maxLength: string
   readonly #counters: TransportCounters = createCounters()
@@ -84,7 +87,7 @@ export class SingleStreamTransport implements Transport {
     this.#readerConnection.on('error', ignore)
     // On a Cluster both keys share a hash tag: the publish script touches them together.
     const base = isCluster(client) ? `{${keyPrefix}}` : keyPrefix
-    this.#keys = [`${base}:events`, `${base}:head`]
+    this.#keys = [`${base}:events`, `${base}:head`, `${base}:pub:${randomUUID()}`]
     this.#control = new ControlChannel(this.#client, `${keyPrefix}:control`, this.#counters)
     this.#publisher = new OrderedPublisher(this.#client, {
       source: PUBLISH_SCRIPT,
@@ -255,6 +258,7 @@ export class SingleStreamTransport implements Transport {
       message.id ?? '',
       compareStreamIds(position, this.#lastPublished) > 0 ? position : this.#lastPublished,
       message.key ?? '',
+      String(++this.#sequence),
       ...message.bodies,
     ]
     return this.#publisher.run(this.#keys, args).then(

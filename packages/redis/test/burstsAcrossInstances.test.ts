@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { closeStreams, openStream, type TestStream } from '@sse/testing'
 import { useCleanups, waitFor } from '@sse/testkit'
 import { Redis } from 'ioredis'
@@ -68,17 +69,21 @@ describe.runIf(hasRedis)('bursts that reach another instance through Redis', () 
     events: ReadonlyArray<{ data: string; key?: string }>,
   ): Promise<string> {
     const multi = admin.multi()
-    for (const { data, key } of events) {
+    // A publisher of its own, with its own sequence numbers.
+    const publisher = `${keyPrefix}:pub:${randomUUID()}`
+    for (const [i, { data, key }] of events.entries()) {
       multi.eval(
         PUBLISH_SCRIPT,
-        2,
+        3,
         `${keyPrefix}:events`,
         `${keyPrefix}:head`,
+        publisher,
         '11000',
         topic,
         '',
         '0-0',
         key ?? '',
+        String(i + 1),
         `event: ${topic}\ndata: ${data}\n\n`,
       )
     }

@@ -177,8 +177,8 @@ describe.runIf(hasRedis)('faults', () => {
         const [url, prefix, count, script] = process.argv.slice(1)
         const redis = new Redis(url)
         for (let i = 0; i < Number(count); i++) {
-          await redis.eval(script, 2, prefix + ':events', prefix + ':head', '10', 'news', '', '0-0', '',
-            'event: news\\ndata: burst ' + i + '\\n\\n')
+          await redis.eval(script, 3, prefix + ':events', prefix + ':head', prefix + ':pub:burst',
+            '10', 'news', '', '0-0', '', String(i + 1), 'event: news\\ndata: burst ' + i + '\\n\\n')
         }
         redis.disconnect()`,
         redis.url,
