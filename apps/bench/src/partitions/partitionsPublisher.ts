@@ -9,7 +9,7 @@ import { Cluster } from 'ioredis'
 import type { PublisherConfig, PublisherMessage } from './partitionsProtocol.js'
 
 const config = JSON.parse(process.argv[2]!) as PublisherConfig
-const client = new Cluster(config.nodes, {
+const client = new Cluster([...config.nodes], {
   retryDelayOnFailover: 200,
   retryDelayOnClusterDown: 200,
 })
@@ -25,7 +25,14 @@ const transport = redisTransport(
         maxTopics: 10_000,
       },
 )
-const broker = createBroker({ transport, keepAlive: 0, onError: () => {} })
+let reported = 0
+const broker = createBroker({
+  transport,
+  keepAlive: 0,
+  onError: (error) => {
+    if (reported++ < 3) console.error(`publisher: ${error.code}: ${error.message}`)
+  },
+})
 await broker.ready
 const topics = Array.from({ length: config.topics }, (_, i) => `topic-${i}`)
 const data = 'x'.repeat(100)

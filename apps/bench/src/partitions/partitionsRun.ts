@@ -8,6 +8,7 @@
  */
 import { fork } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { startRedisCluster } from '@sse/testkit/redisCluster'
 import type { PublisherConfig, PublisherMessage } from './partitionsProtocol.js'
@@ -27,8 +28,32 @@ const topics = flags.get('topics') ?? 30
 const layouts = [0, 1, 2, 3]
 
 const publisherFile = fileURLToPath(new URL('./partitionsPublisher.js', import.meta.url))
+const TICKS_PER_SECOND = 100
 
-async function runLayout(nodes: PublisherConfig['nodes'], partitions: number): Promise<number> {
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+  } catch {
+    return 0
+  }
+}
+
+/** What one run of a layout achieved. */
+interface Run {
+  readonly rate: number
+  /** Cores used by all redis-server processes, and by the publisher processes, during the run. */
+  readonly redisCores: number
+  readonly publisherCores: number
+}
+
+async function runLayout(
+  nodes: PublisherConfig['nodes'],
+  redisPids: readonly number[],
+  partitions: number,
+): Promise<Run> {
   const config: PublisherConfig = {
     nodes,
     keyPrefix: `bench:${randomUUID()}`,
@@ -57,8 +82,23 @@ async function runLayout(nodes: PublisherConfig['nodes'], partitions: number): P
   )
   const ready: typeof children = []
   while (ready.length < children.length) await new Promise((resolve) => setTimeout(resolve, 20))
+  const redisBefore = redisPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
+  const publishersBefore = children.reduce((sum, child) => sum + cpuSeconds(child.pid!), 0)
+  const started = performance.now()
   for (const child of children) child.send('go')
+  // Sampled just before the publishers finish and exit.
+  let publishersAfter = publishersBefore
+  const sampler = setTimeout(
+    () => {
+      publishersAfter = children.reduce((sum, child) => sum + cpuSeconds(child.pid!), 0)
+    },
+    seconds * 1000 - 50,
+  )
   const results = await Promise.all(messages)
+  clearTimeout(sampler)
+  const elapsed = (performance.now() - started) / 1000
+  const redisCores =
+    (redisPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - redisBefore) / elapsed
   let published = 0
   let failed = 0
   for (const seen of results) {
@@ -70,7 +110,11 @@ async function runLayout(nodes: PublisherConfig['nodes'], partitions: number): P
     }
   }
   if (failed > 0) console.warn(`  ${failed} publishes failed`)
-  return published / seconds
+  return {
+    rate: published / seconds,
+    redisCores,
+    publisherCores: (publishersAfter - publishersBefore) / seconds,
+  }
 }
 
 const median = (values: number[]) =>
@@ -80,23 +124,30 @@ const name = (partitions: number) =>
 
 const cluster = await startRedisCluster({ masters: 3 })
 try {
-  const rates = new Map<number, number[]>(layouts.map((layout) => [layout, []]))
+  const runs = new Map<number, Run[]>(layouts.map((layout) => [layout, []]))
   for (let round = 1; round <= rounds; round++) {
     for (const partitions of layouts) {
-      const rate = await runLayout(cluster.nodes, partitions)
-      rates.get(partitions)!.push(rate)
-      console.log(`round ${round}: ${name(partitions)}: ${Math.round(rate)} publishes/s`)
+      const run = await runLayout(cluster.nodes, cluster.pids, partitions)
+      runs.get(partitions)!.push(run)
+      console.log(
+        `round ${round}: ${name(partitions)}: ${Math.round(run.rate)} publishes/s, redis ${run.redisCores.toFixed(2)} cores, publishers ${run.publisherCores.toFixed(2)} cores`,
+      )
     }
   }
+  const rates = new Map(layouts.map((layout) => [layout, runs.get(layout)!.map((run) => run.rate)]))
+  const cores = (layout: number, pick: (run: Run) => number) =>
+    median(runs.get(layout)!.map(pick)).toFixed(2)
   const base = median(rates.get(1)!)
   console.log(
     `\nPublishes/s on a local Redis Cluster (3 masters), ${publishers} publisher processes, ${window} in flight each, 100 B events round-robin over ${topics} topics, ${seconds} s per run, median of ${rounds} rounds:\n`,
   )
-  console.log('| layout | publishes/s | × 1 partition |')
-  console.log('| --- | --- | --- |')
+  console.log('| layout | publishes/s | × 1 partition | Redis cores | publisher cores |')
+  console.log('| --- | --- | --- | --- | --- |')
   for (const partitions of layouts) {
     const rate = median(rates.get(partitions)!)
-    console.log(`| ${name(partitions)} | ${Math.round(rate)} | ${(rate / base).toFixed(2)}× |`)
+    console.log(
+      `| ${name(partitions)} | ${Math.round(rate)} | ${(rate / base).toFixed(2)}× | ${cores(partitions, (run) => run.redisCores)} | ${cores(partitions, (run) => run.publisherCores)} |`,
+    )
   }
 } finally {
   await cluster.stop()
