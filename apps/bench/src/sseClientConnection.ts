@@ -31,6 +31,8 @@ export interface ConnectionListener {
 export interface ConnectionOptions {
   port: number
   path: string
+  /** The loopback source address to connect from (`127.x.y.z`); absent, the kernel's choice. */
+  localAddress?: string
   headers?: Record<string, string>
   /** Remember the `id:` of every event by sequence number (for replay scenarios). */
   trackIds?: boolean
@@ -90,7 +92,12 @@ export class SSEClientConnection {
       request += `${name}: ${value}\r\n`
     }
     request += '\r\n'
-    const socket = connect({ port: options.port, host: '127.0.0.1', noDelay: true })
+    const socket = connect({
+      port: options.port,
+      host: '127.0.0.1',
+      noDelay: true,
+      ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
+    })
     this.socket = socket
     socket.on('connect', () => socket.write(request))
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))

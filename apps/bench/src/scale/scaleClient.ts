@@ -1,0 +1,148 @@
+/**
+ * A client process of the scale scenario: `node scaleClient.js '<ClientSetup>'`. It opens its
+ * share of the connections on raw sockets from its own loopback source address, spread over the
+ * server ports, and counts every broadcast each connection receives and when.
+ */
+import { EVENTS_PATH } from '../contenders/contender.js'
+import { LatencyHistogram } from '../latencyHistogram.js'
+import { type ConnectionListener, SSEClientConnection } from '../sseClientConnection.js'
+import { childSetup, serveRequests } from './childEndpoint.js'
+import type {
+  ClientReport,
+  ClientRequest,
+  ClientSetup,
+  ConnectOutcome,
+  SeqOutcome,
+} from './scaleProtocol.js'
+
+const setup = childSetup<ClientSetup>()
+const histogram = new LatencyHistogram()
+const connections: SSEClientConnection[] = []
+/** Per broadcast: connections that received it, and when the last of them did (µs). */
+const receivedBySeq: number[] = []
+const lastAtBySeq: number[] = []
+
+/** The pending `awaitSeq`: connections still open that have not received `seq`. */
+let waiter: { seq: number; remaining: number; done: () => void } | undefined
+
+function settle(): void {
+  if (waiter === undefined || waiter.remaining > 0) return
+  const { done } = waiter
+  waiter = undefined
+  done()
+}
+
+const listener: ConnectionListener = {
+  opened() {},
+  event(connection, previousSeq) {
+    const seq = connection.lastSeq
+    receivedBySeq[seq] = (receivedBySeq[seq] ?? 0) + 1
+    lastAtBySeq[seq] = Math.max(lastAtBySeq[seq] ?? 0, connection.lastReceivedAt)
+    if (waiter !== undefined && previousSeq < waiter.seq && seq >= waiter.seq) {
+      waiter.remaining--
+      settle()
+    }
+  },
+  closed(connection) {
+    if (waiter !== undefined && connection.lastSeq < waiter.seq) {
+      waiter.remaining--
+      settle()
+    }
+  },
+}
+
+function connectAll(): Promise<ConnectOutcome> {
+  const { ports, first, localAddress, count, concurrency } = setup
+  const outcome: ConnectOutcome = { opened: 0, failed: 0, statuses: {}, elapsedMs: 0 }
+  const started = performance.now()
+  let next = 0
+  let settled = 0
+  return new Promise((resolve) => {
+    const open = (): void => {
+      if (next >= count) return
+      const port = ports[(first + next++) % ports.length]!
+      let counted = false
+      const connection = new SSEClientConnection({
+        port,
+        path: EVENTS_PATH,
+        localAddress,
+        histogram,
+        listener: {
+          ...listener,
+          opened(_connection, status) {
+            if (counted) return
+            counted = true
+            outcome.statuses[status] = (outcome.statuses[status] ?? 0) + 1
+            if (status === 200) outcome.opened++
+            else outcome.failed++
+            if (++settled === count) {
+              outcome.elapsedMs = performance.now() - started
+              resolve(outcome)
+            } else open()
+          },
+        },
+      })
+      connections.push(connection)
+    }
+    if (count === 0) resolve(outcome)
+    for (let i = 0; i < Math.min(concurrency, count); i++) open()
+  })
+}
+
+function awaitSeq(seq: number, timeout: number): Promise<SeqOutcome> {
+  let remaining = 0
+  for (const connection of connections) {
+    if (!connection.closed && connection.lastSeq < seq) remaining++
+  }
+  const outcome = (): SeqOutcome => ({
+    received: receivedBySeq[seq] ?? 0,
+    lastAt: lastAtBySeq[seq] ?? 0,
+  })
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      waiter = undefined
+      resolve(outcome())
+    }, timeout)
+    waiter = {
+      seq,
+      remaining,
+      done: () => {
+        clearTimeout(timer)
+        resolve(outcome())
+      },
+    }
+    settle()
+  })
+}
+
+function report(): ClientReport {
+  const result: ClientReport = {
+    connections: connections.length,
+    open: 0,
+    received: 0,
+    gaps: 0,
+    reorders: 0,
+    histogram: [],
+  }
+  for (const connection of connections) {
+    if (!connection.closed) result.open++
+    result.received += connection.received
+    result.gaps += connection.gaps
+    result.reorders += connection.reorders
+  }
+  for (const [bucket, count] of histogram.counts.entries()) {
+    if (count !== 0) result.histogram.push([bucket, count])
+  }
+  return result
+}
+
+serveRequests<ClientRequest>((request) => {
+  switch (request.op) {
+    case 'connect':
+      return connectAll()
+    case 'awaitSeq':
+      return awaitSeq(request.seq, request.timeout)
+    case 'report':
+      return report()
+  }
+})
