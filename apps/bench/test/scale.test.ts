@@ -74,7 +74,7 @@ describe.runIf(redisAvailable("the bench's scale scenario"))(
         expect(mode.pids.servers, mode.mode).toHaveLength(SERVERS)
         expect(mode.pids.clients, mode.mode).toHaveLength(CLIENTS)
         expect(new Set(mode.ports).size, mode.mode).toBe(SERVERS)
-        expect(new Set(mode.sourceAddresses).size, mode.mode).toBe(CLIENTS)
+        expect(new Set(mode.sourceAddresses.flat()).size, mode.mode).toBe(CLIENTS)
       }
     })
 

@@ -52,7 +52,7 @@ const listener: ConnectionListener = {
 }
 
 function connectAll(): Promise<ConnectOutcome> {
-  const { ports, first, localAddress, count, concurrency } = setup
+  const { ports, first, localAddresses, count, concurrency } = setup
   const outcome: ConnectOutcome = { opened: 0, failed: 0, statuses: {}, elapsedMs: 0 }
   const started = performance.now()
   let next = 0
@@ -60,6 +60,7 @@ function connectAll(): Promise<ConnectOutcome> {
   return new Promise((resolve) => {
     const open = (): void => {
       if (next >= count) return
+      const localAddress = localAddresses[next % localAddresses.length]!
       const port = ports[(first + next++) % ports.length]!
       let counted = false
       const connection = new SSEClientConnection({

@@ -1,5 +1,5 @@
 import { sleep } from '../clock.js'
-import { LatencyHistogram } from '../latencyHistogram.js'
+import { emptyResult, type ModeResult, recordDeliveries } from './modeResult.js'
 import { ScaleChild } from './scaleChild.js'
 import { fdLimitFor, type ScaleConfig, share, splitEvenly } from './scaleConfig.js'
 import type {
@@ -29,49 +29,12 @@ export interface ScaleRunContext {
   log(line: string): void
 }
 
-/** One broadcast: how many connections got it, and when the last one did. */
-export interface BroadcastResult {
-  seq: number
-  received: number
-  /** ms from the publish call to the last receipt. */
-  allDeliveredMs: number
-}
-
-/** Every figure and count of one mode's run. */
-export interface ModeResult {
-  mode: ScaleMode
-  pids: { servers: number[]; clients: number[]; publisher: number | undefined }
-  ports: number[]
-  sourceAddresses: string[]
-  opened: number
-  failed: number
-  statuses: Record<string, number>
-  /** ms until every connection had its response head. */
-  connectMs: number
-  /** Streams the servers held once every client had connected. */
-  subscribers: number
-  rssPerConnectionKB: number
-  heapPerConnectionKB: number
-  /** RSS of all servers together once connected, MB. */
-  serversRssMB: number
-  /** CPU of all servers over the idle window, % of one core. */
-  idleCpuPercent: number
-  idleCpuPer10kPercent: number
-  idleWindowS: number
-  broadcasts: BroadcastResult[]
-  p50Ms: number
-  p99Ms: number
-  maxMs: number
-  expected: number
-  received: number
-  lost: number
-  gaps: number
-  reorders: number
-  /** Connections still open after the last broadcast. */
-  openAtEnd: number
-  /** What went wrong: a lost or failed connection, a missed broadcast, an error. */
-  failures: string[]
-}
+/**
+ * Connections bound to one source address at most: Linux picks a port for `bind()` from one half of
+ * the ephemeral range first (14,116 ports of 32768–60999), and searches the whole range once
+ * that half is taken.
+ */
+const PORTS_PER_ADDRESS = 12_000
 
 type Server = ScaleChild<ServerRequest>
 type Client = ScaleChild<ClientRequest>
@@ -133,14 +96,19 @@ export async function runMode(
 
     const counts = splitEvenly(config.connections, config.clients)
     const modeIndex = config.modes.indexOf(mode) + 1
-    result.sourceAddresses = counts.map((_, i) => `${context.addressBase}.${modeIndex}.${i + 1}`)
+    result.sourceAddresses = counts.map((count, i) =>
+      Array.from(
+        { length: Math.ceil(count / PORTS_PER_ADDRESS) },
+        (_, j) => `${context.addressBase}.${modeIndex * 16 + j}.${i + 1}`,
+      ),
+    )
     clients.push(
       ...(await Promise.all(
         counts.map((count, i) => {
           const setup: ClientSetup = {
             ports: result.ports,
             first: sum(counts.slice(0, i)),
-            localAddress: result.sourceAddresses[i]!,
+            localAddresses: result.sourceAddresses[i]!,
             count,
             concurrency: config.concurrency,
           }
@@ -241,66 +209,4 @@ async function settledSubscribers(servers: readonly Server[], expected: number):
     await sleep(100)
   }
   return count
-}
-
-/** Latency percentiles over every delivery, and the loss, gap and order counts. */
-function recordDeliveries(
-  result: ModeResult,
-  reports: readonly ClientReport[],
-  config: ScaleConfig,
-): void {
-  const histogram = new LatencyHistogram()
-  for (const report of reports) {
-    for (const [bucket, count] of report.histogram) {
-      histogram.counts[bucket]! += count
-      histogram.count += count
-    }
-    result.received += report.received
-    result.gaps += report.gaps
-    result.reorders += report.reorders
-    result.openAtEnd += report.open
-  }
-  result.p50Ms = histogram.percentile(50)
-  result.p99Ms = histogram.percentile(99)
-  result.maxMs = histogram.percentile(100)
-  result.expected = config.connections * config.broadcasts
-  result.lost = result.expected - result.received
-  if (result.lost !== 0) result.failures.push(`${result.lost} deliveries lost`)
-  if (result.gaps + result.reorders !== 0) {
-    result.failures.push(`${result.gaps} gaps, ${result.reorders} reorders`)
-  }
-  if (result.openAtEnd !== config.connections) {
-    result.failures.push(`${result.openAtEnd}/${config.connections} connections open at the end`)
-  }
-}
-
-function emptyResult(mode: ScaleMode): ModeResult {
-  return {
-    mode,
-    pids: { servers: [], clients: [], publisher: undefined },
-    ports: [],
-    sourceAddresses: [],
-    opened: 0,
-    failed: 0,
-    statuses: {},
-    connectMs: Number.NaN,
-    subscribers: 0,
-    rssPerConnectionKB: Number.NaN,
-    heapPerConnectionKB: Number.NaN,
-    serversRssMB: Number.NaN,
-    idleCpuPercent: Number.NaN,
-    idleCpuPer10kPercent: Number.NaN,
-    idleWindowS: 0,
-    broadcasts: [],
-    p50Ms: Number.NaN,
-    p99Ms: Number.NaN,
-    maxMs: Number.NaN,
-    expected: 0,
-    received: 0,
-    lost: 0,
-    gaps: 0,
-    reorders: 0,
-    openAtEnd: 0,
-    failures: [],
-  }
 }

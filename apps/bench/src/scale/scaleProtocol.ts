@@ -45,8 +45,11 @@ export interface ClientSetup {
   ports: number[]
   /** Connections of the client processes before this one: all processes together spread evenly. */
   first: number
-  /** This process's loopback source address, so it has an ephemeral port range of its own. */
-  localAddress: string
+  /**
+   * This process's loopback source addresses, so it has ephemeral ports of its own; connection
+   * `i` binds to `localAddresses[i % localAddresses.length]`.
+   */
+  localAddresses: string[]
   count: number
   /** Connections opening at once. */
   concurrency: number

@@ -1,5 +1,5 @@
+import type { ModeResult } from './modeResult.js'
 import type { ScaleConfig } from './scaleConfig.js'
-import type { ModeResult } from './scaleMode.js'
 
 /** Everything a scale run found: what the report prints and `--json` writes. */
 export interface ScaleResult {
@@ -89,7 +89,9 @@ export function scaleReport(result: ScaleResult): string {
     row(result, 'Connections open at the end', (m) => String(m.openAtEnd)),
     row(result, 'Servers RSS once connected', (m) => `${fixed(m.serversRssMB, 0)} MiB`),
     row(result, 'Server ports', (m) => m.ports.join(', ')),
-    row(result, 'Client source addresses', (m) => m.sourceAddresses.join(', ')),
+    row(result, 'Client source addresses', (m) =>
+      m.sourceAddresses.map((addresses) => addresses.join(' + ')).join(', '),
+    ),
     '',
     `Processes: ${result.pids.length} started (Redis included), ${result.leftovers.length} killed as leftovers, ${result.stillAlive.length} still alive. Peak RSS of the whole run: ${fixed(result.peakRssMB, 0)} MiB. Took ${result.durationS.toFixed(0)} s.`,
   )

@@ -23,9 +23,10 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { REDIS_SERVER, redisServerInstalled, startRedis } from '@sse/testkit/redisServer'
 import { killAllChildren } from '../serverProcess.js'
+import type { ModeResult } from './modeResult.js'
 import { isAlive, ProcessWatch, redisPidOn } from './processWatch.js'
 import { parseScaleArgs } from './scaleConfig.js'
-import { type ModeResult, runMode } from './scaleMode.js'
+import { runMode } from './scaleMode.js'
 import { type ScaleResult, scaleReport } from './scaleReport.js'
 
 const log = (line: string): void => {
