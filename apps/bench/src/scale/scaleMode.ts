@@ -70,6 +70,7 @@ export async function runMode(
     const serverSetup: ServerSetup = {
       ...fanOut,
       maxConnections: perServer,
+      // The plain loop's comments go out as often as ours do by default (core's keepAlive, 30 s).
       plainKeepAliveMs: 30_000,
     }
     servers.push(
