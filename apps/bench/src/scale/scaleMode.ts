@@ -30,9 +30,9 @@ export interface ScaleRunContext {
 }
 
 /**
- * Connections bound to one source address at most: Linux picks a port for `bind()` from one half of
- * the ephemeral range first (14,116 ports of 32768–60999), and searches the whole range once
- * that half is taken.
+ * Connections bound to one source address at most: a client process binds each connection to the
+ * next port of its address from 32768 up, skipping taken ones, and ports past 60999 may belong to
+ * the listening services of the machine.
  */
 const PORTS_PER_ADDRESS = 12_000
 
