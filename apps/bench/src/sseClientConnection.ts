@@ -31,6 +31,13 @@ export interface ConnectionListener {
 export interface ConnectionOptions {
   port: number
   path: string
+  /** The loopback source address to connect from (`127.x.y.z`); absent, the kernel's choice. */
+  localAddress?: string
+  /**
+   * The local port to bind to (with `localAddress`): a caller that spreads its connections over
+   * ports itself spares the kernel a search of the ephemeral range for each one.
+   */
+  localPort?: number
   headers?: Record<string, string>
   /** Remember the `id:` of every event by sequence number (for replay scenarios). */
   trackIds?: boolean
@@ -59,6 +66,8 @@ export class SSEClientConnection {
   /** µs, this thread's clock. */
   lastReceivedAt = 0
   closed = false
+  /** The code of the socket's error, if it had one (`EADDRINUSE`, `ECONNREFUSED`, …). */
+  errorCode: string | undefined
   /** Closed by {@link destroy} (by the load generator itself), not by the server. */
   destroyed = false
   paused = false
@@ -90,11 +99,19 @@ export class SSEClientConnection {
       request += `${name}: ${value}\r\n`
     }
     request += '\r\n'
-    const socket = connect({ port: options.port, host: '127.0.0.1', noDelay: true })
+    const socket = connect({
+      port: options.port,
+      host: '127.0.0.1',
+      noDelay: true,
+      ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
+      ...(options.localPort !== undefined && { localPort: options.localPort }),
+    })
     this.socket = socket
     socket.on('connect', () => socket.write(request))
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
-    socket.on('error', () => {})
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      this.errorCode = error.code
+    })
     socket.on('close', () => {
       const wasOpen = this.status !== 0
       this.closed = true

@@ -5,19 +5,33 @@ import { bundleFromSources } from '@sse/testkit'
 const benchDir = fileURLToPath(new URL('..', import.meta.url))
 
 /**
- * Bundles the bench's entry points with `@sse/*` taken from the packages' sources, so the smoke
- * test needs no `pnpm build`. The output lives in `apps/bench/node_modules/.bench-smoke`, where the
- * runtime-only imports of the contenders (`import(specifier)`) still resolve to
- * apps/bench/node_modules. Resolves with that directory.
+ * Bundles `entries` (paths under apps/bench/src, without `.ts`) with `@sse/*` taken from the
+ * packages' sources, so a test needs no `pnpm build`. The output lives in
+ * `apps/bench/node_modules/<name>`, where the runtime-only imports of the contenders
+ * (`import(specifier)`) still resolve to apps/bench/node_modules. Resolves with that directory.
  */
-export async function bundleBench(): Promise<string> {
-  const outdir = `${benchDir}node_modules/.bench-smoke`
+async function bundleEntries(entries: readonly string[], name: string): Promise<string> {
+  const outdir = `${benchDir}node_modules/${name}`
   rmSync(outdir, { recursive: true, force: true })
   mkdirSync(outdir, { recursive: true })
   await bundleFromSources({
-    entryPoints: ['run', 'server', 'loadWorker'].map((name) => `${benchDir}src/${name}.ts`),
+    entryPoints: entries.map((entry) => `${benchDir}src/${entry}.ts`),
     outdir,
     splitting: true,
   })
   return outdir
+}
+
+/** The bench's orchestrator, server and load worker, bundled for the smoke test. */
+export function bundleBench(): Promise<string> {
+  return bundleEntries(['run', 'server', 'loadWorker'], '.bench-smoke')
+}
+
+/** The scale scenario's orchestrator and child entry points, side by side in one directory. */
+export function bundleScale(): Promise<string> {
+  const entries = ['scaleRun', 'scaleServer', 'scaleClient', 'scalePublisher']
+  return bundleEntries(
+    entries.map((entry) => `scale/${entry}`),
+    '.bench-scale',
+  )
 }
