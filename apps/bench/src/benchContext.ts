@@ -1,8 +1,10 @@
+import type { BunBinary } from './bunBinary.js'
 import { sleep } from './clock.js'
 import { EVENTS_PATH } from './contenders/contender.js'
 import type { LoadGenerator } from './loadGenerator.js'
 import { type ContenderId, FLOOR_OF, OURS, RESPONSE_TWIN, type ServerConfig } from './protocol.js'
 import type { Sample } from './results.js'
+import { runtimeOf } from './runtimes.js'
 import type { ServerNode } from './serverNode.js'
 import { ServerProcess } from './serverProcess.js'
 
@@ -16,6 +18,8 @@ export interface BenchContext {
   readonly responsePath: boolean
   /** The Node the contender servers run on (`--node=24`); absent, this process's own. */
   readonly serverNode: ServerNode | undefined
+  /** The Bun the Bun contenders run on; absent when none of them runs. */
+  readonly bun: BunBinary | undefined
   log(line: string): void
 }
 
@@ -48,11 +52,27 @@ export function withResponsePaths(context: BenchContext): ContenderId[] {
   return withCompanions(context.contenders, (contender) => RESPONSE_TWIN[contender])
 }
 
-/** Starts a contender server, on the Node of `--node` if one was given (and checks it is). */
+/** Starts a contender on Bun (checks that Bun reports the version it was found with). */
+async function startOnBun(context: BenchContext, config: ServerConfig): Promise<ServerProcess> {
+  const { bun } = context
+  if (bun === undefined) throw new Error(`${config.contender}: no Bun binary to run it on`)
+  const server = await ServerProcess.start(context.serverFile, config, { bun: bun.path })
+  if (server.bun !== bun.version) {
+    await server.stop()
+    throw new Error(`${config.contender}: server runs on Bun ${server.bun}, not ${bun.version}`)
+  }
+  return server
+}
+
+/**
+ * Starts a contender server: on Bun for the Bun contenders, otherwise on the Node of `--node` if
+ * one was given (and checks it is).
+ */
 export async function startServer(
   context: BenchContext,
   config: ServerConfig,
 ): Promise<ServerProcess> {
+  if (runtimeOf(config.contender) === 'bun') return startOnBun(context, config)
   const { serverNode } = context
   const server = await ServerProcess.start(context.serverFile, config, {
     ...(context.cpuProfileDir !== undefined && { cpuProfileDir: context.cpuProfileDir }),

@@ -1,5 +1,6 @@
 import { metric, notes, precise, showRatio, sum, table } from './reportFormat.js'
 import type { BenchResult, ScenarioResult } from './results.js'
+import { BUN_RATIO_NOTE, runtimeOf } from './runtimes.js'
 import { SCALE_OUT_MANY, SCALE_OUT_ONE } from './scenarios/scaleOut.js'
 import { scenarioTable } from './scenarioTables.js'
 import { ratioSpread } from './statistics.js'
@@ -19,6 +20,9 @@ function scenarioSection(result: ScenarioResult): string[] {
     '',
     ...(result.failures ?? []).map((line) => `- **FAILED** ${line}`),
     ...result.method.map((line) => `- ${line}`),
+    ...(result.samples.some((s) => runtimeOf(s.contender) === 'bun')
+      ? [`- ${BUN_RATIO_NOTE}`]
+      : []),
     ...notes(result),
     '',
   ]
@@ -116,8 +120,9 @@ export function markdownReport(result: BenchResult): string {
     machine.serverNode === undefined
       ? `Node ${machine.node}`
       : `Node ${machine.node} (contender servers on Node ${machine.serverNode})`
+  const bun = machine.bun === undefined ? '' : `, Bun ${machine.bun}`
   const lines: string[] = [
-    `Mode: ${result.mode}. Command: \`${result.command}\`. Machine: ${machine.cpus} × ${machine.cpuModel}, ${node}, ${machine.platform}, ${machine.date}.`,
+    `Mode: ${result.mode}. Command: \`${result.command}\`. Machine: ${machine.cpus} × ${machine.cpuModel}, ${node}${bun}, ${machine.platform}, ${machine.date}.`,
     '',
   ]
   const failed = result.scenarios.filter((scenario) => (scenario.failures?.length ?? 0) > 0)

@@ -24,16 +24,33 @@ export const RESPONSE_PATH_IDS = ['core-response', 'fastify-response', 'express-
 
 export type ResponsePathId = (typeof RESPONSE_PATH_IDS)[number]
 
+/**
+ * The Fetch adapter and its peer, run when `--contenders` names them (in S1, S1b, S2 and S3 only):
+ * `@sse/fetch` and hono's `streamSSE`, each in a Hono app on Node (`@hono/node-server`) and on Bun
+ * (`Bun.serve`); the plain loop on Bun that the Bun rows are ratios to (see runtimes.ts); and
+ * `hono-floor`, the Fetch adapter's framework floor on Node (run after it in S2 and S3).
+ */
+export const FETCH_IDS = [
+  'fetch',
+  'hono-floor',
+  'hono-sse',
+  'baseline-bun',
+  'fetch-bun',
+  'hono-sse-bun',
+] as const
+
 export type ContenderId =
   | (typeof CONTENDER_IDS)[number]
   | (typeof FLOOR_IDS)[number]
   | ResponsePathId
+  | (typeof FETCH_IDS)[number]
 
 /** Every contender `--contenders` accepts. */
 export const ALL_CONTENDER_IDS: readonly ContenderId[] = [
   ...CONTENDER_IDS,
   ...FLOOR_IDS,
   ...RESPONSE_PATH_IDS,
+  ...FETCH_IDS,
 ]
 
 /** Where an SSE stream of our packages writes its chunks (the stream option `writePath`). */
@@ -101,8 +118,11 @@ export type ServerCommand =
 export interface ServerUsage {
   /** µs, user + system, from process.cpuUsage(). */
   cpuMicros: number
-  /** `syscw` of /proc/self/io: write/writev calls so far (`NaN` off Linux). */
-  writeSyscalls: number
+  /**
+   * `syscw` of /proc/self/io: write/writev calls so far; `null` where they do not count the
+   * server's writes: off Linux, and on Bun, which sends with `sendto` (IPC carries `NaN` as `null`).
+   */
+  writeSyscalls: number | null
 }
 
 export interface MemorySample {
@@ -124,8 +144,13 @@ export type ServerReply =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: string }
 
-/** `node`: the version of Node the server runs on (`process.version`). */
-export type ServerMessage = { ready: true; port: number; node: string } | ServerReply
+/**
+ * `node`: the version of Node the server runs on (`process.version`; on Bun, the Node version it
+ * stands in for); `bun`: Bun's version, when the server runs on Bun.
+ */
+export type ServerMessage =
+  | { ready: true; port: number; node: string; bun: string | undefined }
+  | ServerReply
 
 /** How each contender is named in reports. */
 export const CONTENDER_LABELS: Record<ContenderId, string> = {
@@ -141,6 +166,12 @@ export const CONTENDER_LABELS: Record<ContenderId, string> = {
   'core-response': "@sse/core, writePath 'response'",
   'fastify-response': "@sse/fastify, writePath 'response'",
   'express-response': "@sse/express, writePath 'response'",
+  fetch: '@sse/fetch (Hono on @hono/node-server)',
+  'hono-sse': "hono's streamSSE (@hono/node-server)",
+  'hono-floor': 'floor: Hono route on @hono/node-server, ReadableStream per client, no SSE library',
+  'baseline-bun': 'baseline on Bun (Bun.serve, ReadableStream per client)',
+  'fetch-bun': '@sse/fetch on Bun (Hono on Bun.serve)',
+  'hono-sse-bun': "hono's streamSSE on Bun (Bun.serve)",
 }
 
 /** Our packages: they keep history and can replay. */
@@ -164,4 +195,5 @@ export const RESPONSE_TWIN: Partial<Record<ContenderId, ResponsePathId>> = {
 export const FLOOR_OF: Partial<Record<ContenderId, ContenderId>> = {
   express: 'express-floor',
   fastify: 'fastify-floor',
+  fetch: 'hono-floor',
 }

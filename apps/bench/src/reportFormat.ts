@@ -1,6 +1,7 @@
 import { formatNumber } from './benchContext.js'
-import { CONTENDER_LABELS, type ContenderId } from './protocol.js'
+import { CONTENDER_LABELS, type ContenderId, FLOOR_OF } from './protocol.js'
 import type { ScenarioResult } from './results.js'
+import { plainLoopOf } from './runtimes.js'
 import { ratioSpread, type Spread, spread, valuesOf } from './statistics.js'
 
 export function show(s: Spread, unit = '', format = formatNumber): string {
@@ -45,14 +46,16 @@ export function metric(
   return show(spread(valuesOf(result.samples, contender, name)), unit, format)
 }
 
+/** The metric ÷ the plain loop's on the contender's own runtime (same round). */
 export function vsBaseline(result: ScenarioResult, contender: ContenderId, name: string): string {
-  return showRatio(ratioSpread(result.samples, contender, name, 'baseline'))
+  return showRatio(ratioSpread(result.samples, contender, name, plainLoopOf(contender)))
 }
 
 /** The adapter's metric ÷ its framework floor's (same round), `—` for the others. */
 export function vsFloor(result: ScenarioResult, contender: ContenderId, name: string): string {
-  if (contender !== 'express' && contender !== 'fastify') return ''
-  return showRatio(ratioSpread(result.samples, contender, name, `${contender}-floor`))
+  const floor = FLOOR_OF[contender]
+  if (floor === undefined) return ''
+  return showRatio(ratioSpread(result.samples, contender, name, floor))
 }
 
 export function sum(result: ScenarioResult, contender: ContenderId, name: string): string {

@@ -31,6 +31,8 @@ export interface BenchResult {
     node: string
     /** The Node version the contender servers ran on, when `--node` chose another. */
     serverNode?: string
+    /** The Bun version the Bun contenders ran on, when any ran. */
+    bun?: string
     platform: string
     date: string
   }

@@ -6,11 +6,14 @@
  *   --only=S1,S1b,redis    scenarios to run (S1 S1b S2 S3 S4 S5 S6 redis scaleout)
  *   --contenders=core,baseline
  *                          contenders to run (the baseline is always added; the floors and the
- *                          `-response` twins of ours may be named too)
+ *                          `-response` twins of ours may be named too, and the Fetch group, for
+ *                          S1, S1b, S2 and S3 only: fetch, hono-sse (on Node), fetch-bun,
+ *                          hono-sse-bun (on Bun, with baseline-bun added))
  *   --s1.clients=500       any scenario parameter (see benchConfig.ts); --workers=N,
  *                          --scaleout.processes=N, lists as --s2.rates=20,100
  *   --node=24              run the contender servers on that Node major (through npx, as .ci/run
  *                          does); the orchestrator and the load generator stay on this one
+ *   --bun=path             the Bun binary of the Bun contenders (default: the bun npm package's)
  *   --json=path            write the raw results
  *   --md=path              write the markdown report (it is printed to stdout as well)
  *   --svg=path             write the chart (isolated, bursts, idle memory); a complete --full run
@@ -32,6 +35,7 @@ import {
 } from '@sse/testkit/redisServer'
 import { applyOverride, type BenchConfig, configFor, type Mode } from './benchConfig.js'
 import type { BenchContext } from './benchContext.js'
+import { type BunBinary, bunBinaryOf } from './bunBinary.js'
 import { LoadGenerator } from './loadGenerator.js'
 import { markdownReport } from './markdownReport.js'
 import {
@@ -41,6 +45,7 @@ import {
   RESPONSE_PATH_IDS,
 } from './protocol.js'
 import type { BenchResult, ScenarioResult } from './results.js'
+import { FETCH_SCENARIOS, isFetchGroup, runtimeOf, withPlainLoops } from './runtimes.js'
 import { fanOutThroughput } from './scenarios/fanOutThroughput.js'
 import { idleCapacity } from './scenarios/idleCapacity.js'
 import { latency } from './scenarios/latency.js'
@@ -67,6 +72,8 @@ interface Options {
   cpuProfileDir: string | undefined
   /** `--node=24`: the Node major of the contender servers. */
   nodeMajor: number | undefined
+  /** `--bun=<path>`: the Bun binary of the Bun contenders. */
+  bunPath: string | undefined
 }
 
 /** Where `pnpm bench` was started (pnpm runs the script in apps/bench). */
@@ -102,6 +109,7 @@ function parseArgs(argv: readonly string[]): Options {
     svg: undefined,
     cpuProfileDir: undefined,
     nodeMajor: undefined,
+    bunPath: undefined,
   }
   let complete = true
   for (const flag of flags) {
@@ -118,7 +126,7 @@ function parseArgs(argv: readonly string[]): Options {
       })
     } else if (key === 'contenders') {
       complete = false
-      options.contenders = value.split(',').map((id) => {
+      const named = value.split(',').map((id) => {
         if (!ALL_CONTENDER_IDS.includes(id as ContenderId)) {
           throw new Error(
             `--contenders: unknown contender "${id}" (${ALL_CONTENDER_IDS.join(', ')})`,
@@ -126,9 +134,10 @@ function parseArgs(argv: readonly string[]): Options {
         }
         return id as ContenderId
       })
-      // Ratios need the baseline of the same run.
-      if (!options.contenders.includes('baseline')) options.contenders.unshift('baseline')
-    } else if (key === 'json') options.json = userPath(value)
+      // Ratios need the plain loop of the same run (and, for Bun contenders, of the same runtime).
+      options.contenders = withPlainLoops(['baseline', ...named])
+    } else if (key === 'bun') options.bunPath = userPath(value)
+    else if (key === 'json') options.json = userPath(value)
     else if (key === 'md') options.md = userPath(value)
     else if (key === 'svg') options.svg = value === '' ? '' : userPath(value)
     else if (key === 'cpu-prof') options.cpuProfileDir = userPath(value)
@@ -212,6 +221,27 @@ async function responsePathRuns(options: Options, warnings: string[]): Promise<b
   return false
 }
 
+/** The Bun of the Bun contenders, when any of them runs. */
+function bunFor(options: Options, log: (line: string) => void): BunBinary | undefined {
+  if (!options.contenders.some((contender) => runtimeOf(contender) === 'bun')) return undefined
+  const bun = bunBinaryOf(options.bunPath)
+  log(`Bun contenders run on Bun ${bun.version} (${bun.path})`)
+  return bun
+}
+
+/**
+ * The context of scenario `id`: the Fetch contenders take part in S1, S1b, S2 and S3 only, and are
+ * left out of the others (said once in the warnings).
+ */
+function scopedTo(id: ScenarioId, context: BenchContext, warnings: string[]): BenchContext {
+  if (FETCH_SCENARIOS.includes(id)) return context
+  const contenders = context.contenders.filter((contender) => !isFetchGroup(contender))
+  if (contenders.length === context.contenders.length) return context
+  const note = `${context.contenders.filter(isFetchGroup).join(', ')} run in ${FETCH_SCENARIOS.join(', ')} only; left out of the other scenarios.`
+  if (!warnings.includes(note)) warnings.push(note)
+  return { ...context, contenders }
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2))
   const warnings: string[] = []
@@ -223,13 +253,14 @@ async function main(): Promise<void> {
   const serverNode = serversOn(options, log)
   const responsePath = await responsePathRuns(options, warnings)
   const load = new LoadGenerator(options.config.workers)
-  const context: BenchContext = {
+  const all: BenchContext = {
     load,
     serverFile: fileURLToPath(new URL('./server.js', import.meta.url)),
     contenders: options.contenders,
     cpuProfileDir: options.cpuProfileDir,
     responsePath,
     serverNode,
+    bun: bunFor(options, log),
     log,
   }
   const scenarios: ScenarioResult[] = []
@@ -250,6 +281,7 @@ async function main(): Promise<void> {
   try {
     for (const id of options.only) {
       log(`--- ${id} ---`)
+      const context = scopedTo(id, all, warnings)
       const scenarioStarted = Date.now()
       if (id === 'S1') scenarios.push(await fanOutThroughput(context, 'S1', options.config.s1))
       else if (id === 'S1b')
@@ -288,6 +320,7 @@ async function main(): Promise<void> {
       cpuModel: cpu[0]?.model.trim() ?? 'unknown',
       node: process.version,
       ...(serverNode !== undefined && { serverNode: serverNode.version }),
+      ...(all.bun !== undefined && { bun: all.bun.version }),
       platform: `${process.platform} ${process.arch}`,
       date: new Date().toISOString().slice(0, 16).replace('T', ' '),
     },

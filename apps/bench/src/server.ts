@@ -1,10 +1,12 @@
 /**
- * A contender server process, forked by the orchestrator: `node --expose-gc server.js '<config>'`.
+ * A contender server process, forked by the orchestrator: `node --expose-gc server.js '<config>'`
+ * (`bun server.js '<config>'` for the contenders on Bun).
  * It serves SSE on 127.0.0.1 and takes commands over IPC; the publish loops run here, the same
  * way for every contender.
  */
 import { BusyLoop, type BusySpent } from './busyLoop.js'
 import { nowMicros } from './clock.js'
+import { bunRuntime } from './contenders/bunServer.js'
 import { startContender } from './contenders/index.js'
 import { publishPaced } from './pacedPublisher.js'
 import { makePayload } from './payload.js'
@@ -13,6 +15,7 @@ import type {
   MemorySample,
   ServerCommand,
   ServerConfig,
+  ServerMessage,
   ServerUsage,
 } from './protocol.js'
 import { writeSyscalls } from './writeSyscalls.js'
@@ -88,10 +91,16 @@ function rate(perSecond: number, duration: number, size: number): Promise<BurstR
   })
 }
 
+/** A full collection: `gc()` of `--expose-gc` on Node, `Bun.gc(true)` on Bun. */
+function collectGarbage(): void {
+  const bun = bunRuntime()
+  if (bun !== undefined) bun.gc(true)
+  else (globalThis as { gc?: () => void }).gc?.()
+}
+
 async function memory(): Promise<MemorySample> {
-  const gc = (globalThis as { gc?: () => void }).gc
   for (let i = 0; i < 3; i++) {
-    gc?.()
+    collectGarbage()
     await new Promise((resolve) => setImmediate(resolve))
   }
   const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage()
@@ -120,7 +129,12 @@ async function run(command: ServerCommand): Promise<unknown> {
     }
     case 'usage': {
       const { user, system } = process.cpuUsage()
-      return { cpuMicros: user + system, writeSyscalls: writeSyscalls() } satisfies ServerUsage
+      // Bun writes to sockets with sendto, which syscw does not count.
+      const count = bunRuntime() === undefined ? writeSyscalls() : Number.NaN
+      return {
+        cpuMicros: user + system,
+        writeSyscalls: Number.isNaN(count) ? null : count,
+      } satisfies ServerUsage
     }
     case 'peakRss': {
       const value = Math.max(peakRss, process.memoryUsage.rss())
@@ -137,4 +151,9 @@ process.on('message', (message: { id: number; command: ServerCommand }) => {
   )
 })
 process.on('disconnect', () => process.exit(0))
-process.send?.({ ready: true, port: contender.port, node: process.version })
+process.send?.({
+  ready: true,
+  port: contender.port,
+  node: process.version,
+  bun: bunRuntime()?.version,
+} satisfies ServerMessage)

@@ -18,6 +18,8 @@ export interface SpawnOptions {
   cpuProfileDir?: string
   /** The Node binary to run the server on; absent, this process's own. */
   node?: string
+  /** Run the server on this Bun binary instead of Node (no `--expose-gc`, no CPU profile). */
+  bun?: string
   startTimeout?: number
 }
 
@@ -48,8 +50,10 @@ export function spawnNode(
 /** A contender server process and its IPC control channel. */
 export class ServerProcess {
   readonly port: number
-  /** The version of Node the server runs on. */
+  /** The version of Node the server runs on (on Bun, the one Bun reports). */
   readonly node: string
+  /** Bun's version, when the server runs on Bun. */
+  readonly bun: string | undefined
   readonly #child: ChildProcess
   readonly #pending = new Map<
     number,
@@ -59,10 +63,15 @@ export class ServerProcess {
   #nextId = 0
   #exited = false
 
-  private constructor(child: ChildProcess, port: number, node: string, output: string[]) {
+  private constructor(
+    child: ChildProcess,
+    ready: { port: number; node: string; bun: string | undefined },
+    output: string[],
+  ) {
     this.#child = child
-    this.port = port
-    this.node = node
+    this.port = ready.port
+    this.node = ready.node
+    this.bun = ready.bun
     this.#output = output
     child.on('message', (message: ServerMessage) => {
       if ('ready' in message) return
@@ -87,8 +96,8 @@ export class ServerProcess {
     config: ServerConfig,
     options: SpawnOptions = {},
   ): Promise<ServerProcess> {
-    const execArgv = ['--expose-gc']
-    if (options.cpuProfileDir !== undefined) {
+    const execArgv = options.bun === undefined ? ['--expose-gc'] : []
+    if (options.cpuProfileDir !== undefined && options.bun === undefined) {
       execArgv.push(
         '--cpu-prof',
         `--cpu-prof-dir=${options.cpuProfileDir}`,
@@ -97,7 +106,7 @@ export class ServerProcess {
     }
     const child = spawnNode([...execArgv, serverFile, JSON.stringify(config)], {
       fdLimit: options.fdLimit,
-      node: options.node,
+      node: options.bun ?? options.node,
       stdio: 'pipe',
     })
     const output: string[] = []
@@ -115,7 +124,7 @@ export class ServerProcess {
       child.on('message', (message: ServerMessage) => {
         if ('ready' in message) {
           clearTimeout(timer)
-          resolve(new ServerProcess(child, message.port, message.node, output))
+          resolve(new ServerProcess(child, message, output))
         }
       })
       child.once('exit', (code) => {

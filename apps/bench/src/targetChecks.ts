@@ -1,3 +1,4 @@
+import { fetchChecks } from './fetchTargets.js'
 import {
   CONTENDER_LABELS,
   type ContenderId,
@@ -7,34 +8,12 @@ import {
 } from './protocol.js'
 import { showRatio } from './reportFormat.js'
 import type { BenchResult, ScenarioResult } from './results.js'
-import { ratioSpread, type Spread, spread, valuesOf } from './statistics.js'
+import { ratioSpread, spread, valuesOf } from './statistics.js'
+import { type Check, ratioCheck } from './targetCheck.js'
 
 const PEERS: readonly ContenderId[] = ['better-sse', 'fastify-sse', 'fastify-sse-v2']
 
-/** One row of the targets table. */
-export interface Check {
-  target: string
-  /** The figure as the report shows it. */
-  measured: string
-  goal: string
-  /** `undefined` when nothing was measured. */
-  passed: boolean | undefined
-}
-
-/** A check on the median over rounds of a per-round ratio. */
-function ratioCheck(
-  target: string,
-  measured: Spread,
-  goal: string,
-  pass: (median: number) => boolean,
-): Check {
-  return {
-    target,
-    measured: showRatio(measured),
-    goal,
-    passed: measured.n === 0 ? undefined : pass(measured.median),
-  }
-}
+export type { Check }
 
 /** Best peer's value of `name` in each round (highest). */
 function bestPeer(result: ScenarioResult, name: string) {
@@ -210,5 +189,7 @@ export function targetChecks(result: BenchResult): Check[] {
     else if (scenario.id === 'S4') checks.push(...slowConsumerChecks(scenario))
     else if (scenario.id.startsWith('S6')) checks.push(...singleReaderChecks(scenario))
   }
+  // The Fetch adapter's own targets, after ours (see fetchTargets.ts).
+  for (const scenario of result.scenarios) checks.push(...fetchChecks(scenario))
   return checks
 }

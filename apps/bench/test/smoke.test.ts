@@ -249,6 +249,44 @@ describe('the benchmark harness (smoke run, nothing timed)', () => {
   })
 })
 
+describe('the Fetch contenders, on Node and on Bun (smoke run of S1 and S3, a few seconds)', () => {
+  it('deliver every event in order, measure idle memory, and take ratios to the plain loop of their own runtime', async () => {
+    const run = await runBench(
+      ['--smoke', '--svg=', '--only=S1,S3', '--contenders=fetch,hono-sse,fetch-bun,hono-sse-bun'],
+      120_000,
+    )
+    expect(run.code, run.output).toBe(0)
+    expect(run.result?.machine.bun).toMatch(/^\d+\.\d+/)
+    const order = ['baseline', 'fetch', 'hono-sse', 'baseline-bun', 'fetch-bun', 'hono-sse-bun']
+    const s1 = scenario(run.result!, 'S1')
+    expect(s1.samples.map((s) => s.contender)).toEqual(order)
+    for (const sample of s1.samples) {
+      expect(sample.error, sample.contender).toBeUndefined()
+      expect(sample.metrics.lost, sample.contender).toBe(0)
+      expect(sample.metrics.reordered, sample.contender).toBe(0)
+      expect(sample.metrics.deliveriesPerSec, sample.contender).toBeGreaterThan(0)
+    }
+    // In S3 the Fetch adapter's framework floor (a Hono route, no SSE library) comes after it.
+    const s3 = scenario(run.result!, 'S3')
+    expect(s3.samples.map((s) => s.contender)).toEqual([
+      ...order.slice(0, 2),
+      'hono-floor',
+      ...order.slice(2),
+    ])
+    for (const sample of s3.samples) {
+      expect(sample.error, sample.contender).toBeUndefined()
+      expect(Number.isFinite(sample.metrics.rssKB), sample.contender).toBe(true)
+    }
+    // The plain loop on Bun is its own reference; the Fetch targets are in the table.
+    expect(run.output).toMatch(
+      /\| baseline on Bun \(Bun\.serve, ReadableStream per client\) \| [^|]+ \| 1\.00× \|/,
+    )
+    expect(run.output).toContain(
+      "| S1 (isolated) @sse/fetch on Bun (Hono on Bun.serve) deliveries/s vs hono's streamSSE on Bun",
+    )
+  }, 150_000)
+})
+
 describe('the benchmark harness on another Node major (--node)', () => {
   it('runs the idle scenario with bare Express as a contender of its own on Node 24', async () => {
     const run = await runBench(

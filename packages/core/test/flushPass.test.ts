@@ -57,6 +57,26 @@ describe('FlushPass', () => {
     expect(flushed.map((entry) => entry.pass)).toEqual([1, 2])
   })
 
+  test('a pass lasts until the writes its flushes set off are done, even those made in later microtasks', async () => {
+    // As `@hono/node-server` does with a Fetch body: the flush only enqueues, and a reader writes
+    // it in a later microtask, reaching the socket on a tick (here, 30 ms of writing).
+    const busy = (ms: number) => {
+      const until = performance.now() + ms
+      while (performance.now() < until) {}
+    }
+    const flushed: number[] = []
+    const pass: FlushPass<string> = new FlushPass<string>(() => {
+      flushed.push(pass.pass)
+      void Promise.resolve().then(() => process.nextTick(busy, 30))
+    }, 1000)
+    pass.schedule('a', 0)
+    await new Promise((resolve) => setImmediate(resolve))
+    // The next turn comes right after those writes: the stream is busy, and waits for the held pass.
+    expect(pass.schedule('a', 1)).toBe(true)
+    await waitFor(() => flushed.length === 2)
+    expect(flushed).toEqual([1, 2])
+  })
+
   test('window 0 never holds a stream', async () => {
     const { flushed, schedule } = recordingPass(0)
     for (let i = 0; i < 3; i++) {

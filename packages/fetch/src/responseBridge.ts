@@ -24,11 +24,15 @@ const OPENING_COMMENT = new Uint8Array([0x3a, 0x0a, 0x0a])
 
 type Listener = () => void
 
-/** A plain-text answer for a response that ended, or was cut, before its head was written. */
+/**
+ * A plain-text answer for a response that ended, or was cut, before its head was written. The body
+ * is a string or bytes over an `ArrayBuffer`: what both Node's `Response` and the DOM's accept (the
+ * DOM's refuses a view that may sit on a `SharedArrayBuffer`).
+ */
 function plainResponse(
   status: number,
   headers: Headers,
-  body: Uint8Array | string | null,
+  body: string | Uint8Array<ArrayBuffer> | null,
 ): Response {
   return new Response(body, { status, headers })
 }
@@ -147,7 +151,9 @@ export class ResponseBridge {
     if (!this.headersSent) {
       // A refusal, a `204` or a `HEAD` answer: the whole body is known.
       this.headersSent = true
-      this.#answer(plainResponse(this.statusCode, this.#headers, chunk ?? null))
+      // Core ends a response before its head with a refusal's text, or nothing: copying bytes is rare.
+      const body = chunk === undefined || typeof chunk === 'string' ? chunk : new Uint8Array(chunk)
+      this.#answer(plainResponse(this.statusCode, this.#headers, body ?? null))
     } else {
       if (chunk !== undefined && chunk.length > 0) {
         this.#controller.enqueue(

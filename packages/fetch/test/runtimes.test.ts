@@ -47,6 +47,19 @@ describe.each(runtimes)('@sse/fetch on %s, as its own process', (runtime: Runtim
     }
   })
 
+  test('500 events published one per event-loop turn reach three clients whole and in order', async () => {
+    // Core gathers a busy stream's frames of consecutive turns into one write: none may be lost,
+    // repeated or reordered on the way through the runtime's web stream.
+    const { open, publish } = await start()
+    const clients = await Promise.all([open(), open(), open()])
+    const ids = await publish('count=500&size=200&turns')
+    for (const client of clients) {
+      const events = await client.take(500)
+      expect(events.map((event) => event.id)).toEqual(ids)
+      expect(events.map((event) => Number.parseInt(event.data, 10))).toEqual(ids.map((_, i) => i))
+    }
+  })
+
   test('replays after the Last-Event-ID header, and after ?lastEventId=', async () => {
     const { open, publish } = await start()
     const ids = await publish('count=5')

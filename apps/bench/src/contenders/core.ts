@@ -16,8 +16,8 @@ import { listen } from './listen.js'
 /** Generous per-event room for S4's 1 KiB events with their `id:` and `event:` lines. */
 const REPLAY_BYTES_PER_EVENT = 2048
 
-/** Broker options shared by our three contenders. */
-export function ourBrokerOptions(config: ServerConfig): BrokerOptions {
+/** Broker options shared by our contenders (no `authorize`: each adapter types its own). */
+export function ourBrokerOptions(config: ServerConfig): Omit<BrokerOptions, 'authorize'> {
   return {
     maxConnections: BENCH_MAX_CONNECTIONS,
     ...(config.maxBufferedBytes !== undefined && { maxBufferedBytes: config.maxBufferedBytes }),

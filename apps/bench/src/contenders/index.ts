@@ -18,4 +18,11 @@ export const startContender: Record<ContenderId, StartContender> = {
     (await import('./fastifyAdapter.js')).startFastifyAdapter({ ...config, writePath: 'response' }),
   'express-response': async (config) =>
     (await import('./expressAdapter.js')).startExpressAdapter({ ...config, writePath: 'response' }),
+  fetch: async (config) => (await import('./fetchAdapter.js')).startFetchAdapter(config, 'node'),
+  'hono-sse': async () => (await import('./honoStreamSse.js')).startHonoStreamSse('node'),
+  'hono-floor': async () => (await import('./honoFloor.js')).startHonoFloor(),
+  'baseline-bun': async () => (await import('./bunBaseline.js')).startBunBaseline(),
+  'fetch-bun': async (config) =>
+    (await import('./fetchAdapter.js')).startFetchAdapter(config, 'bun'),
+  'hono-sse-bun': async () => (await import('./honoStreamSse.js')).startHonoStreamSse('bun'),
 }

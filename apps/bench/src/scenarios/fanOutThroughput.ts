@@ -23,13 +23,16 @@ export function publishingPattern(chunk: number): string {
     : `bursts of ${chunk} events per event-loop turn`
 }
 
-async function usageOf(servers: readonly ServerProcess[]): Promise<ServerUsage> {
+/** CPU time and write system calls summed over `servers` (`NaN` calls where one is not counted). */
+async function usageOf(
+  servers: readonly ServerProcess[],
+): Promise<{ cpuMicros: number; writeSyscalls: number }> {
   const usages = await Promise.all(
     servers.map((server) => server.call<ServerUsage>({ op: 'usage' })),
   )
   return {
     cpuMicros: usages.reduce((sum, usage) => sum + usage.cpuMicros, 0),
-    writeSyscalls: usages.reduce((sum, usage) => sum + usage.writeSyscalls, 0),
+    writeSyscalls: usages.reduce((sum, usage) => sum + (usage.writeSyscalls ?? Number.NaN), 0),
   }
 }
 

@@ -52,7 +52,7 @@ export async function idleCapacity(
     params: { connections, 'connections opening at once': concurrency },
     samples,
     method: [
-      'The floors serve the write loop of the baseline through a plain Express or Fastify route, without any SSE library: what the framework itself costs per connection. The server runs with --expose-gc; before and after the clients connect it runs gc() three times and reads process.memoryUsage(). Per connection = difference ÷ connections. "heap" is heapUsed + external.',
+      'The floors serve the write loop of the baseline through a plain Express or Fastify route, without any SSE library (the Hono floor: a ReadableStream per client behind a Hono route on @hono/node-server): what the framework itself costs per connection. The server runs with --expose-gc; before and after the clients connect it runs gc() three times and reads process.memoryUsage(). Per connection = difference ÷ connections. "heap" is heapUsed + external.',
     ],
   }
 }

@@ -68,7 +68,7 @@ async function latencyAt(
     },
     samples,
     method: [
-      'The floors (plain Express or Fastify route, no SSE library) show what the framework itself adds. 50 warm-up events go out before measuring. Each event carries its publish time (µs, performance.timeOrigin + performance.now()); a client records receipt time − publish time for every event.',
+      'The floors (plain Express, Fastify or Hono route, no SSE library) show what the framework itself adds. 50 warm-up events go out before measuring. Each event carries its publish time (µs, performance.timeOrigin + performance.now()); a client records receipt time − publish time for every event.',
       `Publishing is a drift-free schedule of ${rate} events/s; at a rate a contender's event loop cannot follow, the events due are published together and its clients' queues grow, so the figure includes that queueing (the percentiles are over every event, received after the publisher stopped too).`,
     ],
   }

@@ -78,7 +78,9 @@ async function singleReaderOf(
         sample.metrics.busyMs = busy.ms
         const cpuMicros = after.cpuMicros - before.cpuMicros - busy.cpuMicros
         sample.metrics.cpuMsPerMB = cpuMicros / 1000 / megabytes
-        const syscalls = (after.writeSyscalls - before.writeSyscalls) / report.received
+        const syscalls =
+          ((after.writeSyscalls ?? Number.NaN) - (before.writeSyscalls ?? Number.NaN)) /
+          report.received
         if (Number.isFinite(syscalls)) sample.metrics.writeSyscallsPerEvent = syscalls
         sample.metrics.peakRssGrowthMB = (peakRss - rssBefore) / MB
         if (report.cut > 0) {

@@ -149,9 +149,13 @@ export class FlushPass<TStream> {
     } finally {
       this.#inPass = false
       this.#shared.clear()
-      // Writes through `res.write()` (HTTP/2, or a wrapped response) reach the socket when Node
-      // uncorks it on the next tick: the pass ends once those are done, on a tick queued after theirs.
-      process.nextTick(this.#ended, pass, start)
+      // The pass ends once its writes are done, on a tick queued after theirs: writes through
+      // `res.write()` (HTTP/2, a wrapped response) reach the socket when Node uncorks it on the next
+      // tick, and a web stream's reader (`@hono/node-server`'s) calls `res.write()` in the microtasks
+      // the pass's enqueues set off, so the end's tick is queued from a microtask after theirs.
+      // Queued at once, it would leave out the socket writes of a pass that only enqueued: they would
+      // count as idle time between passes, every stream would look idle, and none would be held.
+      queueMicrotask(() => process.nextTick(this.#ended, pass, start))
     }
   }
 }

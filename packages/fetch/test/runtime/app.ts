@@ -73,15 +73,18 @@ export function runtimeApp(options: RuntimeAppOptions) {
     return sse.response(c.req.raw, counting())
   })
 
-  // Publishes `count` events of `size` bytes in one turn (keyed when `keys` is given).
+  // Publishes `count` events of `size` bytes in one turn (keyed when `keys` is given), or one per
+  // event-loop turn with `turns`.
   app.post('/publish', async (c) => {
     const topic = c.req.query('topic') ?? 't'
     const count = Number(c.req.query('count') ?? '1')
     const size = Number(c.req.query('size') ?? '0')
     const keys = Number(c.req.query('keys') ?? '0')
+    const turns = c.req.query('turns') !== undefined
     const pad = 'x'.repeat(size)
     const published: Promise<string>[] = []
     for (let i = 0; i < count; i++) {
+      if (turns && i > 0) await new Promise((resolve) => setTimeout(resolve, 0))
       const data = `${i}${pad}`
       published.push(
         keys > 0
