@@ -46,6 +46,8 @@ interface Run {
   readonly rate: number
   /** Cores used by all redis-server processes, and by the publisher processes, during the run. */
   readonly redisCores: number
+  /** Cores used by the busiest master: the one that saturates first. */
+  readonly busiestMaster: number
   readonly publisherCores: number
 }
 
@@ -82,7 +84,8 @@ async function runLayout(
   )
   const ready: typeof children = []
   while (ready.length < children.length) await new Promise((resolve) => setTimeout(resolve, 20))
-  const redisBefore = redisPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
+  const mastersBefore = redisPids.map(cpuSeconds)
+  const redisBefore = mastersBefore.reduce((sum, cpu) => sum + cpu, 0)
   const publishersBefore = children.reduce((sum, child) => sum + cpuSeconds(child.pid!), 0)
   const started = performance.now()
   for (const child of children) child.send('go')
@@ -97,8 +100,9 @@ async function runLayout(
   const results = await Promise.all(messages)
   clearTimeout(sampler)
   const elapsed = (performance.now() - started) / 1000
-  const redisCores =
-    (redisPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - redisBefore) / elapsed
+  const mastersAfter = redisPids.map(cpuSeconds)
+  const redisCores = (mastersAfter.reduce((sum, cpu) => sum + cpu, 0) - redisBefore) / elapsed
+  const busiestMaster = Math.max(...mastersAfter.map((cpu, i) => cpu - mastersBefore[i]!)) / elapsed
   let published = 0
   let failed = 0
   for (const seen of results) {
@@ -113,6 +117,7 @@ async function runLayout(
   return {
     rate: published / seconds,
     redisCores,
+    busiestMaster,
     publisherCores: (publishersAfter - publishersBefore) / seconds,
   }
 }
@@ -130,7 +135,7 @@ try {
       const run = await runLayout(cluster.nodes, cluster.pids, partitions)
       runs.get(partitions)!.push(run)
       console.log(
-        `round ${round}: ${name(partitions)}: ${Math.round(run.rate)} publishes/s, redis ${run.redisCores.toFixed(2)} cores, publishers ${run.publisherCores.toFixed(2)} cores`,
+        `round ${round}: ${name(partitions)}: ${Math.round(run.rate)} publishes/s, redis ${run.redisCores.toFixed(2)} cores (busiest master ${run.busiestMaster.toFixed(2)}), publishers ${run.publisherCores.toFixed(2)} cores`,
       )
     }
   }
@@ -141,12 +146,14 @@ try {
   console.log(
     `\nPublishes/s on a local Redis Cluster (3 masters), ${publishers} publisher processes, ${window} in flight each, 100 B events round-robin over ${topics} topics, ${seconds} s per run, median of ${rounds} rounds:\n`,
   )
-  console.log('| layout | publishes/s | × 1 partition | Redis cores | publisher cores |')
-  console.log('| --- | --- | --- | --- | --- |')
+  console.log(
+    '| layout | publishes/s | × 1 partition | Redis cores | busiest master, cores | busiest master, µs per publish | publisher cores |',
+  )
+  console.log('| --- | --- | --- | --- | --- | --- | --- |')
   for (const partitions of layouts) {
     const rate = median(rates.get(partitions)!)
     console.log(
-      `| ${name(partitions)} | ${Math.round(rate)} | ${(rate / base).toFixed(2)}× | ${cores(partitions, (run) => run.redisCores)} | ${cores(partitions, (run) => run.publisherCores)} |`,
+      `| ${name(partitions)} | ${Math.round(rate)} | ${(rate / base).toFixed(2)}× | ${cores(partitions, (run) => run.redisCores)} | ${cores(partitions, (run) => run.busiestMaster)} | ${median(runs.get(partitions)!.map((run) => (run.busiestMaster / run.rate) * 1e6)).toFixed(1)} | ${cores(partitions, (run) => run.publisherCores)} |`,
     )
   }
 } finally {
