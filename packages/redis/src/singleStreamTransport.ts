@@ -9,6 +9,7 @@ import type {
   TransportSink,
 } from '@sse/core/kit'
 import type { Redis } from 'ioredis'
+import { loadOnEveryNode } from './clusterScripts.js'
 import { connect, duplicate, isCluster, quit } from './connection.js'
 import { ControlChannel } from './controlChannel.js'
 import { OrderedPublisher } from './orderedPublisher.js'
@@ -114,6 +115,7 @@ export class SingleStreamTransport implements Transport {
   start(sink: TransportSink): Promise<void> {
     this.#sink = sink
     const control = sink.control?.bind(sink)
+    if (isCluster(this.#client)) loadOnEveryNode(this.#client, PUBLISH_SCRIPT)
     const started = Promise.all([
       connect(this.#client),
       connect(this.#readerConnection),

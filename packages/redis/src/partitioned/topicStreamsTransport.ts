@@ -8,7 +8,8 @@ import type {
   Transport,
   TransportSink,
 } from '@sse/core/kit'
-import { connect, duplicate, quit } from '../connection.js'
+import { loadOnEveryNode } from '../clusterScripts.js'
+import { connect, duplicate, isCluster, quit } from '../connection.js'
 import { ControlChannel } from '../controlChannel.js'
 import { OrderedPublisher } from '../orderedPublisher.js'
 import type { RedisClient } from '../redisClient.js'
@@ -86,6 +87,7 @@ export class TopicStreamsTransport implements Transport {
   start(sink: TransportSink): Promise<void> {
     this.#sink = sink
     const control = sink.control?.bind(sink)
+    if (isCluster(this.#client)) loadOnEveryNode(this.#client, TOPIC_PUBLISH_SCRIPT)
     const started = Promise.all([
       connect(this.#client).then(() => this.#measureClock()),
       control && this.#control.listen({ control, error: (error) => this.#sink?.error(error) }),

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { createBroker, type SSEError } from '@sse/core'
 import { type RedisTransport, type RedisTransportOptions, redisTransport } from '@sse/redis'
@@ -19,6 +19,8 @@ import {
 import { Cluster, type ClusterOptions, Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { PartitionLayout } from '../../src/partitioned/partitionLayout.js'
+import { TOPIC_PUBLISH_SCRIPT } from '../../src/partitioned/topicPublishScript.js'
+import { PUBLISH_SCRIPT } from '../../src/publishScript.js'
 import { topicsIn } from '../partitioned/partitionHelpers.js'
 
 const hasCluster = redisClusterAvailable('@sse/redis cluster tests')
@@ -139,6 +141,27 @@ describe.runIf(hasCluster)(
       const [live] = await again.take(1)
       expect(live?.data).toBe('live')
       expect(a!.errors.concat(b!.errors)).toEqual([])
+    })
+
+    test('a transport loads its publish script on every master as it connects, before the first publish: no NOSCRIPT for instances that start together to recover from', async () => {
+      for (const [options, source] of [
+        [{}, PUBLISH_SCRIPT],
+        [{ partitions: 3 }, TOPIC_PUBLISH_SCRIPT],
+      ] as const) {
+        // Masters that forgot every script, as new ones have none.
+        const admin = new Cluster([...cluster.nodes])
+        cleanups.push(() => admin.quit())
+        await once(admin, 'ready')
+        await Promise.all(admin.nodes('all').map((node) => node.script('FLUSH')))
+        await startNode(cleanups, cluster, { keyPrefix: `sse-scripts:${randomUUID()}`, ...options })
+        const sha = createHash('sha1').update(source).digest('hex')
+        await waitFor(async () => {
+          const loaded = await Promise.all(
+            admin.nodes('master').map((node) => node.script('EXISTS', sha) as Promise<number[]>),
+          )
+          return loaded.length === 3 && loaded.every(([exists]) => exists === 1)
+        }, 'the script on every master')
+      }
     })
 
     test('losing a master: its replica takes over, publishes fail while it does and never throw, and then every published event reaches the client, each topic in order, none twice', async () => {
