@@ -5,6 +5,7 @@
  * partitioned layout with 1 partition.
  *
  *   pnpm bench:partitions [--rounds=3] [--seconds=5] [--publishers=2] [--window=256] [--topics=30]
+ *     [--nodes=host:port,…]   (a cluster of your own instead of a local one)
  */
 import { fork } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -102,7 +103,8 @@ async function runLayout(
   const elapsed = (performance.now() - started) / 1000
   const mastersAfter = redisPids.map(cpuSeconds)
   const redisCores = (mastersAfter.reduce((sum, cpu) => sum + cpu, 0) - redisBefore) / elapsed
-  const busiestMaster = Math.max(...mastersAfter.map((cpu, i) => cpu - mastersBefore[i]!)) / elapsed
+  const busiestMaster =
+    Math.max(0, ...mastersAfter.map((cpu, i) => cpu - mastersBefore[i]!)) / elapsed
   let published = 0
   let failed = 0
   for (const seen of results) {
@@ -127,7 +129,19 @@ const median = (values: number[]) =>
 const name = (partitions: number) =>
   partitions === 0 ? 'single stream' : `${partitions} partition${partitions > 1 ? 's' : ''}`
 
-const cluster = await startRedisCluster({ masters: 3 })
+/** `--nodes=host:port,…`: a cluster of your own (its CPU is then not measured). */
+const own = process.argv.find((arg) => arg.startsWith('--nodes='))?.slice('--nodes='.length)
+const cluster =
+  own === undefined
+    ? await startRedisCluster({ masters: 3 })
+    : {
+        nodes: own.split(',').map((node) => {
+          const [host = '127.0.0.1', port = '6379'] = node.split(':')
+          return { host, port: Number(port) }
+        }),
+        pids: [] as number[],
+        stop: async () => {},
+      }
 try {
   const runs = new Map<number, Run[]>(layouts.map((layout) => [layout, []]))
   for (let round = 1; round <= rounds; round++) {
