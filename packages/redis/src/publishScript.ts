@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { publishPrelude } from './scriptPrelude.js'
 
 /**
  * Appends one event to the stream, atomically:
@@ -28,29 +29,12 @@ import { createHash } from 'node:crypto'
  * order whatever happens to Redis' script cache.
  */
 export const PUBLISH_SCRIPT = `
-local stream, head, publisher = KEYS[1], KEYS[2], KEYS[3]
-local sequence = tonumber(ARGV[6])
-if sequence <= (tonumber(redis.call('GET', publisher)) or 0) then
-  return redis.error_reply('REORDERED a later publish of this instance ran first')
-end
-redis.call('SET', publisher, sequence, 'PX', 86400000)
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local stream, head = KEYS[1], KEYS[2]
+${publishPrelude('KEYS[3]', 'ARGV[6]')}
 local state = redis.call('HMGET', head, 'ms', 'seq', 'n')
 local n = (tonumber(state[3]) or 0) + 1
 local custom = ARGV[3]
 local key = ARGV[5]
-
-local function split(id)
-  local dash = string.find(id, '-', 1, true)
-  return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
-end
-
-local function later(aMs, aSeq, bMs, bSeq)
-  if aMs == nil then return bMs, bSeq end
-  if aMs > bMs or (aMs == bMs and aSeq >= bSeq) then return aMs, aSeq end
-  return bMs, bSeq
-end
 
 local function after(ms, seq)
   if now > ms then return now, 0 end

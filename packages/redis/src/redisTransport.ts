@@ -73,6 +73,17 @@ function ignore(): void {}
  */
 export class RedisTransport implements Transport {
   readonly #layout: SingleStreamTransport | TopicStreamsTransport
+  /**
+   * Partitioned layout only: starts reading `topics` where this instance does not read them yet,
+   * and resolves once it does (and has read up to `lastEventId`). The single stream reads
+   * everything: without it, the broker skips the step.
+   */
+  readonly follow?: (
+    topics: readonly string[],
+    lastEventId: string | undefined,
+  ) => void | Promise<void>
+  /** Partitioned layout only: a stream on `topics` ended; topics nobody here follows stop being read. */
+  readonly unfollow?: (topics: readonly string[]) => void
 
   /** Prefer {@link redisTransport}. Throws an `SSEError` `INVALID_OPTION` for bad options. */
   constructor(options: RedisTransportOptions = {}) {
@@ -88,7 +99,7 @@ export class RedisTransport implements Transport {
     }
     const { maxReaderLag } = options
     if (partitioned(options)) {
-      this.#layout = new TopicStreamsTransport({
+      const layout = new TopicStreamsTransport({
         client,
         quitClient,
         keyPrefix,
@@ -97,6 +108,9 @@ export class RedisTransport implements Transport {
         maxTopics: options.maxTopics ?? 10_000,
         maxReaderLag: maxReaderLag ?? 1000,
       })
+      this.#layout = layout
+      this.follow = (topics, lastEventId) => layout.follow(topics, lastEventId)
+      this.unfollow = (topics) => layout.unfollow(topics)
     } else {
       this.#layout = new SingleStreamTransport({
         // A Cluster client serves the single stream through the same commands.
@@ -127,22 +141,6 @@ export class RedisTransport implements Transport {
    */
   publish(message: OutgoingMessage): Promise<string> {
     return this.#layout.publish(message)
-  }
-
-  /**
-   * Partitioned layout: starts reading `topics` where this instance does not read them yet, and
-   * resolves once it does (and has read up to `lastEventId`). Nothing to do in the single-stream
-   * layout, which reads everything.
-   */
-  follow(topics: readonly string[], lastEventId: string | undefined): void | Promise<void> {
-    const layout = this.#layout
-    return layout instanceof TopicStreamsTransport ? layout.follow(topics, lastEventId) : undefined
-  }
-
-  /** Partitioned layout: a stream on `topics` ended; topics nobody here follows stop being read. */
-  unfollow(topics: readonly string[]): void {
-    const layout = this.#layout
-    if (layout instanceof TopicStreamsTransport) layout.unfollow(topics)
   }
 
   /**

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { SSEError } from '@sse/core'
 import type {
   ControlMessage,
   OutgoingMessage,
@@ -18,7 +17,7 @@ import { readHistory } from './readHistory.js'
 import { compareStreamIds, isStreamId, STREAM_START } from './streamId.js'
 import { StreamReader } from './streamReader.js'
 import { createCounters, type TransportCounters } from './transportCounters.js'
-import { commandError, unavailable } from './transportError.js'
+import { commandError, startFailed, unavailable } from './transportError.js'
 import type { TransportState } from './transportState.js'
 
 /** What the single-stream layout is built with, checked and defaulted by `redisTransport()`. */
@@ -127,9 +126,7 @@ export class SingleStreamTransport implements Transport {
       },
       (cause: unknown) => {
         this.#starting = undefined
-        throw cause instanceof SSEError
-          ? cause
-          : unavailable('cannot reach Redis; retrying in the background', cause)
+        throw startFailed(cause)
       },
     )
     this.#starting = started

@@ -1,5 +1,13 @@
 import { SSEError } from '@sse/core'
 import type { Redis } from 'ioredis'
+import {
+  backoff,
+  foreignEntry,
+  readFailed,
+  sleep,
+  trimmedBeforeRead,
+  whenReady,
+} from './readerWaits.js'
 import { parseEntry, type RawEntry, type StreamEntry } from './streamEntry.js'
 import { compareStreamIds, STREAM_START } from './streamId.js'
 import type { TransportCounters } from './transportCounters.js'
@@ -8,8 +16,6 @@ import type { TransportCounters } from './transportCounters.js'
 const BATCH = 1000
 /** How long one `XREAD` blocks on an idle stream, in ms. */
 const BLOCK_MS = 5000
-/** Longest wait between retries after a Redis error on a live connection (a misused key, say). */
-const MAX_BACKOFF_MS = 2000
 /** Longest a replay waits for this reader to reach a client's (newer) last event id. */
 const CATCH_UP_MS = 5000
 
@@ -114,7 +120,7 @@ export class StreamReader {
     const signal = this.#abort.signal
     while (!signal.aborted) {
       try {
-        await this.#whenReady()
+        await whenReady(this.#redis, signal)
         if (signal.aborted) break
         if (this.#position === undefined || this.#checkedEpoch !== this.#epoch) {
           if (this.#position === undefined) await this.#initialize()
@@ -150,26 +156,10 @@ export class StreamReader {
         // A connection problem waits for `ready`; an error on a live connection must not spin.
         if (this.#redis.status === 'ready') {
           failures++
-          await sleep(Math.min(MAX_BACKOFF_MS, 50 * 2 ** failures), signal)
+          await sleep(backoff(failures), signal)
         }
       }
     }
-  }
-
-  #whenReady(): Promise<void> {
-    if (this.#redis.status === 'ready') return Promise.resolve()
-    if (this.#redis.status === 'end') {
-      return Promise.reject(new Error('the Redis connection was closed and will not reconnect'))
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        this.#redis.off('ready', done)
-        this.#abort.signal.removeEventListener('abort', done)
-        resolve()
-      }
-      this.#redis.on('ready', done)
-      this.#abort.signal.addEventListener('abort', done)
-    })
   }
 
   async #initialize(): Promise<void> {
@@ -241,9 +231,10 @@ export class StreamReader {
     const missed = count - last - 1
     this.#counters.missed += missed
     this.#sink.error(
-      new SSEError(
-        'TRANSPORT_ERROR',
-        `@sse/redis: ${missed} event(s) of "${this.#key}" were trimmed before this instance read them; raise historySize above the number of events published while a reader lags`,
+      trimmedBeforeRead(
+        missed,
+        this.#key,
+        'raise historySize above the number of events published while a reader lags',
       ),
     )
   }
@@ -252,39 +243,20 @@ export class StreamReader {
     this.#counters.skipped++
     if (this.#reportedForeign) return
     this.#reportedForeign = true
-    this.#sink.error(
-      new SSEError(
-        'TRANSPORT_ERROR',
-        `@sse/redis: skipped entry ${id} of "${this.#key}": it was not written by @sse/redis (further ones are only counted, in stats().skipped)`,
-      ),
-    )
+    this.#sink.error(foreignEntry(id, this.#key))
   }
 
   #failed(cause: unknown): void {
     if (this.#position === undefined) this.#initialized.reject(cause)
     if (!this.#healthy) return
     this.#healthy = false
-    const lost = this.#redis.status !== 'ready'
     this.#sink.error(
-      new SSEError(
-        lost ? 'TRANSPORT_UNAVAILABLE' : 'TRANSPORT_ERROR',
-        lost
-          ? `@sse/redis: lost the connection to Redis; reconnecting. Publishing fails with TRANSPORT_UNAVAILABLE meanwhile, and subscribers catch up from the stream once it is back`
-          : `@sse/redis: reading the stream "${this.#key}" failed: ${cause instanceof Error ? cause.message : String(cause)}`,
-        { cause },
+      readFailed(
+        this.#redis,
+        cause,
+        `the stream "${this.#key}"`,
+        'Publishing fails with TRANSPORT_UNAVAILABLE meanwhile, and subscribers catch up from the stream once it is back',
       ),
     )
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done)
-  })
 }

@@ -19,3 +19,10 @@ export function commandError(cause: unknown, what: string): SSEError {
   }
   return unavailable(`${what} failed, Redis is unreachable`, cause)
 }
+
+/** Why a transport did not start: an `SSEError` as is, anything else as Redis being unreachable. */
+export function startFailed(cause: unknown): SSEError {
+  return cause instanceof SSEError
+    ? cause
+    : unavailable('cannot reach Redis; retrying in the background', cause)
+}

@@ -1,4 +1,12 @@
 import { SSEError } from '@sse/core'
+import {
+  backoff,
+  foreignEntry,
+  readFailed,
+  sleep,
+  trimmedBeforeRead,
+  whenReady,
+} from '../readerWaits.js'
 import type { RedisClient } from '../redisClient.js'
 import { compareStreamIds, STREAM_START } from '../streamId.js'
 import type { TransportCounters } from '../transportCounters.js'
@@ -9,8 +17,6 @@ import { parseTopicEntry, type RawTopicEntry, type TopicEntry } from './topicEnt
 const BATCH = 500
 /** How long one `XREAD` blocks when nothing happens, in ms. */
 const BLOCK_MS = 5000
-/** Longest wait between retries after a Redis error on a live connection. */
-const MAX_BACKOFF_MS = 2000
 
 /** Where a partition reader hands what it reads. */
 export interface PartitionSink {
@@ -62,6 +68,7 @@ export class PartitionReader {
   readonly #topics = new Map<string, Followed>()
   readonly #byKey = new Map<string, string>()
   readonly #waiters = new Set<Waiter>()
+  readonly #abort = new AbortController()
   #wakeId = STREAM_START
   /** Every entry up to here of every followed topic was handed on; `undefined` while not reading. */
   #position: string | undefined
@@ -161,6 +168,7 @@ export class PartitionReader {
   /** Stops reading; the caller closes the connection, which ends a pending `XREAD`. */
   async close(): Promise<void> {
     this.#closed = true
+    this.#abort.abort()
     for (const waiter of [...this.#waiters]) waiter.resolve(false)
     await this.#loop
   }
@@ -171,7 +179,7 @@ export class PartitionReader {
       const head = this.#pendingHead
       this.#pendingHead = undefined
       try {
-        await this.#whenReady()
+        await whenReady(this.#redis, this.#abort.signal)
         if (this.#closed || this.#topics.size === 0) break
         const reply = await this.#read(head !== undefined)
         this.#healthy = true
@@ -187,9 +195,7 @@ export class PartitionReader {
         if (this.#redis.status === 'end') break
         if (this.#redis.status === 'ready') {
           failures++
-          await new Promise((resolve) =>
-            setTimeout(resolve, Math.min(MAX_BACKOFF_MS, 50 * 2 ** failures)),
-          )
+          await sleep(backoff(failures), this.#abort.signal)
         }
       }
     }
@@ -290,55 +296,25 @@ export class PartitionReader {
     }
     const missed = count - last - 1
     this.#counters.missed += missed
-    this.#sink.error(
-      new SSEError(
-        'TRANSPORT_ERROR',
-        `@sse/redis: ${missed} event(s) of "${topic.key}" were trimmed before this instance read them; raise maxReaderLag`,
-      ),
-    )
+    this.#sink.error(trimmedBeforeRead(missed, topic.key, 'raise maxReaderLag'))
   }
 
   #skip(id: string, key: string): void {
     this.#counters.skipped++
     if (this.#reportedForeign) return
     this.#reportedForeign = true
-    this.#sink.error(
-      new SSEError(
-        'TRANSPORT_ERROR',
-        `@sse/redis: skipped entry ${id} of "${key}": it was not written by @sse/redis (further ones are only counted, in stats().skipped)`,
-      ),
-    )
-  }
-
-  #whenReady(): Promise<void> {
-    const redis = this.#redis
-    if (redis.status === 'ready') return Promise.resolve()
-    if (redis.status === 'end') return Promise.reject(new Error('the Redis connection was closed'))
-    return new Promise((resolve) => {
-      const done = () => {
-        redis.off('ready', done)
-        clearInterval(check)
-        resolve()
-      }
-      // Also notices close() while waiting.
-      const check = setInterval(() => {
-        if (this.#closed) done()
-      }, 250)
-      redis.on('ready', done)
-    })
+    this.#sink.error(foreignEntry(id, key))
   }
 
   #failed(cause: unknown): void {
     if (!this.#healthy) return
     this.#healthy = false
-    const lost = this.#redis.status !== 'ready'
     this.#sink.error(
-      new SSEError(
-        lost ? 'TRANSPORT_UNAVAILABLE' : 'TRANSPORT_ERROR',
-        lost
-          ? '@sse/redis: lost the connection to Redis; reconnecting. Subscribers catch up from the topic streams once it is back'
-          : `@sse/redis: reading partition ${this.partition} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
-        { cause },
+      readFailed(
+        this.#redis,
+        cause,
+        `partition ${this.partition}`,
+        'Subscribers catch up from the topic streams once it is back',
       ),
     )
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { publishPrelude } from '../scriptPrelude.js'
 
 /**
  * Appends one event to the streams of its topics in one partition, atomically, under one id:
@@ -26,29 +27,11 @@ import { createHash } from 'node:crypto'
  * topic or one shared body.
  */
 export const TOPIC_PUBLISH_SCRIPT = `
-local head, index, publisher = KEYS[1], KEYS[2], KEYS[3]
+local head, index = KEYS[1], KEYS[2]
 local base = string.sub(head, 1, #head - 5)
 local m = #KEYS - 3
-local sequence = tonumber(ARGV[7])
-if sequence <= (tonumber(redis.call('GET', publisher)) or 0) then
-  return redis.error_reply('REORDERED a later publish of this instance ran first')
-end
-redis.call('SET', publisher, sequence, 'PX', 86400000)
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+${publishPrelude('KEYS[3]', 'ARGV[7]')}
 local state = redis.call('HMGET', head, 'ms', 'seq')
-
-local function split(id)
-  local dash = string.find(id, '-', 1, true)
-  return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
-end
-
-local function later(aMs, aSeq, bMs, bSeq)
-  if aMs == nil then return bMs, bSeq end
-  if bMs == nil then return aMs, aSeq end
-  if aMs > bMs or (aMs == bMs and aSeq >= bSeq) then return aMs, aSeq end
-  return bMs, bSeq
-end
 
 local lastMs, lastSeq = tonumber(state[1]), tonumber(state[2])
 if lastMs == nil then

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { SSEError } from '@sse/core'
 import type {
   ControlMessage,
   OutgoingMessage,
@@ -15,7 +14,7 @@ import { OrderedPublisher } from '../orderedPublisher.js'
 import type { RedisClient } from '../redisClient.js'
 import { compareStreamIds, STREAM_START } from '../streamId.js'
 import { createCounters } from '../transportCounters.js'
-import { commandError, unavailable } from '../transportError.js'
+import { commandError, startFailed, unavailable } from '../transportError.js'
 import type { TransportState } from '../transportState.js'
 import { decodeCursor, encodeCursor, splitId } from './cursorVector.js'
 import { liveDelivery } from './liveDelivery.js'
@@ -98,9 +97,7 @@ export class TopicStreamsTransport implements Transport {
       },
       (cause: unknown) => {
         this.#starting = undefined
-        throw cause instanceof SSEError
-          ? cause
-          : unavailable('cannot reach Redis; retrying in the background', cause)
+        throw startFailed(cause)
       },
     )
     this.#starting = started
