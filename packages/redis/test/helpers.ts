@@ -150,17 +150,7 @@ export async function holdingProxy(
   { command, occurrence = 1, delayMs }: HoldOptions,
 ): Promise<string> {
   const name = command.toLowerCase()
-  const sockets = new Set<Socket>()
-  const server = createServer((client) => {
-    const upstream = createConnection({ port, host: '127.0.0.1' })
-    for (const socket of [client, upstream]) {
-      sockets.add(socket)
-      socket.on('error', () => {})
-      socket.on('close', () => {
-        client.destroy()
-        upstream.destroy()
-      })
-    }
+  return tcpProxy(cleanups, port, (client, upstream) => {
     upstream.pipe(client)
     let seen = 0
     const forward = (chunk: Buffer) => {
@@ -186,6 +176,50 @@ export async function holdingProxy(
       }, delayMs)
     }
     client.on('data', forward)
+  })
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of Redis at `port` that counts the bytes Redis sends back
+ * through it. Resolves to its `redis://` URL and the counter; closed by the cleanups.
+ */
+export async function countingProxy(
+  cleanups: Cleanups,
+  port: number,
+): Promise<{ readonly url: string; readonly counter: { bytes: number } }> {
+  const counter = { bytes: 0 }
+  const url = await tcpProxy(cleanups, port, (client, upstream) => {
+    upstream.on('data', (chunk: Buffer) => {
+      counter.bytes += chunk.length
+    })
+    upstream.pipe(client)
+    client.pipe(upstream)
+  })
+  return { url, counter }
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of Redis at `port`: `wire` joins each client connection to its
+ * own upstream one. Either side closing closes both. Resolves to its `redis://` URL; closed by the
+ * cleanups.
+ */
+async function tcpProxy(
+  cleanups: Cleanups,
+  port: number,
+  wire: (client: Socket, upstream: Socket) => void,
+): Promise<string> {
+  const sockets = new Set<Socket>()
+  const server = createServer((client) => {
+    const upstream = createConnection({ port, host: '127.0.0.1' })
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on('error', () => {})
+      socket.on('close', () => {
+        client.destroy()
+        upstream.destroy()
+      })
+    }
+    wire(client, upstream)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   cleanups.push(

@@ -1,42 +1,10 @@
-import { type AddressInfo, createConnection, createServer, type Socket } from 'node:net'
 import type { RedisTransportOptions } from '@sse/redis'
 import { closeStreams, openStream } from '@sse/testing'
-import { type Cleanups, useCleanups } from '@sse/testkit'
+import { useCleanups } from '@sse/testkit'
 import { afterEach, describe, expect, test } from 'vitest'
-import { hasRedis, startInstance, uniquePrefix, useRedis } from '../helpers.js'
+import { countingProxy, hasRedis, startInstance, uniquePrefix, useRedis } from '../helpers.js'
 
 afterEach(closeStreams)
-
-/** A TCP proxy in front of Redis that counts the bytes Redis sends back through it. */
-async function countingProxy(cleanups: Cleanups, port: number) {
-  const sockets = new Set<Socket>()
-  const counter = { bytes: 0 }
-  const server = createServer((client) => {
-    const upstream = createConnection({ port, host: '127.0.0.1' })
-    for (const socket of [client, upstream]) {
-      sockets.add(socket)
-      socket.on('error', () => {})
-      socket.on('close', () => {
-        client.destroy()
-        upstream.destroy()
-      })
-    }
-    upstream.on('data', (chunk: Buffer) => {
-      counter.bytes += chunk.length
-    })
-    upstream.pipe(client)
-    client.pipe(upstream)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy()
-        server.close(() => resolve())
-      }),
-  )
-  return { url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}`, counter }
-}
 
 describe.runIf(hasRedis)('read traffic per instance', () => {
   const redis = useRedis()
