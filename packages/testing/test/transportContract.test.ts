@@ -35,6 +35,45 @@ function broken(tamper: (inner: MemoryTransport) => Partial<Transport>): Transpo
   return { ...memory, create: () => create(), createWithHistorySize: create }
 }
 
+/**
+ * The contract's options for MemoryTransports that deliver only the topics followed (`follow`, held
+ * until as many `unfollow`s), as a transport reading only what its streams want does; `tamper`
+ * breaks one behaviour. `timeout` is short: a follow that hangs fails fast.
+ */
+function following(
+  tamper: (refs: Map<string, number>) => Partial<Transport> = () => ({}),
+): TransportContractOptions {
+  const create = (historySize?: number) => {
+    const inner = new MemoryTransport(historySize === undefined ? {} : { historySize })
+    const refs = new Map<string, number>()
+    const transport: Transport = {
+      start: (sink) =>
+        inner.start({
+          ...sink,
+          deliver: (delivery) => {
+            if (delivery.topics.some((topic) => refs.has(topic))) sink.deliver(delivery)
+          },
+        }),
+      publish: (message) => inner.publish(message),
+      replay: (topics, lastEventId, limits) => inner.replay(topics, lastEventId, limits),
+      cursor: () => inner.cursor(),
+      follow(topics) {
+        for (const topic of topics) refs.set(topic, (refs.get(topic) ?? 0) + 1)
+      },
+      unfollow(topics) {
+        for (const topic of topics) {
+          const left = (refs.get(topic) ?? 0) - 1
+          if (left > 0) refs.set(topic, left)
+          else refs.delete(topic)
+        }
+      },
+      close: () => inner.close(),
+    }
+    return Object.assign(transport, tamper(refs))
+  }
+  return { ...memory, create: () => create(), createWithHistorySize: create, timeout: 300 }
+}
+
 /** Runs the checks whose names contain `fragment` (at least one) and returns how each ended. */
 async function outcomes(checks: readonly ContractCheck[], fragment: string) {
   const matching = checks.filter((check) => check.name.includes(fragment))
@@ -130,4 +169,39 @@ describe('the contract catches a broken transport', () => {
       '@sse/testing: transportContract option "resumesFromPublisherIds" must be a boolean, got "yes"',
     )
   })
+
+  test('one whose unfollow() stops reading a topic another follow still holds fails that check', async () => {
+    const checks = transportContract(
+      following((refs) => ({
+        unfollow(topics) {
+          for (const topic of topics) refs.delete(topic)
+        },
+      })),
+    )
+    expect(await outcomes(checks, 'while any follow() holds it')).toEqual(['failed'])
+  })
+
+  test('one whose follow() never settles fails the checks, within the timeout', async () => {
+    const checks = transportContract(following(() => ({ follow: () => new Promise(() => {}) })))
+    expect(await outcomes(checks, 'follow() with a lastEventId')).toEqual(['failed'])
+    expect(await outcomes(checks, 'exactly once')).toEqual(['failed'])
+  })
+
+  test('one whose follow() rejects an id it cannot read fails that check', async () => {
+    const checks = transportContract(
+      following((refs) => ({
+        follow(topics, lastEventId) {
+          if (lastEventId !== undefined && !/^\d+$/.test(lastEventId)) {
+            return Promise.reject(new Error(`bad id ${lastEventId}`))
+          }
+          for (const topic of topics) refs.set(topic, (refs.get(topic) ?? 0) + 1)
+        },
+      })),
+    )
+    expect(await outcomes(checks, 'follow() with a lastEventId')).toEqual([expect.any(Error)])
+  })
+})
+
+describe('a MemoryTransport that delivers only the topics followed meets the contract', () => {
+  for (const check of transportContract(following())) test(check.name, check.run)
 })

@@ -22,6 +22,16 @@ const PART = /^([0-9a-f])([0-9a-z]{1,11})-([0-9a-z]{1,11})$/
 const MAX_BACK = 36 ** 7 - 1
 const FLOOR = /^~[0-9a-z]{1,11}$/
 
+/**
+ * The position {@link encodeCursor} writes for one further behind the floor than it can say. It
+ * stands for an earlier one with no entry of the partition's read topics in between, so a client
+ * there has everything up to it: even when a reader has read less far (a partition where nothing
+ * was published yet, read from `0-0`).
+ */
+export function farthestBack(floor: number): string {
+  return `${floor - MAX_BACK}-0`
+}
+
 /** Splits a canonical stream id into numbers. */
 export function splitId(id: string): [ms: number, seq: number] {
   const dash = id.indexOf('-')

@@ -75,6 +75,8 @@ export class PartitionReader {
   /** A partition head read before the next `XREAD`: once it answers, {@link position} reaches it. */
   #pendingHead: string | undefined
   #loop: Promise<void> | undefined
+  /** The last blocking read answered part of an event (see {@link #consume}): read again at once. */
+  #split = false
   #closed = false
   #healthy = true
   #reportedForeign = false
@@ -178,13 +180,15 @@ export class PartitionReader {
     while (!this.#closed && this.#topics.size > 0) {
       const head = this.#pendingHead
       this.#pendingHead = undefined
+      const now = head !== undefined || this.#split
+      this.#split = false
       try {
         await whenReady(this.#redis, this.#abort.signal)
         if (this.#closed || this.#topics.size === 0) break
-        const reply = await this.#read(head !== undefined)
+        const reply = await this.#read(now)
         this.#healthy = true
         failures = 0
-        this.#consume(reply, head)
+        this.#consume(reply, head, !now)
       } catch (cause) {
         if (head !== undefined) {
           this.#pendingHead =
@@ -219,7 +223,12 @@ export class PartitionReader {
     return this.#redis.callBuffer('XREAD', ...args) as Promise<XReadReply>
   }
 
-  #consume(reply: XReadReply, head: string | undefined): void {
+  /**
+   * Hands on the events of a reply in id order, up to the cutoff of a full reply. A blocking read
+   * answers with the stream that woke it only (Redis 7.0), so an event stored in several followed
+   * topics may come in part: it is left for a read at once, which answers every stream.
+   */
+  #consume(reply: XReadReply, head: string | undefined, blocked: boolean): void {
     let cutoff: string | undefined
     const read: { topic: Followed; raw: RawTopicEntry; id: string; order: number }[] = []
     for (const [rawKey, entries] of reply ?? []) {
@@ -246,14 +255,23 @@ export class PartitionReader {
     }
     read.sort((a, b) => compareStreamIds(a.id, b.id) || a.order - b.order)
     let delivered: string | undefined
+    let held = false
     for (let i = 0; i < read.length; ) {
       const id = read[i]!.id
       if (cutoff !== undefined && compareStreamIds(id, cutoff) > 0) break
+      let end = i
+      while (end < read.length && read[end]!.id === id) end++
+      const entries = read.slice(i, end).map(({ topic, raw }) => ({
+        topic,
+        entry: parseTopicEntry(id, raw[1]),
+      }))
+      if (blocked && this.#partial(entries, id)) {
+        held = true
+        break
+      }
       const group: TopicRead[] = []
-      for (; i < read.length && read[i]!.id === id; i++) {
-        const { topic, raw } = read[i]!
+      for (const { topic, entry } of entries) {
         topic.position = id
-        const entry = parseTopicEntry(id, raw[1])
         if (entry === undefined) {
           this.#skip(id, topic.key)
           continue
@@ -261,6 +279,7 @@ export class PartitionReader {
         this.#counted(topic, entry.count)
         group.push({ topic: topic.name, entry })
       }
+      i = end
       delivered = id
       this.#position = this.#position === undefined ? id : later(this.#position, id)
       if (group.length > 0) {
@@ -268,9 +287,16 @@ export class PartitionReader {
         this.#sink.deliver(this.partition, group)
       }
     }
-    const known =
-      cutoff ??
-      (head === undefined ? delivered : delivered === undefined ? head : later(head, delivered))
+    if (held) {
+      this.#split = true
+      if (head !== undefined) {
+        this.#pendingHead = this.#pendingHead === undefined ? head : later(this.#pendingHead, head)
+      }
+    }
+    const known = held
+      ? delivered
+      : (cutoff ??
+        (head === undefined ? delivered : delivered === undefined ? head : later(head, delivered)))
     if (known !== undefined && this.#position !== undefined)
       this.#position = later(this.#position, known)
     if (this.#waiters.size > 0 && this.#position !== undefined) {
@@ -278,6 +304,20 @@ export class PartitionReader {
         if (compareStreamIds(this.#position, waiter.id) >= 0) waiter.resolve(true)
       }
     }
+  }
+
+  /** Whether a followed topic of the event has its entry still to read (not in `entries`). */
+  #partial(
+    entries: readonly { topic: Followed; entry: TopicEntry | undefined }[],
+    id: string,
+  ): boolean {
+    const topics = entries.find(({ entry }) => entry !== undefined)?.entry?.topics ?? []
+    for (const name of topics) {
+      const followed = this.#topics.get(name)
+      if (followed === undefined || entries.some(({ topic }) => topic === followed)) continue
+      if (compareStreamIds(followed.position, id) < 0) return true
+    }
+    return false
   }
 
   #counted(topic: Followed, count: number): void {

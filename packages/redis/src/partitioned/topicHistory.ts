@@ -13,8 +13,8 @@ import { parseTopicEntry, type RawTopicEntry, type TopicEntry } from './topicEnt
 
 /** Entries fetched per `XRANGE` page. */
 const PAGE = 200
-/** Bytes counted for the `id:` line of a replayed frame, before its cursor is known. */
-const ID_LINE_ESTIMATE = 64
+/** The shortest `id:` line of a replayed frame (`id: ~…\n`), counted until its cursor is known. */
+const ID_LINE_AT_LEAST = 6
 
 /** One partition of a replay: what the client has there, and how far this instance has read. */
 export interface PartitionRange {
@@ -91,13 +91,16 @@ export async function readTopicHistory(
     if (chosen === undefined) continue
     const { topic, entry: event } = chosen
     const token = event.key === undefined ? undefined : conflationToken(topic, event.key)
-    if (!answer.add(chosen, event.body.length + ID_LINE_ESTIMATE, token)) {
+    const idLine =
+      event.wireId === undefined ? ID_LINE_AT_LEAST : Buffer.byteLength(event.wireId) + 5
+    if (!answer.add(chosen, event.body.length + idLine, token)) {
       return { ...request.reset, capped: true }
     }
   }
   const kept = answer.finish()
   if (kept === undefined) return { ...request.reset, capped: true }
   const positions = new Map(request.start)
+  let bytes = 0
   const deliveries: Delivery[] = kept.map(({ partition, entry }, index) => {
     positions.set(partition, entry.id)
     let id = entry.wireId
@@ -108,8 +111,11 @@ export async function readTopicHistory(
           : encodeCursor(positions, request.floor)
     }
     const frame = Buffer.concat([Buffer.from(`id: ${id}\n`, 'utf8'), entry.body])
+    bytes += frame.length
     return { id, topics: entry.topics, frames: [frame] }
   })
+  // The caps hold for the frames as written, cursors included.
+  if (bytes > request.limits.maxBytes) return { ...request.reset, capped: true }
   return { reset: false, deliveries }
 }
 

@@ -16,7 +16,7 @@ import { compareStreamIds, STREAM_START } from '../streamId.js'
 import { createCounters } from '../transportCounters.js'
 import { commandError, startFailed, unavailable } from '../transportError.js'
 import type { TransportState } from '../transportState.js'
-import { decodeCursor, encodeCursor, splitId } from './cursorVector.js'
+import { decodeCursor, encodeCursor, farthestBack, splitId } from './cursorVector.js'
 import { liveDelivery } from './liveDelivery.js'
 import { PartitionLayout } from './partitionLayout.js'
 import { PartitionReader, type TopicRead } from './partitionReader.js'
@@ -162,7 +162,11 @@ export class TopicStreamsTransport implements Transport {
       if (head === undefined)
         throw unavailable('the stream’s topics are not being read; cannot replay')
       const from = resume.positions.get(partition)
-      if (from !== undefined && compareStreamIds(from, head) > 0) return reset
+      if (from !== undefined && compareStreamIds(from, head) > 0) {
+        // Nothing of these topics lies before a position written as far back as a cursor goes.
+        if (from === farthestBack(resume.floor)) continue
+        return reset
+      }
       ranges.push(
         from === undefined
           ? { partition, topics: group, from: `${resume.floor}-0`, inclusive: true, head }

@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import { type Cleanups, useCleanups } from '@sse/testkit'
+import { type Cleanups, useCleanups, waitFor } from '@sse/testkit'
 import {
   type ClusterMaster,
   type RedisCluster,
@@ -31,6 +31,19 @@ const FAILOVER_OPTIONS: ClusterOptions = {
   retryDelayOnClusterDown: 200,
   retryDelayOnMoved: 100,
   maxRedirections: 50,
+}
+
+/** Resolves once every replica of the master on `port` has all its writes (INFO replication). */
+async function replicated(cleanups: Cleanups, port: number): Promise<void> {
+  const direct = new Redis({ host: '127.0.0.1', port })
+  cleanups.push(() => direct.disconnect())
+  await waitFor(async () => {
+    const info = await direct.info('replication')
+    const offset = /master_repl_offset:(\d+)/.exec(info)?.[1]
+    const replicas = [...info.matchAll(/^slave\d+:.*offset=(\d+)/gm)].map((match) => match[1])
+    return replicas.length > 0 && replicas.every((replica) => replica === offset)
+  }, `the replica of ${port} to have every write`)
+  direct.disconnect()
 }
 
 /** For each master, a hash tag `{n}` whose slot that master serves, asking the cluster itself. */
@@ -124,6 +137,8 @@ describe.runIf(hasCluster)('losing a master of a local Redis Cluster', () => {
     const tags = await tagPerMaster(client, masters)
     for (const tag of tags) await client.xadd(`${tag}:events`, '*', 'data', 'before')
     const lost = masters[0]!
+    // Replication is asynchronous: a master lost before its replica has a write loses the write.
+    await replicated(cleanups, lost.port)
     await cluster.killNode(lost.port)
     // Sent before the cluster even noticed: it must wait for the replica, not fail.
     const during = client.xadd(`${tags[0]}:events`, '*', 'data', 'during').then(

@@ -101,6 +101,29 @@ describe.runIf(hasCluster)(
       for (const check of checks) test(check.name, check.run)
     })
 
+    describe('the partitioned layout (one partition: the contract orders across topics) meets the Transport contract', () => {
+      const created: Cluster[] = []
+      afterAll(() => Promise.all(created.map((client) => client.quit().catch(() => {}))))
+      const create = (topicHistory = 100) => {
+        const client = new Cluster([...cluster.nodes], CLUSTER_OPTIONS)
+        created.push(client)
+        return redisTransport({
+          client,
+          closeClient: true,
+          keyPrefix: `sse-contract:${randomUUID()}`,
+          partitions: 1,
+          topicHistory,
+          maxReaderLag: 0,
+        })
+      }
+      const checks = transportContract({
+        create: () => create(),
+        createWithHistorySize: create,
+        resumesFromPublisherIds: false,
+      })
+      for (const check of checks) test(check.name, check.run)
+    })
+
     test('partitioned: three partitions land on three masters; events fan out across instances, and a client resumes on another instance with no gap and no duplicate', async () => {
       const keyPrefix = `sse-cluster:${randomUUID()}`
       const [a, b] = await Promise.all(

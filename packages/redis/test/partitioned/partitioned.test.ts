@@ -115,6 +115,25 @@ describe.runIf(hasRedis)('the partitioned layout (3 partitions) on one Redis', (
     expect(reset?.event).toBe('sse-reset')
   })
 
+  test('an event of two topics an instance follows in one partition reaches it once, whole, though its blocked read wakes on one of the two streams', async () => {
+    const [a, b] = (await instances(2)) as [Instance, Instance]
+    const first = await openStream(`${b.url}/events?topics=${A0}`)
+    const second = await openStream(`${b.url}/events?topics=${A1}`)
+    const both = await openStream(`${b.url}/events?topics=${A1},${A0}`)
+    const before = b.transport.stats().delivered
+    for (let i = 0; i < 10; i++) {
+      // One at a time: b's read is blocked when each lands, and Redis 7.0 wakes it with one stream.
+      await a.broker.publish([A0, A1], `both ${i}`)
+      await both.until((event) => event.data === `both ${i}`)
+    }
+    const expected = Array.from({ length: 10 }, (_, i) => `both ${i}`)
+    expect(both.events.map((event) => event.data)).toEqual(expected)
+    for (const stream of [first, second]) {
+      expect((await stream.take(10)).map((event) => event.data)).toEqual(expected)
+    }
+    expect(b.transport.stats().delivered - before).toBe(10)
+  })
+
   test('an instance reads only the topics its streams want, and stops reading them when they leave', async () => {
     const [a, b] = (await instances(2)) as [Instance, Instance]
     expect(b.transport.stats()).toMatchObject({ partitionsRead: 0, topicsRead: 0 })

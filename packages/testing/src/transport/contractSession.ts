@@ -99,6 +99,8 @@ export class Session {
   readonly #timeout: number
   #count = 0
   #closed: Promise<void> | undefined
+  /** The topics of each `follow` call not unfollowed yet, as the streams of a broker would hold them. */
+  readonly #follows: (readonly string[])[] = []
 
   constructor(transport: Transport, timeout: number) {
     this.transport = transport
@@ -125,7 +127,38 @@ export class Session {
     return message
   }
 
-  async send(message: OutgoingMessage): Promise<string> {
+  /**
+   * Where the transport implements {@link Transport.follow}: follows `topics` as a stream opening
+   * with `lastEventId` would, until {@link unfollow} (or close). Without it, does nothing.
+   */
+  async follow(topics: readonly string[], lastEventId?: string): Promise<void> {
+    const { transport } = this
+    if (transport.follow === undefined) return
+    this.#follows.push(topics)
+    const what = `follow(${show(topics)}, ${show(lastEventId)})`
+    await within(() => transport.follow!(topics, lastEventId), this.#timeout, what)
+  }
+
+  /** Ends the follow of `topics` (the same array given to {@link follow}), as its stream ending would. */
+  unfollow(topics: readonly string[]): void {
+    const index = this.#follows.indexOf(topics)
+    if (index === -1) return
+    this.#follows.splice(index, 1)
+    this.transport.unfollow?.(topics)
+  }
+
+  /** Whether a follow not ended yet holds `topic`. */
+  following(topic: string): boolean {
+    return this.#follows.some((topics) => topics.includes(topic))
+  }
+
+  /**
+   * Publishes `message`, first following its topics that no follow holds, as a subscriber of them
+   * would have (`follow: false` publishes as is: to topics no stream of this instance wants).
+   */
+  async send(message: OutgoingMessage, follow = true): Promise<string> {
+    const missing = follow ? message.topics.filter((topic) => !this.following(topic)) : []
+    if (missing.length > 0) await this.follow(missing)
     const id = await within(() => this.transport.publish(message), this.#timeout, 'publish()')
     this.published++
     return id
@@ -136,13 +169,24 @@ export class Session {
     return this.sink.delivered(await this.send(this.message(topics, perTopic, undefined, key)))
   }
 
-  replay(topics: readonly string[], lastEventId: string, limits = ROOMY): Promise<ReplayResult> {
+  /** Replays as a stream resuming from `lastEventId` would: it follows `topics` first (till close). */
+  async replay(
+    topics: readonly string[],
+    lastEventId: string,
+    limits = ROOMY,
+  ): Promise<ReplayResult> {
+    await this.follow(topics, lastEventId)
     const what = `replay(${show(topics)}, ${show(lastEventId)})`
     return within(() => this.transport.replay(topics, lastEventId, limits), this.#timeout, what)
   }
 
+  /** Ends every follow still held, as a closing broker ends its streams, then closes the transport. */
   close(): Promise<void> {
-    this.#closed ??= within(() => this.transport.close(), this.#timeout, 'close()')
+    this.#closed ??= Promise.resolve()
+      .then(() => {
+        for (const topics of [...this.#follows]) this.unfollow(topics)
+      })
+      .then(() => within(() => this.transport.close(), this.#timeout, 'close()'))
     return this.#closed
   }
 }

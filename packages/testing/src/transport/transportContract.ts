@@ -6,6 +6,7 @@ import type { ContractCheck, DefineCheck } from './contractCheck.js'
 import { expectEvents, expectResets, runCheck, show, within } from './contractSession.js'
 import { type CreatePeers, controlChecks } from './controlChecks.js'
 import { deliveryChecks } from './deliveryChecks.js'
+import { followChecks } from './followChecks.js'
 import { replayChecks } from './replayChecks.js'
 
 /** Options of {@link transportContract}: how to make the transport under test, and what it can do. */
@@ -47,10 +48,11 @@ const HISTORY_SIZE = 3
  * The behaviour every {@link Transport} owes the broker, as checks that run in any test runner
  * (they throw `node:assert` errors). Each check creates its own transports, starts them with a
  * recording sink, and closes them when done. Where the `Transport` TSDoc is silent, the check's
- * name says what it expects. Throughout: a replay is asked for only once the events it covers were
- * delivered to the sink (a transport may leave out later ones, which reach the client live); a
- * replayed event may carry all its frames or only the one its subscribers get; and a healthy
- * transport reports no errors to its sink.
+ * name says what it expects. Throughout: a transport with `follow` is asked to follow the topics
+ * of each publish and replay first, as the broker's streams would, and to unfollow them on close;
+ * a replay is asked for only once the events it covers were delivered to the sink (a transport may
+ * leave out later ones, which reach the client live); a replayed event may carry all its frames or
+ * only the one its subscribers get; and a healthy transport reports no errors to its sink.
  *
  * Throws an {@link SSEError} `INVALID_OPTION` for bad options.
  *
@@ -78,6 +80,7 @@ export function transportContract(options: TransportContractOptions): ContractCh
     ...deliveryChecks(check),
     ...replayChecks(check, small),
     ...conflationChecks(check),
+    ...followChecks(check, timeout),
     check(
       resumesFromPublisherIds
         ? 'an event published with its own id carries it on the wire, and a client resumes from that id: replay returns exactly the later events'
