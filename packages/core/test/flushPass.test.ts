@@ -101,4 +101,45 @@ describe('FlushPass', () => {
     // Outside a pass nothing is shared (and nothing is kept between passes).
     expect(pass.concat(frames, 18)).not.toBe(chunks[0])
   })
+
+  test('a long hold lasts while held streams gather frames fast; after one that gathered none, the next hold is the shortest, and a fast one makes it long again', async () => {
+    // Each pass takes 30 ms of writing, so a busy stream's hold would be 30 ms (the window is 1 s).
+    const busy = (ms: number) => {
+      const until = performance.now() + ms
+      while (performance.now() < until) {}
+    }
+    const flushed: number[] = []
+    const pass: FlushPass<string> = new FlushPass<string>(() => {
+      flushed.push(pass.pass)
+      busy(30)
+    }, 1000)
+    /** Holds 'a' (busy: it just wrote), then says which comes first: its held pass or a 15 ms timer. */
+    const holdRace = async (gathered: number) => {
+      expect(pass.schedule('a', pass.pass)).toBe(true)
+      for (let i = 0; i < gathered; i++) pass.gathered()
+      const before = flushed.length
+      const first = await new Promise<string>((resolve) => {
+        const timer = setTimeout(() => resolve('timer'), 15)
+        const poll = setInterval(() => {
+          if (flushed.length > before) {
+            clearInterval(poll)
+            clearTimeout(timer)
+            resolve('held pass')
+          }
+        }, 0)
+        timer.unref()
+      })
+      // Then right after the held pass (busy again for the next hold).
+      while (flushed.length === before) await new Promise((resolve) => setImmediate(resolve))
+      return first
+    }
+    pass.schedule('a', 0)
+    await new Promise((resolve) => setImmediate(resolve))
+    // Long holds at first; this one gathers nothing, so the next is the shortest.
+    expect(await holdRace(0)).toBe('timer')
+    expect(await holdRace(0)).toBe('held pass')
+    // A short hold that gathers at a high rate (1,000 frames): long again.
+    expect(await holdRace(1000)).toBe('held pass')
+    expect(await holdRace(0)).toBe('timer')
+  })
 })

@@ -10,6 +10,8 @@ const SHARED_PER_FIRST_FRAME = 8
 const REMEMBERED_PASSES = 64
 /** Shortest hold, in ms (Node's timers do not fire sooner). */
 const MIN_HOLD = 1
+/** Frames per held stream per ms of hold a held pass must gather for the next hold to be long. */
+const GATHER_RATE = 1
 /**
  * Bytes a held stream may gather before it is written at the end of the turn instead of waiting for
  * the held pass: the hold's byte budget (see `docs/benchmarks.md` for how it was chosen).
@@ -33,7 +35,11 @@ function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
  *   published one per turn then cost one write per window per stream instead of one each.
  *
  * At low rates nothing waits; the window only shows when a stream gets events faster than one per
- * window. `window` 0 turns the held pass off. A held stream that gathers {@link HOLD_BYTES} or more
+ * window. A long hold pays only while frames come fast: when the last held pass gathered fewer than
+ * {@link GATHER_RATE} frames per stream per ms it held (events a pass or so apart, as at 100 events/s
+ * to 1,000 clients on 2 cores, where frames that fall due during a pass go out together anyway), the
+ * next hold is the shortest, adding a millisecond to their latency instead of a pass, until a short
+ * hold gathers at that rate again (events published one per turn). `window` 0 turns the held pass off. A held stream that gathers {@link HOLD_BYTES} or more
  * is {@link promote}d: written at the end of the turn, so the hold never piles up a burst.
  *
  * Subscribers of a topic usually hold the very same frames in a pass: {@link concat} joins them
@@ -52,6 +58,12 @@ export class FlushPass<TStream> {
   readonly #ends = new Float64Array(REMEMBERED_PASSES)
   /** How long a busy stream's frames wait now: the last pass's duration, within [1, window] ms. */
   #hold = MIN_HOLD
+  /** Frames that reached streams while they were held, in the held pass to come. */
+  #gathered = 0
+  /** When the held pass to come was scheduled (`performance.now()`). */
+  #heldSince = 0
+  /** Whether the last held pass gathered enough to be worth a long hold (see the class TSDoc). */
+  #gathering = true
   #inPass = false
   /** The current pass's concatenations, by first frame; emptied when the pass ends. */
   readonly #shared = new Map<Buffer, SharedChunk[]>()
@@ -69,6 +81,9 @@ export class FlushPass<TStream> {
   readonly #runHeld = (): void => {
     const streams = this.#held
     this.#held = []
+    const held = performance.now() - this.#heldSince
+    this.#gathering = this.#gathered >= streams.length * held * GATHER_RATE
+    this.#gathered = 0
     this.#run(streams)
   }
 
@@ -97,8 +112,16 @@ export class FlushPass<TStream> {
       this.#immediate.push(stream)
       return false
     }
-    if (this.#held.push(stream) === 1) setTimeout(this.#runHeld, this.#hold)
+    if (this.#held.push(stream) === 1) {
+      this.#heldSince = this.#turnTime
+      setTimeout(this.#runHeld, this.#gathering ? this.#hold : MIN_HOLD)
+    }
     return true
+  }
+
+  /** A held stream got one more frame: what tells whether holding pays. */
+  gathered(): void {
+    this.#gathered++
   }
 
   /**

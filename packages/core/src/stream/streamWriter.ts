@@ -234,9 +234,12 @@ export class StreamWriter {
     const scheduled = this.#scheduled
     if (scheduled === UNSCHEDULED) {
       this.#scheduled = this.settings.pass.schedule(this, this.#lastPass) ? HELD : IN_TURN
-    } else if (scheduled === HELD && this.#queue!.bytes >= HOLD_BYTES) {
-      this.#scheduled = IN_TURN
-      this.settings.pass.promote(this)
+    } else if (scheduled === HELD) {
+      this.settings.pass.gathered()
+      if (this.#queue!.bytes >= HOLD_BYTES) {
+        this.#scheduled = IN_TURN
+        this.settings.pass.promote(this)
+      }
     }
   }
 
