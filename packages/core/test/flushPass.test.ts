@@ -18,6 +18,11 @@ const microtasks = async () => {
   for (let i = 0; i < 5; i++) await Promise.resolve()
 }
 const ticks = () => new Promise<void>((resolve) => process.nextTick(resolve))
+/** Keeps the thread busy for `ms`, as writing to many sockets does. */
+const busy = (ms: number) => {
+  const until = performance.now() + ms
+  while (performance.now() < until) {}
+}
 
 describe('FlushPass', () => {
   test('streams that have not written yet are flushed together, in the turn they were scheduled', async () => {
@@ -60,10 +65,6 @@ describe('FlushPass', () => {
   test('a pass lasts until the writes its flushes set off are done, even those made in later microtasks', async () => {
     // As `@hono/node-server` does with a Fetch body: the flush only enqueues, and a reader writes
     // it in a later microtask, reaching the socket on a tick (here, 30 ms of writing).
-    const busy = (ms: number) => {
-      const until = performance.now() + ms
-      while (performance.now() < until) {}
-    }
     const flushed: number[] = []
     const pass: FlushPass<string> = new FlushPass<string>(() => {
       flushed.push(pass.pass)
@@ -104,10 +105,6 @@ describe('FlushPass', () => {
 
   test('a long hold lasts while held streams gather frames fast; after one that gathered none, the next hold is the shortest, and a fast one makes it long again', async () => {
     // Each pass takes 30 ms of writing, so a busy stream's hold would be 30 ms (the window is 1 s).
-    const busy = (ms: number) => {
-      const until = performance.now() + ms
-      while (performance.now() < until) {}
-    }
     const flushed: number[] = []
     const pass: FlushPass<string> = new FlushPass<string>(() => {
       flushed.push(pass.pass)

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { type AddressInfo, createConnection, createServer, type Socket } from 'node:net'
 import { type Broker, type BrokerOptions, createBroker, type SSEError } from '@sse/core'
 import { type RedisTransport, type RedisTransportOptions, redisTransport } from '@sse/redis'
+import { type ContractCheck, transportContract } from '@sse/testing/transport'
 import { type Cleanups, listen, waitFor } from '@sse/testkit'
 import { type RedisServer, redisAvailable, startRedis } from '@sse/testkit/redisServer'
 import { afterAll, beforeAll } from 'vitest'
@@ -230,4 +231,32 @@ async function tcpProxy(
       }),
   )
   return `redis://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+/**
+ * The Transport contract's checks for one layout of RedisTransport, each transport on a fresh key
+ * prefix over `connection()` (a URL, or a client it closes). The contract's history size is
+ * `historySize` in the single stream, `topicHistory` in the partitioned layout, which runs with one
+ * partition: the contract orders events across topics, which partitions order only within each.
+ */
+export function redisContract(
+  layout: 'single stream' | 'partitioned',
+  connection: () => Pick<RedisTransportOptions, 'url' | 'client' | 'closeClient'>,
+): ContractCheck[] {
+  const create = (history?: number) =>
+    redisTransport({
+      ...connection(),
+      keyPrefix: `sse-contract:${randomUUID()}`,
+      ...(layout === 'partitioned'
+        ? { partitions: 1, topicHistory: history ?? 100, maxReaderLag: 0 }
+        : history === undefined
+          ? {}
+          : { historySize: history }),
+    })
+  // Only stream ids can be looked up: an event's own id is answered with a reset.
+  return transportContract({
+    create: () => create(),
+    createWithHistorySize: create,
+    resumesFromPublisherIds: false,
+  })
 }

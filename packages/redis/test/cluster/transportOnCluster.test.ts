@@ -3,7 +3,6 @@ import { once } from 'node:events'
 import { createBroker, type SSEError } from '@sse/core'
 import { type RedisTransport, type RedisTransportOptions, redisTransport } from '@sse/redis'
 import { closeStreams, openStream } from '@sse/testing'
-import { transportContract } from '@sse/testing/transport'
 import {
   type Cleanups,
   listen,
@@ -21,6 +20,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { PartitionLayout } from '../../src/partitioned/partitionLayout.js'
 import { TOPIC_PUBLISH_SCRIPT } from '../../src/partitioned/topicPublishScript.js'
 import { PUBLISH_SCRIPT } from '../../src/publishScript.js'
+import { redisContract } from '../helpers.js'
 import { topicsIn } from '../partitioned/partitionHelpers.js'
 
 const hasCluster = redisClusterAvailable('@sse/redis cluster tests')
@@ -79,50 +79,19 @@ describe.runIf(hasCluster)(
     }, 60_000)
     afterAll(() => cluster?.stop())
 
-    describe('the single-stream layout meets the Transport contract', () => {
-      const created: Cluster[] = []
-      afterAll(() => Promise.all(created.map((client) => client.quit().catch(() => {}))))
-      const create = (historySize?: number) => {
-        const client = new Cluster([...cluster.nodes], CLUSTER_OPTIONS)
-        created.push(client)
-        return redisTransport({
-          client,
-          closeClient: true,
-          keyPrefix: `sse-contract:${randomUUID()}`,
-          ...(historySize === undefined ? {} : { historySize }),
+    for (const layout of ['single stream', 'partitioned'] as const) {
+      describe(`the ${layout} layout meets the Transport contract`, () => {
+        const created: Cluster[] = []
+        afterAll(() => Promise.all(created.map((client) => client.quit().catch(() => {}))))
+        // Called lazily, in each check: the cluster starts in beforeAll.
+        const checks = redisContract(layout, () => {
+          const client = new Cluster([...cluster.nodes], CLUSTER_OPTIONS)
+          created.push(client)
+          return { client, closeClient: true }
         })
-      }
-      // Defined lazily: the cluster starts in beforeAll.
-      const checks = transportContract({
-        create: () => create(),
-        createWithHistorySize: create,
-        resumesFromPublisherIds: false,
+        for (const check of checks) test(check.name, check.run)
       })
-      for (const check of checks) test(check.name, check.run)
-    })
-
-    describe('the partitioned layout (one partition: the contract orders across topics) meets the Transport contract', () => {
-      const created: Cluster[] = []
-      afterAll(() => Promise.all(created.map((client) => client.quit().catch(() => {}))))
-      const create = (topicHistory = 100) => {
-        const client = new Cluster([...cluster.nodes], CLUSTER_OPTIONS)
-        created.push(client)
-        return redisTransport({
-          client,
-          closeClient: true,
-          keyPrefix: `sse-contract:${randomUUID()}`,
-          partitions: 1,
-          topicHistory,
-          maxReaderLag: 0,
-        })
-      }
-      const checks = transportContract({
-        create: () => create(),
-        createWithHistorySize: create,
-        resumesFromPublisherIds: false,
-      })
-      for (const check of checks) test(check.name, check.run)
-    })
+    }
 
     test('partitioned: three partitions land on three masters; events fan out across instances, and a client resumes on another instance with no gap and no duplicate', async () => {
       const keyPrefix = `sse-cluster:${randomUUID()}`
