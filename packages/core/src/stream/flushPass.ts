@@ -39,8 +39,9 @@ function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
  * {@link GATHER_RATE} frames per stream per ms it held (events a pass or so apart, as at 100 events/s
  * to 1,000 clients on 2 cores, where frames that fall due during a pass go out together anyway), the
  * next hold is the shortest, adding a millisecond to their latency instead of a pass, until a short
- * hold gathers at that rate again (events published one per turn). `window` 0 turns the held pass off. A held stream that gathers {@link HOLD_BYTES} or more
- * is {@link promote}d: written at the end of the turn, so the hold never piles up a burst.
+ * hold gathers at that rate again (events published one per turn). `window` 0 turns the held pass
+ * off. A held stream that gathers {@link HOLD_BYTES} or more is {@link promote}d: written at the end
+ * of the turn, so the hold never piles up a burst.
  *
  * Subscribers of a topic usually hold the very same frames in a pass: {@link concat} joins them
  * once and hands every such stream the same chunk (an identity check, so it is always right).
