@@ -58,6 +58,8 @@ export class ResponseBridge {
   #forget: (() => void) | undefined
   /** The runtime cancelled the body: its controller takes nothing more, not even `close()`. */
   #cancelled = false
+  /** Ends the parked `pull` (see the constructor): the next one tells that the runtime has read. */
+  #unpark: (() => void) | undefined
 
   /**
    * `connection`: the connection the request came on, when the server lets us see it
@@ -75,9 +77,16 @@ export class ResponseBridge {
           this.#controller = controller
         },
         pull: () => {
-          if (!this.#behind) return
-          this.#behind = false
-          this.#emit(this.#drainListeners)
+          if (this.#behind) {
+            this.#behind = false
+            this.#emit(this.#drainListeners)
+            return
+          }
+          // Parked until `write()` finds the queue full: the stream calls `pull` again only then,
+          // when the runtime has read, instead of after every chunk (a call and a promise each).
+          return new Promise<void>((resolve) => {
+            this.#unpark = resolve
+          })
         },
         cancel: () => {
           this.#cancelled = true
@@ -141,7 +150,12 @@ export class ResponseBridge {
     this.#wrote = true
     this.#controller.enqueue(chunk)
     const room = (this.#controller.desiredSize ?? 0) > 0
-    if (!room) this.#behind = true
+    if (!room) {
+      this.#behind = true
+      const unpark = this.#unpark
+      this.#unpark = undefined
+      unpark?.()
+    }
     return room
   }
 
