@@ -60,8 +60,9 @@ export interface SSEStreamOptions {
    * of one turn) writes at once, so nothing waits at low rates. One that wrote more recently, while
    * events come faster than the sockets take them, gathers what it is sent for one write after that
    * flush time, capped at this window, on a timer shared by every stream: events published one per
-   * turn then cost one write per stream per window instead of one each; a stream that gathers 32 KiB
-   * is written at the end of the turn instead of waiting longer. `0` turns it off.
+   * turn then cost one write per stream per window instead of one each; a stream that gathers 32 KiB,
+   * or gets a frame of 16 KiB or more, is written at the end of the turn instead of waiting. `0`
+   * turns it off.
    * @default 10
    */
   coalesceWindow?: number

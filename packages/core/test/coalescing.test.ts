@@ -64,6 +64,34 @@ describe('adaptive write coalescing', () => {
     expect(writes.count - before).toBeLessThan(count / 2)
   })
 
+  test('a frame of 16 KiB or more is never held: a busy stream writes it in the turn it is published', async () => {
+    const { broker, writes, url } = await serveCounted(1000)
+    const client = await openStream(url)
+    await broker.publish('t', 'warm-up')
+    const large = 'x'.repeat(16 * 1024)
+    const small = 'y'.repeat(100)
+    let writtenInTurn = 0
+    let smallHeld = 0
+    for (let i = 0; i < 30; i++) {
+      // One per turn, right after the previous write: the stream is busy, so a small frame is held.
+      await nextTurn()
+      let before = writes.count
+      void broker.publish('t', small)
+      for (let j = 0; j < 10; j++) await Promise.resolve()
+      if (writes.count === before) smallHeld++
+      await nextTurn()
+      before = writes.count
+      void broker.publish('t', large)
+      for (let j = 0; j < 10; j++) await Promise.resolve()
+      if (writes.count > before) writtenInTurn++
+    }
+    const events = await client.take(61)
+    expect(events.filter((event) => event.data === large)).toHaveLength(30)
+    // The control: small frames in the same place were held (not every time on a stalled machine).
+    expect(smallHeld).toBeGreaterThan(0)
+    expect(writtenInTurn).toBe(30)
+  })
+
   test('coalesceWindow 0 writes each turn’s frames at once: one write per turn', async () => {
     const { broker, writes, url } = await serveCounted(0)
     const client = await openStream(url)

@@ -17,6 +17,12 @@ const GATHER_RATE = 1
  * the held pass: the hold's byte budget (see `docs/benchmarks.md` for how it was chosen).
  */
 export const HOLD_BYTES = 32 * 1024
+/**
+ * A frame this large is never held: it goes out at the end of its turn (with whatever waits before
+ * it), as it would without coalescing. It fills a write of its own, so holding it would save at most
+ * one write, and a held frame waits out whatever else keeps the event loop busy.
+ */
+export const LARGE_FRAME = HOLD_BYTES / 2
 
 function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
   if (a.length !== b.length) return false
@@ -40,8 +46,9 @@ function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
  * to 1,000 clients on 2 cores, where frames that fall due during a pass go out together anyway), the
  * next hold is the shortest, adding a millisecond to their latency instead of a pass, until a short
  * hold gathers at that rate again (events published one per turn). `window` 0 turns the held pass
- * off. A held stream that gathers {@link HOLD_BYTES} or more is {@link promote}d: written at the end
- * of the turn, so the hold never piles up a burst.
+ * off. A stream that gathers {@link HOLD_BYTES} or more, or gets a frame of {@link LARGE_FRAME} or
+ * more, is written at the end of the turn ({@link promote}d if it was held), so the hold never piles
+ * up a burst nor delays a large frame.
  *
  * Subscribers of a topic usually hold the very same frames in a pass: {@link concat} joins them
  * once and hands every such stream the same chunk (an identity check, so it is always right).

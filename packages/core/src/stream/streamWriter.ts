@@ -8,7 +8,7 @@ import {
   WRITTEN,
   writeBody,
 } from './bodyWriter.js'
-import { HOLD_BYTES } from './flushPass.js'
+import { HOLD_BYTES, LARGE_FRAME } from './flushPass.js'
 import { FrameQueue, fitsUnder } from './frameQueue.js'
 import { ReplayPages } from './replayPages.js'
 import type { RawResponse } from './responseHead.js'
@@ -45,8 +45,8 @@ const draining = new WeakMap<object, StreamWriter>()
  * first, and whether its client is behind.
  *
  * - Frames go out at the end of the turn, or with the held pass when the stream wrote moments ago
- *   (adaptive coalescing, see `FlushPass`), or at the end of the turn once 32 KiB wait. Frames that
- *   wait there are our choice and count against no bound.
+ *   (adaptive coalescing, see `FlushPass`), or at the end of the turn once 32 KiB wait or a frame of
+ *   16 KiB or more comes. Frames that wait there are our choice and count against no bound.
  * - The client is behind only while Node holds bytes it could not send and `'drain'` has not come.
  *   Then frames queue, and `maxBufferedBytes` caps the queue plus the write Node holds unsent; a keyed
  *   frame that grows the queue is checked against the queue alone (see {@link sendKeyed}).
@@ -126,7 +126,7 @@ export class StreamWriter {
       return false
     }
     queue.push(frame)
-    if (this.#host.isOpen && !this.#behind) this.#schedule()
+    if (this.#host.isOpen && !this.#behind) this.#schedule(frame.length)
     return true
   }
 
@@ -145,7 +145,7 @@ export class StreamWriter {
       }
     }
     const replaced = queue.pushKeyed(frame, token)
-    if (this.#host.isOpen && !this.#behind) this.#schedule()
+    if (this.#host.isOpen && !this.#behind) this.#schedule(frame.length)
     return replaced ? SENT | REPLACED : SENT
   }
 
@@ -230,16 +230,25 @@ export class StreamWriter {
     this.#unsent = chunk.length
   }
 
-  #schedule(): void {
+  /** Joins a pass: the held one while busy, unless `frameBytes` or the queue is large enough to write now. */
+  #schedule(frameBytes = 0): void {
     const scheduled = this.#scheduled
+    if (scheduled === IN_TURN) return
+    const pass = this.settings.pass
+    const large = frameBytes >= LARGE_FRAME || (this.#queue?.bytes ?? 0) >= HOLD_BYTES
     if (scheduled === UNSCHEDULED) {
-      this.#scheduled = this.settings.pass.schedule(this, this.#lastPass) ? HELD : IN_TURN
-    } else if (scheduled === HELD) {
-      this.settings.pass.gathered()
-      if (this.#queue!.bytes >= HOLD_BYTES) {
+      if (large) {
         this.#scheduled = IN_TURN
-        this.settings.pass.promote(this)
+        pass.promote(this)
+      } else {
+        this.#scheduled = pass.schedule(this, this.#lastPass) ? HELD : IN_TURN
       }
+      return
+    }
+    pass.gathered()
+    if (large) {
+      this.#scheduled = IN_TURN
+      pass.promote(this)
     }
   }
 
