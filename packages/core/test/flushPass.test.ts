@@ -139,4 +139,27 @@ describe('FlushPass', () => {
     expect(await holdRace(1000)).toBe('held pass')
     expect(await holdRace(0)).toBe('timer')
   })
+
+  test('after a hold that gathered nothing, a stream that wrote 3 ms ago goes at once, where a long hold held it', async () => {
+    // Each pass takes 50 ms of writing: a busy stream's long hold is 50 ms.
+    const flushed: number[] = []
+    const pass: FlushPass<string> = new FlushPass<string>(() => {
+      flushed.push(pass.pass)
+      busy(50)
+    }, 1000)
+    const afterPass = async () => {
+      await new Promise((resolve) => setImmediate(resolve))
+      busy(3)
+    }
+    pass.schedule('a', 0)
+    await afterPass()
+    // Holds are long at first: 3 ms after its write, the stream is still busy.
+    expect(pass.schedule('a', pass.pass)).toBe(true)
+    await waitFor(() => flushed.length === 2)
+    // That hold gathered nothing: 3 ms of quiet is now idle, and the frame goes in this turn.
+    await afterPass()
+    expect(pass.schedule('a', pass.pass)).toBe(false)
+    await microtasks()
+    expect(flushed).toEqual([1, 2, 3])
+  })
 })

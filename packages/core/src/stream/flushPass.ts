@@ -33,22 +33,23 @@ function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
 /**
  * Gathers the frames streams get into as few writes as it can, adaptively:
  *
- * - A stream that has not written for `window` ms is idle: its frames go out one microtask after
- *   they are sent, together with every other frame sent in the same turn (one write per stream per
- *   turn, as before coalescing existed).
- * - A stream that wrote less than `window` ms ago is busy: its frames wait for the next held pass,
- *   run by one timer shared by every stream of this window, at most `window` ms away. Events
- *   published one per turn then cost one write per window per stream instead of one each.
+ * - A stream that has not written for as long as the last pass took (the hold: at least 1 ms, at
+ *   most `window` ms) is idle: its frames go out one microtask after they are sent, together with
+ *   every other frame sent in the same turn (one write per stream per turn, as before coalescing).
+ * - A stream that wrote more recently is busy: its frames wait for the next held pass, run by one
+ *   timer shared by every stream of this window, a hold away. Events published one per turn then
+ *   cost one write per hold per stream instead of one each.
  *
  * At low rates nothing waits; the window only shows when a stream gets events faster than one per
  * window. A long hold pays only while frames come fast: when the last held pass gathered fewer than
  * {@link GATHER_RATE} frames per stream per ms it held (events a pass or so apart, as at 100 events/s
  * to 1,000 clients on 2 cores, where frames that fall due during a pass go out together anyway), the
- * next hold is the shortest, adding a millisecond to their latency instead of a pass, until a short
- * hold gathers at that rate again (events published one per turn). `window` 0 turns the held pass
- * off. A stream that gathers {@link HOLD_BYTES} or more, or gets a frame of {@link LARGE_FRAME} or
- * more, is written at the end of the turn ({@link promote}d if it was held), so the hold never piles
- * up a burst nor delays a large frame.
+ * hold is the shortest (1 ms) for waiting and for telling idle from busy: an event a millisecond or
+ * more after the last pass goes out at once, as the plain loop's would, and one right after it waits
+ * a millisecond. A short hold that gathers at that rate again (events published one per turn) makes
+ * holds long again. `window` 0 turns the held pass off. A stream that gathers {@link HOLD_BYTES} or
+ * more, or gets a frame of {@link LARGE_FRAME} or more, is written at the end of the turn
+ * ({@link promote}d if it was held), so the hold never piles up a burst nor delays a large frame.
  *
  * Subscribers of a topic usually hold the very same frames in a pass: {@link concat} joins them
  * once and hands every such stream the same chunk (an identity check, so it is always right).
@@ -116,7 +117,9 @@ export class FlushPass<TStream> {
    */
   schedule(stream: TStream, lastPass: number): boolean {
     if (this.#turnTime < 0) this.#startTurn()
-    if (this.#window === 0 || this.#turnTime - this.#endOf(lastPass) >= this.#hold) {
+    // Idle after a long hold's worth of quiet while holding gathers; else after the shortest hold.
+    const quiet = this.#gathering ? this.#hold : MIN_HOLD
+    if (this.#window === 0 || this.#turnTime - this.#endOf(lastPass) >= quiet) {
       this.#immediate.push(stream)
       return false
     }
