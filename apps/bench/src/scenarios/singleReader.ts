@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import type { BenchConfig } from '../benchConfig.js'
 import {
   type BenchContext,
@@ -55,7 +56,13 @@ async function singleReaderOf(
         const { rss: rssBefore } = await server.call<MemorySample>({ op: 'memory' })
         await server.call({ op: 'peakRss', reset: true })
         const before = await server.call<ServerUsage>({ op: 'usage' })
-        if (config.busy) await server.call({ op: 'busy', ...BUSY })
+        if (config.busy) {
+          await server.call({ op: 'busy', ...BUSY })
+          // Pacing starts half a period after the busy schedule: a run whose length is a whole number
+          // of periods would end as a busy period starts, and each contender's figure would hang on
+          // whether its last write beat that one timer.
+          await delay(BUSY.everyMs / 2)
+        }
         const paced = server.call<BurstResult>(
           { op: 'paced', count: events, size, megabytesPerSecond: config.rate },
           timeout,
@@ -104,7 +111,7 @@ async function singleReaderOf(
     },
     samples,
     method: [
-      `One client reads as fast as it can (a load-generator thread of the orchestrator's process parsing every event); the server publishes ${events} events of ${size} bytes (${config.megabytes} MiB of event data) at most one per event-loop turn (setImmediate between publishes), paced at ${config.rate} MB/s on a drift-free schedule (a 1 ms timer while ahead of it; behind it, one event per turn until caught up), the same code for every contender. ${config.busy ? `Meanwhile a timer keeps the server's event loop busy ${BUSY.forMs} ms in every ${BUSY.everyMs} ms (a busy-wait), as an app that renders pages or parses bodies does, from the first publish until the reader has the last event.` : "The server's event loop does nothing else."} Our packages run with their defaults (maxBufferedBytes 512 KiB, onOverflow 'disconnect').`,
+      `One client reads as fast as it can (a load-generator thread of the orchestrator's process parsing every event); the server publishes ${events} events of ${size} bytes (${config.megabytes} MiB of event data) at most one per event-loop turn (setImmediate between publishes), paced at ${config.rate} MB/s on a drift-free schedule (a 1 ms timer while ahead of it; behind it, one event per turn until caught up), the same code for every contender. ${config.busy ? `Meanwhile a timer keeps the server's event loop busy ${BUSY.forMs} ms in every ${BUSY.everyMs} ms (a busy-wait), as an app that renders pages or parses bodies does, from half a period before the first publish (so the run does not end as a busy period starts) until the reader has the last event.` : "The server's event loop does nothing else."} Our packages run with their defaults (maxBufferedBytes 512 KiB, onOverflow 'disconnect').`,
       `MB/s = event data received (events × event bytes, MB = 2²⁰ bytes; framing not counted, so ours, with an id: and an event: line per event, write more) ÷ (last receipt − first publish); × pace = that ÷ ${config.rate} MB/s: at most 1, less when the server (or the reader) falls behind the pace. Cut = the server ended the reader's stream before the last event: a reader that keeps up with the pace must never be taken for a stalled one.`,
       "Server CPU per MB (the CPU time of the busy-waits taken out) and write syscalls per event over the same span; peak RSS growth = the server's highest RSS during the run (sampled every 20 ms) minus before it: what it buffered for the reader, and for ours their history too (by default the last 1,000 events of the topic).",
       ...(context.responsePath ? [RESPONSE_PATH_NOTE] : []),
