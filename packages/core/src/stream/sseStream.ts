@@ -33,10 +33,11 @@ type Tagged = RawResponse & { [kStream]?: SSEStream }
  * One Server-Sent Events response over Node's `ServerResponse` or `Http2ServerResponse`.
  *
  * Frames sent in one turn go out in one write, and a busy stream's frames are coalesced for at most
- * `coalesceWindow` ms (or until 32 KiB wait; a frame of 16 KiB or more is never held): waits of our choosing, never counted against the
- * client. A client is behind only while its socket pushes back; then what is held for it may reach
- * `maxBufferedBytes`, past which `onOverflow` applies (see `StreamWriter`). Nothing waits on
- * `'drain'` forever: a socket blocked through two keep-alive sweeps is ended.
+ * `coalesceWindow` ms (or until 32 KiB wait; a frame of 16 KiB or more is never held): waits of our
+ * choosing, never counted against the client. A client is behind only while its socket pushes back;
+ * then what is held for it may reach `maxBufferedBytes`, past which `onOverflow` applies (see
+ * `StreamWriter`). Nothing waits on `'drain'` forever: a socket blocked through two keep-alive
+ * sweeps is ended.
  *
  * @example
  * http.createServer((req, res) => {
