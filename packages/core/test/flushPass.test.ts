@@ -103,13 +103,22 @@ describe('FlushPass', () => {
     expect(pass.concat(frames, 18)).not.toBe(chunks[0])
   })
 
-  test('a long hold lasts while held streams gather frames fast; after one that gathered none, the next hold is the shortest, and a fast one makes it long again', async () => {
-    // Each pass takes 30 ms of writing, so a busy stream's hold would be 30 ms (the window is 1 s).
+  test('a long hold lasts while held streams gather frames fast; after one that gathered none, nothing is held until a short test hold 50 ms later, and a fast one makes holds long again', async () => {
+    // Each pass takes `work` ms of writing: 30 ms makes a busy stream's hold 30 ms (the window is 1 s).
+    let work = 30
     const flushed: number[] = []
     const pass: FlushPass<string> = new FlushPass<string>(() => {
       flushed.push(pass.pass)
-      busy(30)
+      busy(work)
     }, 1000)
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+    /** Schedules 'a' as idle, then waits for its pass to end: 'a' has just written. */
+    const justWrote = async () => {
+      expect(pass.schedule('a', 0)).toBe(false)
+      await microtasks()
+      await ticks()
+      await ticks()
+    }
     /** Holds 'a' (busy: it just wrote), then says which comes first: its held pass or a 15 ms timer. */
     const holdRace = async (gathered: number) => {
       expect(pass.schedule('a', pass.pass)).toBe(true)
@@ -126,16 +135,21 @@ describe('FlushPass', () => {
         }, 0)
         timer.unref()
       })
-      // Then right after the held pass (busy again for the next hold).
-      while (flushed.length === before) await new Promise((resolve) => setImmediate(resolve))
+      while (flushed.length === before) await nextTurn()
       return first
     }
-    pass.schedule('a', 0)
-    await new Promise((resolve) => setImmediate(resolve))
-    // Long holds at first; this one gathers nothing, so the next is the shortest.
+    await justWrote()
+    // Long holds at first; this one gathers nothing, so holding stops.
     expect(await holdRace(0)).toBe('timer')
-    expect(await holdRace(0)).toBe('held pass')
-    // A short hold that gathers at a high rate (1,000 frames): long again.
+    // Within 50 ms of that hold, a stream that wrote a moment ago still goes in its turn.
+    work = 1
+    await justWrote()
+    expect(pass.schedule('a', pass.pass)).toBe(false)
+    // 50 ms after it, a short hold tests holding again: it gathers at a high rate (1,000 frames),
+    // so holds are long again (30 ms, the last pass's length).
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    work = 30
+    await justWrote()
     expect(await holdRace(1000)).toBe('held pass')
     expect(await holdRace(0)).toBe('timer')
   })

@@ -12,6 +12,8 @@ const REMEMBERED_PASSES = 64
 const MIN_HOLD = 1
 /** Frames per held stream per ms of hold a held pass must gather for the next hold to be long. */
 const GATHER_RATE = 1
+/** While holding does not gather, ms between the holds that test whether it gathers again. */
+const PROBE_EVERY = 50
 /**
  * Bytes a held stream may gather before it is written at the end of the turn instead of waiting for
  * the held pass: the hold's byte budget (see `docs/benchmarks.md` for how it was chosen).
@@ -43,11 +45,12 @@ function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
  * At low rates nothing waits; the window only shows when a stream gets events faster than one per
  * window. A long hold pays only while frames come fast: when the last held pass gathered fewer than
  * {@link GATHER_RATE} frames per stream per ms it held (events a pass or so apart, as at 100 events/s
- * to 1,000 clients on 2 cores, where frames that fall due during a pass go out together anyway), the
- * hold is the shortest (1 ms) for waiting and for telling idle from busy: an event a millisecond or
- * more after the last pass goes out at once, as the plain loop's would, and one right after it waits
- * a millisecond. A short hold that gathers at that rate again (events published one per turn) makes
- * holds long again. `window` 0 turns the held pass off. A stream that gathers {@link HOLD_BYTES} or
+ * to 1,000 clients on 2 cores, where frames that fall due during a pass go out together anyway),
+ * holding stops: frames go out in their turn, as the plain loop's would, but for one short hold
+ * (1 ms) every {@link PROBE_EVERY} ms of the streams that wrote less than that ago. A held pass idles
+ * the thread, so on a saturated one each hold would cost every later event its length. When a short
+ * hold gathers at that rate again (events published one per turn), holds are long again. `window` 0
+ * turns the held pass off. A stream that gathers {@link HOLD_BYTES} or
  * more, or gets a frame of {@link LARGE_FRAME} or more, is written at the end of the turn
  * ({@link promote}d if it was held), so the hold never piles up a burst nor delays a large frame.
  *
@@ -73,6 +76,8 @@ export class FlushPass<TStream> {
   #heldSince = 0
   /** Whether the last held pass gathered enough to be worth a long hold (see the class TSDoc). */
   #gathering = true
+  /** While not {@link #gathering}: when the next hold may test whether holding gathers again. */
+  #probeAt = 0
   #inPass = false
   /** The current pass's concatenations, by first frame; emptied when the pass ends. */
   readonly #shared = new Map<Buffer, SharedChunk[]>()
@@ -92,6 +97,7 @@ export class FlushPass<TStream> {
     this.#held = []
     const held = performance.now() - this.#heldSince
     this.#gathering = this.#gathered >= streams.length * held * GATHER_RATE
+    if (!this.#gathering) this.#probeAt = performance.now() + PROBE_EVERY
     this.#gathered = 0
     this.#run(streams)
   }
@@ -117,8 +123,13 @@ export class FlushPass<TStream> {
    */
   schedule(stream: TStream, lastPass: number): boolean {
     if (this.#turnTime < 0) this.#startTurn()
-    // Idle after a long hold's worth of quiet while holding gathers; else after the shortest hold.
-    const quiet = this.#gathering ? this.#hold : MIN_HOLD
+    // While holding gathers, idle after a hold's worth of quiet. Else nothing is held, but for a
+    // short hold every PROBE_EVERY ms, of streams that wrote less than that hold ago.
+    const quiet = this.#gathering
+      ? this.#hold
+      : this.#turnTime >= this.#probeAt
+        ? MIN_HOLD
+        : 0
     if (this.#window === 0 || this.#turnTime - this.#endOf(lastPass) >= quiet) {
       this.#immediate.push(stream)
       return false
