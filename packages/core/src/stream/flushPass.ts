@@ -125,11 +125,7 @@ export class FlushPass<TStream> {
     if (this.#turnTime < 0) this.#startTurn()
     // While holding gathers, idle after a hold's worth of quiet. Else nothing is held, but for a
     // short hold every PROBE_EVERY ms, of streams that wrote less than that hold ago.
-    const quiet = this.#gathering
-      ? this.#hold
-      : this.#turnTime >= this.#probeAt
-        ? MIN_HOLD
-        : 0
+    const quiet = this.#gathering ? this.#hold : this.#turnTime >= this.#probeAt ? MIN_HOLD : 0
     if (this.#window === 0 || this.#turnTime - this.#endOf(lastPass) >= quiet) {
       this.#immediate.push(stream)
       return false
