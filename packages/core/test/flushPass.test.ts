@@ -139,10 +139,11 @@ describe('FlushPass', () => {
       return first
     }
     await justWrote()
-    // Long holds at first; this one gathers nothing, so holding stops.
+    // Long holds at first (30 ms, the last pass's length); this one gathers nothing, so holding
+    // stops. Its pass, and the next, take 1 ms: the next steps come well within 50 ms of it.
+    work = 1
     expect(await holdRace(0)).toBe('timer')
     // Within 50 ms of that hold, a stream that wrote a moment ago still goes in its turn.
-    work = 1
     await justWrote()
     expect(pass.schedule('a', pass.pass)).toBe(false)
     // 50 ms after it, a short hold tests holding again: it gathers at a high rate (1,000 frames),
