@@ -61,8 +61,9 @@ export interface SSEStreamOptions {
    * events come faster than the sockets take them, gathers what it is sent for one write after that
    * flush time, capped at this window, on a timer shared by every stream: events published one per
    * turn then cost one write per stream per window instead of one each; a stream that gathers 32 KiB,
-   * or gets a frame of 16 KiB or more, is written at the end of the turn instead of waiting. `0`
-   * turns it off.
+   * or gets a frame of 16 KiB or more, is written at the end of the turn instead of waiting. When a
+   * hold gathers nothing (events a flush or more apart), holding stops but for a 1 ms test hold every
+   * 50 ms. `0` turns it off.
    * @default 10
    */
   coalesceWindow?: number

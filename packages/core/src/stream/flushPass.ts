@@ -118,8 +118,9 @@ export class FlushPass<TStream> {
 
   /**
    * Adds `stream` to the next pass: at once if it is idle (`lastPass`, the {@link pass} it last
-   * wrote in, ended `window` ms ago or more), else to the shared held pass. Returns `true` when it
-   * was held. The caller makes sure a stream is added once until it is flushed (or promoted).
+   * wrote in, ended a hold ago or more, or holding has stopped; see the class TSDoc), else to the
+   * shared held pass. Returns `true` when it was held. The caller makes sure a stream is added
+   * once until it is flushed (or promoted).
    */
   schedule(stream: TStream, lastPass: number): boolean {
     if (this.#turnTime < 0) this.#startTurn()
