@@ -77,6 +77,10 @@ export class PartitionReader {
   #loop: Promise<void> | undefined
   /** The last blocking read answered part of an event (see {@link #consume}): read again at once. */
   #split = false
+  /** Whether an `XREAD` is on its way: a topic followed meanwhile is not in its reply. */
+  #reading = false
+  /** The earliest start of a topic followed while the current `XREAD` was on its way. */
+  #joined: string | undefined
   #closed = false
   #healthy = true
   #reportedForeign = false
@@ -133,8 +137,14 @@ export class PartitionReader {
     for (const name of topics) {
       if (this.#topics.has(name)) continue
       const key = this.#keys.topic(name)
-      this.#topics.set(name, { name, key, position: later(head, this.#position), count: undefined })
+      const position = later(head, this.#position)
+      this.#topics.set(name, { name, key, position, count: undefined })
       this.#byKey.set(key, name)
+      if (
+        this.#reading &&
+        (this.#joined === undefined || compareStreamIds(position, this.#joined) < 0)
+      )
+        this.#joined = position
     }
     this.#pendingHead = this.#pendingHead === undefined ? head : later(this.#pendingHead, head)
     this.#loop ??= this.#run()
@@ -185,10 +195,14 @@ export class PartitionReader {
       try {
         await whenReady(this.#redis, this.#abort.signal)
         if (this.#closed || this.#topics.size === 0) break
-        const reply = await this.#read(now)
+        this.#joined = undefined
+        this.#reading = true
+        const reply = await this.#read(now).finally(() => {
+          this.#reading = false
+        })
         this.#healthy = true
         failures = 0
-        this.#consume(reply, head, !now)
+        this.#consume(reply, head, !now, this.#joined)
       } catch (cause) {
         if (head !== undefined) {
           this.#pendingHead =
@@ -226,10 +240,17 @@ export class PartitionReader {
   /**
    * Hands on the events of a reply in id order, up to the cutoff of a full reply. A blocking read
    * answers with the stream that woke it only (Redis 7.0), so an event stored in several followed
-   * topics may come in part: it is left for a read at once, which answers every stream.
+   * topics may come in part: it is left for a read at once, which answers every stream. So is all
+   * after `joined`, where the first topic followed while the read was on its way starts: that
+   * topic's entries are not in the reply, and may come before the ones that are.
    */
-  #consume(reply: XReadReply, head: string | undefined, blocked: boolean): void {
-    let cutoff: string | undefined
+  #consume(
+    reply: XReadReply,
+    head: string | undefined,
+    blocked: boolean,
+    joined: string | undefined,
+  ): void {
+    let cutoff = joined
     const read: { topic: Followed; raw: RawTopicEntry; id: string; order: number }[] = []
     for (const [rawKey, entries] of reply ?? []) {
       const key = rawKey.toString('utf8')
@@ -287,13 +308,15 @@ export class PartitionReader {
         this.#sink.deliver(this.partition, group)
       }
     }
-    if (held) {
+    // What is left, or a followed topic that was not read, waits for a read at once.
+    const again = held || joined !== undefined
+    if (again) {
       this.#split = true
       if (head !== undefined) {
         this.#pendingHead = this.#pendingHead === undefined ? head : later(this.#pendingHead, head)
       }
     }
-    const known = held
+    const known = again
       ? delivered
       : (cutoff ??
         (head === undefined ? delivered : delivered === undefined ? head : later(head, delivered)))
