@@ -4,31 +4,41 @@ import { redisTransport } from '@sse/redis'
 import { useCleanups, waitFor } from '@sse/testkit'
 import { Redis, type RedisOptions } from 'ioredis'
 import { describe, expect, test } from 'vitest'
+import { decodeCursor } from '../../src/partitioned/cursorVector.js'
 import { hasRedis, uniquePrefix, useRedis } from '../helpers.js'
 
+/** The arguments of a command, as ioredis sends them. */
+type Args = readonly unknown[]
+
 /**
- * Holds back the replies of one command: the command runs in Redis when sent, and its caller gets
- * the answer once the gate opens. This is how a read is "on its way" for as long as a test needs.
+ * Holds back the replies of one command: while closed, a command it is closed for runs in Redis
+ * when sent, and its caller gets the answer once the gate opens. This is how a read is "on its way"
+ * for as long as a test needs.
  */
 class Gate {
-  /** Commands sent through the gate, and those Redis has answered. */
-  sent = 0
+  /** Commands held, and those of them Redis has answered. */
+  held = 0
   answered = 0
+  #when: ((args: Args) => boolean) | undefined
   #open: Promise<void> = Promise.resolve()
   #release: (() => void) | undefined
 
-  close(): void {
+  /** Holds the commands sent from now on for which `when` holds. */
+  close(when: (args: Args) => boolean = () => true): void {
+    this.#when = when
     this.#open = new Promise((resolve) => {
       this.#release = resolve
     })
   }
 
   open(): void {
+    this.#when = undefined
     this.#release?.()
   }
 
-  hold(reply: Promise<unknown>): Promise<unknown> {
-    this.sent++
+  pass(reply: Promise<unknown>, args: Args): Promise<unknown> {
+    if (this.#when === undefined || !this.#when(args)) return reply
+    this.held++
     const open = this.#open
     return reply.then(async (value) => {
       this.answered++
@@ -55,9 +65,10 @@ class GatedRedis extends Redis {
   }
 
   override sendCommand(...args: Parameters<Redis['sendCommand']>): unknown {
+    const [command] = args
     const reply = super.sendCommand(...args)
-    const gate = this.gates.get(args[0].name.toLowerCase())
-    return gate === undefined ? reply : gate.hold(reply as Promise<unknown>)
+    const gate = this.gates.get(command.name.toLowerCase())
+    return gate === undefined ? reply : gate.pass(reply as Promise<unknown>, command.args)
   }
 }
 
@@ -105,20 +116,22 @@ describe.runIf(hasRedis)('a topic followed while its partition is being read', (
       waitFor(() => deliveries.some((delivery) => delivery.id === id), `the delivery of ${id}`)
 
     await transport.follow?.(['a'], undefined)
-    // The reader waits on a blocking read of topic a; the answer of the read after it is held.
-    await waitFor(() => xread.sent === xread.answered + 1, 'a blocking read')
-    xread.close()
-    const sent = xread.sent
+    const w = await publish(['a'])
+    await delivered(w)
+    // Topic a is read from w (its position is the read's last argument) until a0 comes: the answer
+    // of the read sent after that is held.
+    const afterW = decodeCursor(w, 1)?.positions.get(0)
+    xread.close((args) => String(args.at(-1)) !== afterW)
     const a0 = await publish(['a'])
     await delivered(a0)
-    await waitFor(() => xread.sent === sent + 1, 'the next read')
+    await waitFor(() => xread.held === 1, 'the next read')
     // Topic c is followed from the partition's head (its HMGET answer held), then c and a get an
     // event each: the read on its way answers with a's, which comes after c's.
     hmget.close()
     const following = transport.follow?.(['c'], undefined)
     const c1 = await publish(['c'])
     const a1 = await publish(['a'])
-    await waitFor(() => xread.answered === sent + 1, 'the read to answer')
+    await waitFor(() => xread.answered === 1, 'the read to answer')
     // The head's answer (in before c1's, on the same connection) is handed on: c joins. Then the read's.
     hmget.open()
     await new Promise((resolve) => setImmediate(resolve))
@@ -128,13 +141,14 @@ describe.runIf(hasRedis)('a topic followed while its partition is being read', (
     const fence = await publish(['a'])
     await delivered(fence)
 
-    expect(deliveries.map((delivery) => delivery.id)).toEqual([a0, c1, a1, ac, fence])
+    expect(deliveries.map((delivery) => delivery.id)).toEqual([w, a0, c1, a1, ac, fence])
     expect(deliveries.map((delivery) => String(delivery.frames[0]).split('\n')[1])).toEqual([
       'data: 1',
       'data: 2',
       'data: 3',
       'data: 4',
       'data: 5',
+      'data: 6',
     ])
     expect(errors).toEqual([])
   })
