@@ -197,9 +197,13 @@ export class PartitionReader {
         if (this.#closed || this.#topics.size === 0) break
         this.#joined = undefined
         this.#reading = true
-        const reply = await this.#read(now).finally(() => {
+        let reply: XReadReply
+        try {
+          reply = await this.#read(now)
+        } finally {
+          // In the same turn as #consume: a topic followed after this line is in the next read.
           this.#reading = false
-        })
+        }
         this.#healthy = true
         failures = 0
         this.#consume(reply, head, !now, this.#joined)
