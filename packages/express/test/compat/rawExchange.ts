@@ -69,11 +69,15 @@ export function exchange(url: string, request: RawRequest): Promise<RawResponse>
 
 /**
  * HTTP/1.1 text with what legitimately differs between two servers taken out: `Date` header lines,
- * and the seconds until a rate-limit window resets (`t=` of `RateLimit`), which depend on when each
- * app saw its first request. Everything else stays byte for byte.
+ * and when a rate-limit window resets (`t=` of `RateLimit`, `X-RateLimit-Reset`, `Retry-After`), which
+ * depends on when each app saw its first request: the two can fall on either side of a second.
+ * Everything else stays byte for byte.
  */
 export function withoutVolatileHeaders(text: string): string {
-  return text.replace(/^Date: .*\r\n/gim, '').replace(/^(RateLimit: .*\bt=)\d+/gim, '$1<s>')
+  return text
+    .replace(/^Date: .*\r\n/gim, '')
+    .replace(/^(RateLimit: .*\bt=)\d+/gim, '$1<s>')
+    .replace(/^((?:X-RateLimit-Reset|Retry-After): )\d+/gim, '$1<s>')
 }
 
 /** {@link withoutVolatileHeaders} of the whole response, body as latin1 (gzip included). */
