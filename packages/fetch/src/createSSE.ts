@@ -133,7 +133,7 @@ function coreOptions(
  * `Deno.serve`, Next.js route handlers, srvx), with the guarantees of the Node adapters: topics,
  * replay by `Last-Event-ID` and `?lastEventId=`, cursor and snapshot, tags and revocation,
  * rotation, conflation, `authorize`, `maxConnections`, bounded buffers. On Bun, `keepAlive`
- * defaults to 8 s, under `Bun.serve`'s 10 s `idleTimeout`. Throws an `SSEError` `INVALID_OPTION`
+ * defaults to 5 s, under `Bun.serve`'s 10 s `idleTimeout`. Throws an `SSEError` `INVALID_OPTION`
  * naming the bad key.
  *
  * @example

@@ -25,8 +25,8 @@ test.skipIf(nodeOnly).concurrent(
     const { origin, stream } = await quietStream(context, undefined)
     await new Promise((resolve) => setTimeout(resolve, 60_000))
     expect(stream.state).toBe('open')
-    // Comments every 8 s: 7 in 60 s, after the opening one.
-    expect(stream.comments.length).toBeGreaterThanOrEqual(7)
+    // Comments every 5 s: 12 in 60 s, after the opening one (11 leaves one late under load).
+    expect(stream.comments.length).toBeGreaterThanOrEqual(11)
     await fetch(`${origin}/publish?count=1`, { method: 'POST' })
     expect((await stream.take(1))[0]!.data).toBe('0')
   },
