@@ -22,10 +22,9 @@ describe.runIf(!nodeOnly && redisAvailable('@sse/fetch Redis tests'))(
 
     test('an event published on any of them reaches clients on all three, and history replays on each', async () => {
       const options = { redisUrl: redis.url }
+      const runtimes = ['bun', 'deno', 'node'] as const
       const apps = await Promise.all(
-        (['bun', 'deno', 'node'] as const).map((runtime) =>
-          startRuntime(runtime, bundles(), cleanups, options),
-        ),
+        runtimes.map((runtime) => startRuntime(runtime, bundles(), cleanups, options)),
       )
       const clients = await Promise.all(
         apps.map((app) => openStream(`${app.origin}/events`, { timeout: 15_000 })),
@@ -35,8 +34,17 @@ describe.runIf(!nodeOnly && redisAvailable('@sse/fetch Redis tests'))(
         const answer = await fetch(`${app.origin}/publish?count=2`, { method: 'POST' })
         ids.push(...((await answer.json()) as { ids: string[] }).ids)
       }
-      for (const client of clients) {
-        expect((await client.take(6)).map((event) => event.id)).toEqual(ids)
+      for (const [i, client] of clients.entries()) {
+        // A failure names the runtime whose client missed events, and what it got.
+        const got = await client.take(6).catch((error: Error) => {
+          throw new Error(
+            `the ${runtimes[i]} app's client, published ${ids.join(' ')}: ${error.message}`,
+          )
+        })
+        expect(
+          got.map((event) => event.id),
+          `the ${runtimes[i]} app's client`,
+        ).toEqual(ids)
       }
       // A client that comes back to another runtime resumes from the shared history.
       const [bun, deno, node] = apps
