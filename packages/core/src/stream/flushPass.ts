@@ -50,9 +50,9 @@ function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
  * (1 ms) every {@link PROBE_EVERY} ms of the streams that wrote less than that ago. A held pass idles
  * the thread, so on a saturated one each hold would cost every later event its length. When a short
  * hold gathers at that rate again (events published one per turn), holds are long again. `window` 0
- * turns the held pass off. A stream that gathers {@link HOLD_BYTES} or
- * more, or gets a frame of {@link LARGE_FRAME} or more, is written at the end of the turn
- * ({@link promote}d if it was held), so the hold never piles up a burst nor delays a large frame.
+ * turns the held pass off. A stream that gathers {@link HOLD_BYTES} or more, or gets a frame of
+ * {@link LARGE_FRAME} or more, is written at the end of the turn ({@link promote}d if it was held),
+ * so the hold never piles up a burst nor delays a large frame.
  *
  * Subscribers of a topic usually hold the very same frames in a pass: {@link concat} joins them
  * once and hands every such stream the same chunk (an identity check, so it is always right).
@@ -95,9 +95,9 @@ export class FlushPass<TStream> {
   readonly #runHeld = (): void => {
     const streams = this.#held
     this.#held = []
-    const held = performance.now() - this.#heldSince
-    this.#gathering = this.#gathered >= streams.length * held * GATHER_RATE
-    if (!this.#gathering) this.#probeAt = performance.now() + PROBE_EVERY
+    const now = performance.now()
+    this.#gathering = this.#gathered >= streams.length * (now - this.#heldSince) * GATHER_RATE
+    if (!this.#gathering) this.#probeAt = now + PROBE_EVERY
     this.#gathered = 0
     this.#run(streams)
   }

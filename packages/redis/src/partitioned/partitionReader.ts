@@ -51,6 +51,11 @@ function later(a: string, b: string): string {
   return compareStreamIds(a, b) >= 0 ? a : b
 }
 
+/** The earlier of two stream ids, `b` when there is no `a`. */
+function earlier(a: string | undefined, b: string): string {
+  return a === undefined || compareStreamIds(b, a) < 0 ? b : a
+}
+
 /**
  * Follows the streams of the topics this instance's streams want in one partition, on a connection
  * of its own: one `XREAD BLOCK` over all of them (they share a hash slot) plus a wake stream, so
@@ -140,11 +145,7 @@ export class PartitionReader {
       const position = later(head, this.#position)
       this.#topics.set(name, { name, key, position, count: undefined })
       this.#byKey.set(key, name)
-      if (
-        this.#reading &&
-        (this.#joined === undefined || compareStreamIds(position, this.#joined) < 0)
-      )
-        this.#joined = position
+      if (this.#reading) this.#joined = earlier(this.#joined, position)
     }
     this.#pendingHead = this.#pendingHead === undefined ? head : later(this.#pendingHead, head)
     this.#loop ??= this.#run()
@@ -269,7 +270,7 @@ export class PartitionReader {
       if (topic === undefined) continue
       if (entries.length >= BATCH) {
         const lastId = last[0].toString('latin1')
-        cutoff = cutoff === undefined || compareStreamIds(lastId, cutoff) < 0 ? lastId : cutoff
+        cutoff = earlier(cutoff, lastId)
       }
       const from = topic.position
       for (const raw of entries) {
