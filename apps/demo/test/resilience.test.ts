@@ -49,7 +49,10 @@ describeInBrowser('a page catches up on what it missed while its stream was cut'
   let seenByApp: SeenRequest[] = []
 
   async function startApp(withBroker: Broker = broker): Promise<void> {
-    const next = buildApp({ broker: withBroker, retryMs: 1000 })
+    // `close()` ends the streams, then destroys every socket left. A plain close() waits for a
+    // spare socket Chromium opened ahead of time, and the reconnect can arrive on that very socket
+    // while Fastify is closing: a 503, which fails the EventSource for good (seen once in CI).
+    const next = buildApp({ broker: withBroker, retryMs: 1000, forceCloseConnections: true })
     next.addHook('onRequest', async (request) =>
       record(seenByApp, request.raw.url, request.headers),
     )
