@@ -1,5 +1,5 @@
 import { closeStreams, type OpenStreamOptions, openStream, type TestStream } from '@sse/testing'
-import { useCleanups, waitFor } from '@sse/testkit'
+import { type Cleanups, useCleanups, waitFor } from '@sse/testkit'
 import { afterEach, describe, expect, test } from 'vitest'
 import type { RuntimeAppOptions } from './runtime/app.js'
 import { type Runtime, runtimes, startRuntime, useServerBundles } from './runtime/startRuntime.js'
@@ -200,5 +200,16 @@ describe.each(runtimes)('@sse/fetch on %s, as its own process', (runtime: Runtim
     const late = await open()
     expect(late.status).toBe(503)
     expect(late.headers['retry-after']).toBeDefined()
+  })
+
+  test("the test kit's cleanup stops the runtime itself: its port refuses connections after it", async () => {
+    const own: Cleanups = []
+    const { origin, child } = await startRuntime(runtime, bundles(), own)
+    expect((await fetch(`${origin}/stats`)).status).toBe(200)
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    for (const cleanup of own) await cleanup()
+    await exited
+    // A runtime started through a shim (`sh`, or Deno's Node wrapper) outlived the shim's process.
+    await expect(fetch(`${origin}/stats`)).rejects.toThrow()
   })
 })

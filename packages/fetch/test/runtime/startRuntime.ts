@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { bundleFromSources, type Cleanups } from '@sse/testkit'
 import { beforeAll } from 'vitest'
@@ -16,12 +18,25 @@ export type Runtime = 'node' | 'bun' | 'deno'
 export const nodeOnly = process.env.SSE_NODE_ONLY === '1'
 export const runtimes: readonly Runtime[] = nodeOnly ? ['node'] : ['node', 'bun', 'deno']
 
-const packageDir = fileURLToPath(new URL('../..', import.meta.url))
-/** Bun and Deno, installed from npm as the package's dev dependencies. */
-const binaries: Record<Runtime, string> = {
-  node: process.execPath,
-  bun: join(packageDir, 'node_modules/.bin/bun'),
-  deno: join(packageDir, 'node_modules/.bin/deno'),
+/**
+ * Bun and Deno, installed from npm as the package's dev dependencies: the binaries their packages'
+ * postinstall put in place, run directly. Their `.bin` shims run them as a child of `sh` (Bun) or
+ * of a Node wrapper (Deno), so killing the shim's process left the runtime running, and every test
+ * that started one left a server behind.
+ */
+const installed: Record<Runtime, readonly [string, string] | undefined> = {
+  node: undefined,
+  bun: ['bun', 'bin/bun.exe'],
+  deno: ['deno', 'deno'],
+}
+
+function binaryOf(runtime: Runtime): string {
+  const where = installed[runtime]
+  if (where === undefined) return process.execPath
+  const [name, file] = where
+  const path = join(dirname(createRequire(import.meta.url).resolve(`${name}/package.json`)), file)
+  if (!existsSync(path)) throw new Error(`${name} not found at ${path}: run pnpm install`)
+  return path
 }
 const runArgs: Record<Runtime, readonly string[]> = {
   node: [],
@@ -85,7 +100,7 @@ export async function startRuntime(
   env: Record<string, string> = {},
 ): Promise<RuntimeServer> {
   const child = spawn(
-    binaries[runtime],
+    binaryOf(runtime),
     [...runArgs[runtime], runtime === 'node' ? bundles.node : bundles.web],
     {
       env: { ...process.env, SSE_OPTIONS: JSON.stringify(options), NO_COLOR: '1', ...env },
