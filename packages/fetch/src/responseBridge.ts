@@ -1,3 +1,4 @@
+import { onConnectionClose } from './connectionClose.js'
 import type { Connection } from './internals/honoNodeSocket.js'
 
 /**
@@ -102,9 +103,7 @@ export class ResponseBridge {
     signal.addEventListener('abort', () => this.#leave(), { once: true })
     if (connection !== undefined) {
       // Taken off once the stream is over: a keep-alive connection serves many requests.
-      const left = () => this.#leave()
-      connection.once('close', left)
-      this.#forget = () => connection.removeListener('close', left)
+      this.#forget = onConnectionClose(connection, () => this.#leave())
     }
   }
 
