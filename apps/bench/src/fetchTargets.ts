@@ -92,6 +92,7 @@ export function fetchChecks(scenario: ScenarioResult): Check[] {
     if (present(scenario, 'fetch') && oursRan) checks.push(withinOurs(scenario, name, one))
     for (const [fetch, hono] of [
       ['fetch', 'hono-sse'],
+      ['fetch-web', 'hono-sse'],
       ['fetch-bun', 'hono-sse-bun'],
     ] as const) {
       if (present(scenario, fetch) && present(scenario, hono)) {

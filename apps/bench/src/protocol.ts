@@ -32,6 +32,7 @@ export type ResponsePathId = (typeof RESPONSE_PATH_IDS)[number]
  */
 export const FETCH_IDS = [
   'fetch',
+  'fetch-web',
   'hono-floor',
   'hono-sse',
   'baseline-bun',
@@ -166,7 +167,8 @@ export const CONTENDER_LABELS: Record<ContenderId, string> = {
   'core-response': "@sse/core, writePath 'response'",
   'fastify-response': "@sse/fastify, writePath 'response'",
   'express-response': "@sse/express, writePath 'response'",
-  fetch: '@sse/fetch (Hono on @hono/node-server)',
+  fetch: '@sse/fetch (Hono on @hono/node-server, node: c.env)',
+  'fetch-web': '@sse/fetch through the web Response (Hono on @hono/node-server)',
   'hono-sse': "hono's streamSSE (@hono/node-server)",
   'hono-floor': 'floor: Hono route on @hono/node-server, ReadableStream per client, no SSE library',
   'baseline-bun': 'baseline on Bun (Bun.serve, ReadableStream per client)',
@@ -195,5 +197,5 @@ export const RESPONSE_TWIN: Partial<Record<ContenderId, ResponsePathId>> = {
 export const FLOOR_OF: Partial<Record<ContenderId, ContenderId>> = {
   express: 'express-floor',
   fastify: 'fastify-floor',
-  fetch: 'hono-floor',
+  'fetch-web': 'hono-floor',
 }

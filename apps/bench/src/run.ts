@@ -7,8 +7,8 @@
  *   --contenders=core,baseline
  *                          contenders to run (the baseline is always added; the floors and the
  *                          `-response` twins of ours may be named too, and the Fetch group, for
- *                          S1, S1b, S2 and S3 only: fetch, hono-sse (on Node), fetch-bun,
- *                          hono-sse-bun (on Bun, with baseline-bun added))
+ *                          S1, S1b, S2 and S3 only: fetch, fetch-web, hono-sse (on Node),
+ *                          fetch-bun, hono-sse-bun (on Bun, with baseline-bun added))
  *   --s1.clients=500       any scenario parameter (see benchConfig.ts); --workers=N,
  *                          --scaleout.processes=N, lists as --s2.rates=20,100
  *   --node=24              run the contender servers on that Node major (through npx, as .ci/run

@@ -56,10 +56,14 @@ describe('the Fetch contenders', () => {
     })
     const checks = targetChecks(result(s2, s3))
     expect(
-      check(checks, 'S2 100 events/s @sse/fetch (Hono on @hono/node-server) p99 vs').passed,
+      check(checks, 'S2 100 events/s @sse/fetch (Hono on @hono/node-server, node: c.env) p99 vs')
+        .passed,
     ).toBe(true)
     expect(
-      check(checks, "S2 100 events/s @sse/fetch (Hono on @hono/node-server) p99 vs hono's").passed,
+      check(
+        checks,
+        "S2 100 events/s @sse/fetch (Hono on @hono/node-server, node: c.env) p99 vs hono's",
+      ).passed,
     ).toBe(false)
     expect(check(checks, 'S3 @sse/fetch on Bun (Hono on Bun.serve) RSS/conn').measured).toBe(
       '1.20×',

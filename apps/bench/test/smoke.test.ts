@@ -252,12 +252,25 @@ describe('the benchmark harness (smoke run, nothing timed)', () => {
 describe('the Fetch contenders, on Node and on Bun (smoke run of S1 and S3, a few seconds)', () => {
   it('deliver every event in order, measure idle memory, and take ratios to the plain loop of their own runtime', async () => {
     const run = await runBench(
-      ['--smoke', '--svg=', '--only=S1,S3', '--contenders=fetch,hono-sse,fetch-bun,hono-sse-bun'],
+      [
+        '--smoke',
+        '--svg=',
+        '--only=S1,S3',
+        '--contenders=fetch,fetch-web,hono-sse,fetch-bun,hono-sse-bun',
+      ],
       120_000,
     )
     expect(run.code, run.output).toBe(0)
     expect(run.result?.machine.bun).toMatch(/^\d+\.\d+/)
-    const order = ['baseline', 'fetch', 'hono-sse', 'baseline-bun', 'fetch-bun', 'hono-sse-bun']
+    const order = [
+      'baseline',
+      'fetch',
+      'fetch-web',
+      'hono-sse',
+      'baseline-bun',
+      'fetch-bun',
+      'hono-sse-bun',
+    ]
     const s1 = scenario(run.result!, 'S1')
     expect(s1.samples.map((s) => s.contender)).toEqual(order)
     for (const sample of s1.samples) {
@@ -266,12 +279,12 @@ describe('the Fetch contenders, on Node and on Bun (smoke run of S1 and S3, a fe
       expect(sample.metrics.reordered, sample.contender).toBe(0)
       expect(sample.metrics.deliveriesPerSec, sample.contender).toBeGreaterThan(0)
     }
-    // In S3 the Fetch adapter's framework floor (a Hono route, no SSE library) comes after it.
+    // In S3 the web path's framework floor (a Hono route, no SSE library) comes after it.
     const s3 = scenario(run.result!, 'S3')
     expect(s3.samples.map((s) => s.contender)).toEqual([
-      ...order.slice(0, 2),
+      ...order.slice(0, 3),
       'hono-floor',
-      ...order.slice(2),
+      ...order.slice(3),
     ])
     for (const sample of s3.samples) {
       expect(sample.error, sample.contender).toBeUndefined()

@@ -13,8 +13,10 @@ import {
   type StreamSource,
 } from '@sse/core'
 import { readSSECall, setUpAdapter } from '@sse/core/kit'
+import { alreadySentResponse } from './internals/honoNodeSent.js'
 import { honoNodeConnection } from './internals/honoNodeSocket.js'
-import { RequestView, webRequestOf } from './requestView.js'
+import { type NodeBindings, readNodeBindings } from './nodeBindings.js'
+import { RequestView, rememberWebRequest, webRequestOf } from './requestView.js'
 import { ResponseBridge } from './responseBridge.js'
 import { withRuntimeDefaults } from './runtimeDefaults.js'
 
@@ -51,6 +53,17 @@ export interface FetchStreamOptions extends Omit<BrokerStreamOptions, 'snapshot'
   snapshot?: (
     context: FetchSnapshotContext,
   ) => SSEEvent | readonly SSEEvent[] | Promise<SSEEvent | readonly SSEEvent[]>
+  /**
+   * On Node, `@hono/node-server`'s bindings (`c.env` in Hono): the stream writes to Node's response
+   * directly, as `@sse/core` does on `node:http` (its memory per connection, its writes), instead of
+   * through a web `ReadableStream`, and the `Response` returned tells `@hono/node-server` the answer
+   * is sent. `c.env` of another runtime (no `incoming` and `outgoing`) is ignored. Headers that
+   * Hono middleware sets do not reach such a stream (give them in `headers`), and middleware that
+   * changes the response after the handler makes `@hono/node-server` write over it (see the guide).
+   *
+   * @example app.get('/events', (c) => sse.response(c.req.raw, { topics: ['news'], node: c.env }))
+   */
+  node?: NodeBindings | object
 }
 
 /** An opened stream and the `Response` that carries it. */
@@ -60,7 +73,9 @@ export interface FetchStream {
   /**
    * Settles once the stream has written its head (status 200 and the SSE headers), or with the
    * refusal it answers instead: 400 for a bad topic, 403 or your status from `authorize`, 503
-   * with `Retry-After` past `maxConnections` or while shutting down. Never rejects.
+   * with `Retry-After` past `maxConnections` or while shutting down. Never rejects. With the
+   * option `node`, it settles at once with the "already sent" answer for `@hono/node-server`: the
+   * head, or the refusal, goes to Node's response.
    */
   readonly response: Promise<Response>
 }
@@ -87,14 +102,34 @@ export interface FetchSSE {
   close(options?: { event?: SSEEvent }): Promise<void>
 }
 
+/**
+ * Whether `value` has a `Request`'s members. Those read on the web path only (`headers`, `signal`)
+ * are looked for, not read: `@hono/node-server` builds them on first read, and a stream on Node's
+ * response (the option `node`) keeps its `Request` for the hooks.
+ */
 function isRequest(value: unknown): value is Request {
   if (typeof value !== 'object' || value === null) return false
   const request = value as Partial<Request>
   return (
     typeof request.url === 'string' &&
     typeof request.method === 'string' &&
+    'headers' in request &&
+    'signal' in request
+  )
+}
+
+/** Whether a `Request` has what the web path reads: headers to copy, a signal to watch. */
+function hasWebMembers(request: Request): boolean {
+  return (
     typeof request.headers?.forEach === 'function' &&
     typeof request.signal?.addEventListener === 'function'
+  )
+}
+
+function notARequest(request: unknown): SSEError {
+  return new SSEError(
+    'INVALID_OPTION',
+    `${PACKAGE}: response() takes the Request first (in Hono: c.req.raw), got ${request === null ? 'null' : typeof request}`,
   )
 }
 
@@ -115,17 +150,22 @@ function brokerOptions(options: FetchSSEOptions): unknown {
   return { ...given, authorize: fetchAuthorize(authorize as FetchAuthorizeHook) }
 }
 
-/** The stream options core reads: the snapshot given the `Request` instead of its view. */
+/** The stream options core reads: without `node`, the snapshot given the `Request`. */
 function coreOptions(
   options: FetchStreamOptions | undefined,
-  view: RequestView,
+  request: Request,
 ): BrokerStreamOptions | undefined {
-  const snapshot = options?.snapshot
-  if (typeof snapshot !== 'function') return options as BrokerStreamOptions | undefined
-  return {
-    ...options,
-    snapshot: (context: SnapshotContext) => snapshot({ ...context, request: view.raw }),
+  if (options === undefined) return undefined
+  let core: object = options
+  if ('node' in options) {
+    const { node: _node, ...rest } = options
+    core = rest
   }
+  const snapshot = options.snapshot
+  if (typeof snapshot === 'function') {
+    core = { ...core, snapshot: (context: SnapshotContext) => snapshot({ ...context, request }) }
+  }
+  return core as BrokerStreamOptions
 }
 
 /**
@@ -153,13 +193,20 @@ export function createSSE(options: FetchSSEOptions = {}): FetchSSE {
   let closing: Promise<void> | undefined
 
   function open(request: unknown, first?: unknown, second?: unknown): FetchStream {
-    if (!isRequest(request)) {
-      throw new SSEError(
-        'INVALID_OPTION',
-        `${PACKAGE}: response() takes the Request first (in Hono: c.req.raw), got ${request === null ? 'null' : typeof request}`,
-      )
-    }
+    if (!isRequest(request)) throw notARequest(request)
     const { source, options: streamOptions } = readSSECall(PACKAGE, first, second)
+    const given = streamOptions as FetchStreamOptions | undefined
+    const node = readNodeBindings(PACKAGE, given?.node)
+    // A HEAD answer holds nothing, and Hono rebuilds it (without its body) into a `Response` that
+    // `@hono/node-server` writes itself: it takes the web path.
+    if (node !== undefined && request.method !== 'HEAD') {
+      // Node's request for core, which reads its socket; hooks still get the `Request`.
+      rememberWebRequest(node.incoming, request)
+      const stream = group.stream(node.incoming, node.outgoing, coreOptions(given, request))
+      if (source !== undefined) stream.pipe(source).catch(onError)
+      return { stream, response: Promise.resolve(alreadySentResponse()) }
+    }
+    if (!hasWebMembers(request)) throw notARequest(request)
     let settle!: (response: Response) => void
     const response = new Promise<Response>((resolve) => {
       settle = resolve
@@ -171,7 +218,7 @@ export function createSSE(options: FetchSSEOptions = {}): FetchSSE {
     const stream = group.stream(
       view as unknown as SSERequest,
       bridge as unknown as SSEResponse,
-      coreOptions(streamOptions as FetchStreamOptions | undefined, view),
+      coreOptions(given, request),
     )
     if (source !== undefined) stream.pipe(source).catch(onError)
     return { stream, response }

@@ -31,12 +31,23 @@ export class RequestView {
 }
 
 /**
+ * The `Request`s behind the Node requests of streams opened with the option `node`, whose hooks see
+ * Node's request: what {@link webRequestOf} reads. Weak: an entry goes with its request.
+ */
+const nodeRequests = new WeakMap<SSERequest, Request>()
+
+/** Remembers that `incoming`, a Node request a stream is opened on, came as `request`. */
+export function rememberWebRequest(incoming: SSERequest, request: Request): void {
+  nodeRequests.set(incoming, request)
+}
+
+/**
  * The web `Request` behind `request`, a stream's request as hooks and diagnostics see it, when the
- * Fetch adapter opened that stream; `undefined` for a Node request.
+ * Fetch adapter opened that stream (with the option `node` too); `undefined` for any other request.
  *
  * @example
  * const broker = createBroker({ authorize: (request) => webRequestOf(request)?.headers.has('cookie') })
  */
 export function webRequestOf(request: SSERequest | RequestView): Request | undefined {
-  return request instanceof RequestView ? request.raw : undefined
+  return request instanceof RequestView ? request.raw : nodeRequests.get(request)
 }

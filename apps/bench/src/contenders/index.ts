@@ -19,6 +19,8 @@ export const startContender: Record<ContenderId, StartContender> = {
   'express-response': async (config) =>
     (await import('./expressAdapter.js')).startExpressAdapter({ ...config, writePath: 'response' }),
   fetch: async (config) => (await import('./fetchAdapter.js')).startFetchAdapter(config, 'node'),
+  'fetch-web': async (config) =>
+    (await import('./fetchAdapter.js')).startFetchAdapter(config, 'node', 'web'),
   'hono-sse': async () => (await import('./honoStreamSse.js')).startHonoStreamSse('node'),
   'hono-floor': async () => (await import('./honoFloor.js')).startHonoFloor(),
   'baseline-bun': async () => (await import('./bunBaseline.js')).startBunBaseline(),

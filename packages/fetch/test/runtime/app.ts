@@ -17,6 +17,11 @@ export interface RuntimeAppOptions {
   maxDuration?: number
   /** Events travel through this Redis (`@sse/redis`) instead of the in-memory transport. */
   redisUrl?: string
+  /**
+   * Streams get the option `node: c.env`: on Node (`@hono/node-server`) they write to Node's
+   * response directly; Bun's and Deno's `c.env` hold no Node objects, and change nothing there.
+   */
+  nodeBindings?: boolean
 }
 
 export function runtimeApp(options: RuntimeAppOptions) {
@@ -47,11 +52,13 @@ export function runtimeApp(options: RuntimeAppOptions) {
     },
   })
   const app = new Hono()
+  const bindings = (env: unknown): FetchStreamOptions =>
+    options.nodeBindings === true ? { node: env as object } : {}
 
   app.on(['GET', 'HEAD'], '/events', (c) => {
     handled++
     const topics = c.req.query('topics')?.split(',') ?? ['t']
-    const options: FetchStreamOptions = { topics }
+    const options: FetchStreamOptions = { topics, ...bindings(c.env) }
     const name = c.req.query('name')
     if (name !== undefined) options.headers = { 'x-name': name }
     const tag = c.req.query('tag')
@@ -70,7 +77,7 @@ export function runtimeApp(options: RuntimeAppOptions) {
     async function* counting() {
       for (let i = 1; i <= upTo; i++) yield { event: 'n', data: String(i) }
     }
-    return sse.response(c.req.raw, counting())
+    return sse.response(c.req.raw, counting(), bindings(c.env))
   })
 
   // Publishes `count` events of `size` bytes in one turn (keyed when `keys` is given), or one per

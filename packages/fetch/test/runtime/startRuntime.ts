@@ -18,6 +18,22 @@ export type Runtime = 'node' | 'bun' | 'deno'
 export const nodeOnly = process.env.SSE_NODE_ONLY === '1'
 export const runtimes: readonly Runtime[] = nodeOnly ? ['node'] : ['node', 'bun', 'deno']
 
+/** A runtime the app is tested on, and whether its streams get `node: c.env` (Node's own objects). */
+export interface RuntimeTarget {
+  readonly label: string
+  readonly runtime: Runtime
+  readonly nodeBindings: boolean
+}
+
+/**
+ * Each runtime, and Node once more with `node: c.env`, where a stream writes to Node's response
+ * instead of through the web `Response`.
+ */
+export const runtimeTargets: readonly RuntimeTarget[] = [
+  ...runtimes.map((runtime) => ({ label: runtime, runtime, nodeBindings: false })),
+  { label: "node, writing to Node's response (node: c.env)", runtime: 'node', nodeBindings: true },
+]
+
 /**
  * Bun and Deno, installed from npm as the package's dev dependencies: the binaries their packages'
  * postinstall put in place, run directly. Their `.bin` shims run them as a child of `sh` (Bun) or
