@@ -192,6 +192,19 @@ export function createSSE(options: FetchSSEOptions = {}): FetchSSE {
       : (error: SSEError) => console.error(error)
   let closing: Promise<void> | undefined
 
+  // Checked when a stream on Node's response closes (`this`: that response; one function for all).
+  function reportOverwritten(this: SSEResponse): void {
+    const errored: unknown = (this as { errored?: unknown }).errored
+    if ((errored as { code?: unknown } | null | undefined)?.code !== 'ERR_HTTP_HEADERS_SENT') return
+    onError(
+      new SSEError(
+        'OPEN_FAILED',
+        `${PACKAGE}: @hono/node-server wrote a response over a stream opened with the option node: Hono rebuilt the handler's Response (middleware that sets a header after the handler, or reads c.res before it). Keep that middleware off the stream's route, or leave node out there`,
+        { cause: errored },
+      ),
+    )
+  }
+
   function open(request: unknown, first?: unknown, second?: unknown): FetchStream {
     if (!isRequest(request)) throw notARequest(request)
     const { source, options: streamOptions } = readSSECall(PACKAGE, first, second)
@@ -203,6 +216,7 @@ export function createSSE(options: FetchSSEOptions = {}): FetchSSE {
       // Node's request for core, which reads its socket; hooks still get the `Request`.
       rememberWebRequest(node.incoming, request)
       const stream = group.stream(node.incoming, node.outgoing, coreOptions(given, request))
+      node.outgoing.on('close', reportOverwritten)
       if (source !== undefined) stream.pipe(source).catch(onError)
       return { stream, response: Promise.resolve(alreadySentResponse()) }
     }

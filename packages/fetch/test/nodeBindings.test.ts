@@ -1,6 +1,12 @@
 import type { AddressInfo } from 'node:net'
 import { type HttpBindings, serve } from '@hono/node-server'
-import { createSSE, type FetchSSEOptions, type FetchStreamOptions, webRequestOf } from '@sse/fetch'
+import {
+  createSSE,
+  type FetchSSEOptions,
+  type FetchStreamOptions,
+  type SSEError,
+  webRequestOf,
+} from '@sse/fetch'
 import { closeStreams, openStream } from '@sse/testing'
 import { recordUnhandledRejections, useCleanups, waitFor } from '@sse/testkit'
 import { Hono } from 'hono'
@@ -15,6 +21,8 @@ interface Seen {
   /** Per request: whether Node's response had its head when the handler returned, and the answer. */
   readonly answers: Array<{ headWritten: boolean; alreadySent: string | null }>
   readonly authorized: Request[]
+  /** What reached `onError`. */
+  readonly errors: SSEError[]
   /** What `webRequestOf()` gives for each stream's request (Node's, with `node`). */
   readonly connected: Array<Request | undefined>
 }
@@ -25,12 +33,15 @@ async function start(
   options: FetchSSEOptions = {},
   middleware?: (app: Hono<{ Bindings: HttpBindings }>) => void,
 ) {
-  const seen: Seen = { answers: [], authorized: [], connected: [] }
+  const seen: Seen = { answers: [], authorized: [], connected: [], errors: [] }
   const sse = createSSE({
     keepAlive: 0,
     authorize: (request) => {
       seen.authorized.push(request)
       return new URL(request.url).searchParams.get('token') !== 'bad'
+    },
+    onError: (error: SSEError) => {
+      seen.errors.push(error)
     },
     ...options,
   } as FetchSSEOptions)
@@ -102,12 +113,14 @@ describe("node: c.env, on @hono/node-server: the stream writes to Node's respons
   })
 
   test('a client that leaves frees its slot of maxConnections', async () => {
-    const { sse, origin } = await start((env) => ({ node: env }), { maxConnections: 1 })
+    const { sse, seen, origin } = await start((env) => ({ node: env }), { maxConnections: 1 })
     const first = await openStream(`${origin}/events`, { timeout: 10_000 })
     expect((await openStream(`${origin}/events`, { timeout: 10_000 })).status).toBe(503)
     await first.close()
     await waitFor(() => sse.broker.stats().streams === 0)
     expect((await openStream(`${origin}/events`, { timeout: 10_000 })).status).toBe(200)
+    // A client leaving is no error.
+    expect(seen.errors).toEqual([])
   })
 
   test('a HEAD request takes the web path: 200, the SSE headers, no body, nothing held', async () => {
@@ -123,10 +136,10 @@ describe("node: c.env, on @hono/node-server: the stream writes to Node's respons
     errors.mockRestore()
   })
 
-  test('middleware that sets a header after the handler: @hono/node-server writes over the stream and says so; nothing stays counted', async () => {
+  test('middleware that sets a header after the handler: @hono/node-server writes over the stream, onError says why (OPEN_FAILED), nothing stays counted', async () => {
     // The documented limit: Hono rebuilds the Response, and @hono/node-server writes that one.
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
-    const { sse, origin } = await start(
+    const { sse, seen, origin } = await start(
       (env) => ({ node: env }),
       {},
       (app) =>
@@ -143,6 +156,15 @@ describe("node: c.env, on @hono/node-server: the stream writes to Node's respons
     errors.mockRestore()
     await waitFor(() => sse.broker.stats().streams === 0)
     expect(sse.broker.subscribers('t')).toBe(0)
+    // onError names what happened and the fix, with @hono/node-server's error as the cause.
+    await waitFor(() => seen.errors.length > 0)
+    expect(seen.errors).toEqual([
+      expect.objectContaining({
+        code: 'OPEN_FAILED',
+        message: expect.stringContaining('Hono rebuilt the handler'),
+        cause: expect.objectContaining({ code: 'ERR_HTTP_HEADERS_SENT' }),
+      }),
+    ])
   })
 
   test("another runtime's c.env (no incoming and outgoing) takes the web path", async () => {
