@@ -1,5 +1,11 @@
+import { createServer as createH2Server, type Http2Server } from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { type HttpBindings, serve } from '@hono/node-server'
+import {
+  createAdaptorServer,
+  type Http2Bindings,
+  type HttpBindings,
+  serve,
+} from '@hono/node-server'
 import {
   createSSE,
   type FetchSSEOptions,
@@ -165,6 +171,28 @@ describe("node: c.env, on @hono/node-server: the stream writes to Node's respons
         cause: expect.objectContaining({ code: 'ERR_HTTP_HEADERS_SENT' }),
       }),
     ])
+  })
+
+  test("over HTTP/2 (h2c), the stream writes to Node's Http2ServerResponse; events arrive in order", async () => {
+    const sse = createSSE({ keepAlive: 0 })
+    cleanups.push(() => sse.close())
+    const app = new Hono<{ Bindings: Http2Bindings }>()
+    const answers: Array<string | null> = []
+    app.get('/events', async (c) => {
+      const response = await sse.response(c.req.raw, { topics: ['t'], node: c.env })
+      answers.push(response.headers.get('x-hono-already-sent'))
+      return response
+    })
+    const server = createAdaptorServer({ fetch: app.fetch, createServer: createH2Server })
+    const client = await openStream(server as Http2Server, '/events', { timeout: 10_000 })
+    expect(client.status).toBe(200)
+    expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8')
+    expect(answers).toEqual(['true'])
+    for (let i = 0; i < 100; i++) void sse.broker.publish('t', { data: `${i}` })
+    const events = await client.take(100)
+    expect(events.map((event) => event.data)).toEqual(Array.from({ length: 100 }, (_, i) => `${i}`))
+    await client.close()
+    await waitFor(() => sse.broker.stats().streams === 0)
   })
 
   test("another runtime's c.env (no incoming and outgoing) takes the web path", async () => {
