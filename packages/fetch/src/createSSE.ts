@@ -59,7 +59,7 @@ export interface FetchStreamOptions extends Omit<BrokerStreamOptions, 'snapshot'
    * through a web `ReadableStream`, and the `Response` returned tells `@hono/node-server` the answer
    * is sent. `c.env` of another runtime (no `incoming` and `outgoing`) is ignored. Headers that
    * Hono middleware sets do not reach such a stream (give them in `headers`), and middleware that
-   * changes the response after the handler makes `@hono/node-server` write over it (see the guide).
+   * calls `c.header()` after the handler makes `@hono/node-server` write over it (see the guide).
    *
    * @example app.get('/events', (c) => sse.response(c.req.raw, { topics: ['news'], node: c.env }))
    */
@@ -199,7 +199,7 @@ export function createSSE(options: FetchSSEOptions = {}): FetchSSE {
     onError(
       new SSEError(
         'OPEN_FAILED',
-        `${PACKAGE}: @hono/node-server wrote a response over a stream opened with the option node: Hono rebuilt the handler's Response (middleware that sets a header after the handler, or reads c.res before it). Keep that middleware off the stream's route, or leave node out there`,
+        `${PACKAGE}: @hono/node-server wrote a response over a stream opened with the option node: Hono rebuilt the handler's Response (middleware that calls c.header() after the handler, or reads c.res before it). Keep that middleware off the stream's route, or leave node out there`,
         { cause: errored },
       ),
     )

@@ -16,6 +16,7 @@ import {
 import { closeStreams, openStream } from '@sse/testing'
 import { recordUnhandledRejections, useCleanups, waitFor } from '@sse/testkit'
 import { Hono } from 'hono'
+import { poweredBy } from 'hono/powered-by'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 
 // The stream option `node: c.env` on @hono/node-server: the stream writes to Node's response, and
@@ -171,6 +172,26 @@ describe("node: c.env, on @hono/node-server: the stream writes to Node's respons
         cause: expect.objectContaining({ code: 'ERR_HTTP_HEADERS_SENT' }),
       }),
     ])
+  })
+
+  test("Hono's poweredBy() (c.res.headers.set() after the handler) leaves the stream alone", async () => {
+    const errors = vi.spyOn(console, 'error')
+    const { sse, seen, origin } = await start(
+      (env) => ({ node: env }),
+      {},
+      (app) => app.use(poweredBy()),
+    )
+    const client = await openStream(`${origin}/events`, { timeout: 10_000 })
+    expect(client.status).toBe(200)
+    for (let i = 0; i < 20; i++) void sse.broker.publish('t', { data: `${i}` })
+    expect((await client.take(20)).map((event) => event.data)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `${i}`),
+    )
+    // Its header is one of those that do not reach such a stream.
+    expect(client.headers['x-powered-by']).toBeUndefined()
+    expect(errors).not.toHaveBeenCalled()
+    errors.mockRestore()
+    expect(seen.errors).toEqual([])
   })
 
   test("over HTTP/2 (h2c), the stream writes to Node's Http2ServerResponse; events arrive in order", async () => {

@@ -2,7 +2,8 @@
  * PRIVATE FRAMEWORK DETAILS: telling `@hono/node-server` that a handler answered on Node's response
  * itself.
  *
- * What it reads, of `@hono/node-server` 1.x and 2.x (checked by `test/internals.canary.test.ts`):
+ * What it reads, of `@hono/node-server` from 1.9 (the header's first release) to 2.x (checked on
+ * 2.1.11 by `test/internals.canary.test.ts`, which CI runs on Node 20, 22 and 24):
  * - public: a bodiless `Response` with the header `x-hono-already-sent` makes it write nothing
  *   (what its own `RESPONSE_ALREADY_SENT` is);
  * - private: with `overrideGlobalObjects` (its default) the global `Response` is a class of its own
